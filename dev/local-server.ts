@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { handler as notFound } from '#functions/api/service/not-found';
+import { matchRoute } from '#platform/router';
+
+type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const FUNCTIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../functions');
+/** API Gateway HTTP APIs refuse payloads over 10 MB. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+const handlers = new Map<string, Promise<LambdaHandler>>();
+
+function loadHandler(modulePath: string): Promise<LambdaHandler> {
+  let loaded = handlers.get(modulePath);
+  if (!loaded) {
+    loaded = import(path.join(FUNCTIONS_DIR, `${modulePath}.ts`)).then((module: { handler: LambdaHandler }) => module.handler);
+    handlers.set(modulePath, loaded);
+  }
+  return loaded;
+}
+
+const TEXT_TYPES = /^(application\/(json|[\w.+-]*\+json|x-www-form-urlencoded|xml)|text\/)/i;
+
+/** The API Gateway HTTP API (payload v2) event for a node:http request, as AWS would send it. */
+export function toApiGatewayEvent(
+  request: http.IncomingMessage,
+  body: Buffer,
+  routeKey: string,
+  pathParameters: Record<string, string> | undefined,
+): APIGatewayProxyEventV2 {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined && name !== 'cookie') headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  // Like API Gateway, repeated query keys are joined with commas.
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+  const contentType = request.headers['content-type'] ?? '';
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  const now = new Date();
+  const cookies = request.headers.cookie?.split(';').map((cookie) => cookie.trim());
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(pathParameters && Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: request.headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: request.headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+  };
+}
+
+function lambdaContext(functionName: string, requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+async function readBody(request: http.IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function writeResult(response: http.ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  response.writeHead(result.statusCode ?? 200, headers);
+  response.end(body);
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE,OPTIONS',
+  'access-control-allow-headers': 'authorization,content-type,idempotency-key,stripe-signature',
+  'access-control-max-age': '600',
+};
+
+/**
+ * The local API: node:http in front of the very handlers Lambda runs. Each request becomes
+ * the API Gateway v2 event AWS would send, the route table picks the handler module, and the
+ * structured result is written back. One code path for Lambda and local.
+ */
+export function createLocalServer(): http.Server {
+  return http.createServer(async (request, response) => {
+    try {
+      if (request.method === 'OPTIONS') {
+        // API Gateway answers CORS preflights itself (corsPreflight in the CDK stack).
+        response.writeHead(204, CORS_HEADERS);
+        response.end();
+        return;
+      }
+      const body = await readBody(request);
+      if (body === undefined) {
+        writeResult(response, {
+          statusCode: 413,
+          headers: { 'content-type': 'application/problem+json' },
+          body: JSON.stringify({ type: '/problems/payload-too-large', title: 'Payload too large', status: 413, detail: 'Request bodies are limited to 10 MB.' }),
+        });
+        return;
+      }
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const method = request.method === 'HEAD' ? 'GET' : (request.method ?? 'GET');
+      const match = matchRoute(method, url.pathname);
+      const routeKey = match.kind === 'found' ? `${match.route.method} /api/v1${match.route.path}` : '$default';
+      const event = toApiGatewayEvent(request, body, routeKey, match.kind === 'found' ? match.params : undefined);
+      const handler = match.kind === 'found' ? await loadHandler(match.route.handler) : notFound;
+      const functionName = match.kind === 'found' ? match.route.handler.replaceAll('/', '-') : 'not-found';
+      const result = await handler(event, lambdaContext(functionName, event.requestContext.requestId));
+      result.headers = { 'access-control-allow-origin': '*', ...result.headers };
+      if (request.method === 'HEAD') result.body = undefined;
+      writeResult(response, result);
+    } catch (error) {
+      // Handlers answer their own errors; reaching here is a bug in this server.
+      console.error('local server error', error);
+      if (!response.headersSent) {
+        writeResult(response, {
+          statusCode: 500,
+          headers: { 'content-type': 'application/problem+json' },
+          body: JSON.stringify({ type: '/problems/internal-error', title: 'Internal server error', status: 500, detail: 'Something went wrong on our side.' }),
+        });
+      } else response.end();
+    }
+  });
+}
+
+/** Listens on 127.0.0.1 (port 0 picks a free one) and resolves with the base URL. */
+export function listen(server: http.Server, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`);
+    });
+  });
+}

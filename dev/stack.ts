@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '#migrations/index';
+import { EMULATOR_CREDENTIALS, IMAGES_BUCKET, ensureCognitoPool, startCognito, startS3, startSes, type Emulator } from './emulators';
+import { freePort } from './ports';
+import { startEmbeddedPostgres, withDatabase } from './postgres';
+
+/** Runs migrations on a database through a short-lived connection. */
+export async function migrate(url: string): Promise<string[]> {
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+export interface Emulators {
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The AWS stand-ins (Cognito, S3, SES) and the environment that points the SDK clients at them. */
+export async function startEmulators(options: {
+  dataDir: string;
+  ports?: { cognito: number; s3: number; ses: number };
+}): Promise<Emulators> {
+  const ports = options.ports ?? { cognito: await freePort(), s3: await freePort(), ses: await freePort() };
+  const started = await Promise.allSettled([
+    startCognito({ dataDir: path.join(options.dataDir, 'cognito'), port: ports.cognito }),
+    startS3({ dataDir: path.join(options.dataDir, 's3'), port: ports.s3 }),
+    startSes({ port: ports.ses }),
+  ]);
+  const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stop = async () => {
+    await Promise.all(running.map((emulator: Emulator) => emulator.stop()));
+  };
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure) {
+    await stop();
+    throw failure.reason;
+  }
+  const [cognito, s3, ses] = running as [Emulator, Emulator, Emulator];
+  try {
+    const pool = await ensureCognitoPool(cognito.endpoint);
+    return {
+      stop,
+      env: {
+        AWS_REGION: 'ap-southeast-1',
+        AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+        COGNITO_ENDPOINT: cognito.endpoint,
+        COGNITO_USER_POOL_ID: pool.userPoolId,
+        COGNITO_CLIENT_ID: pool.clientId,
+        S3_ENDPOINT: s3.endpoint,
+        IMAGES_BUCKET,
+        IMAGES_PUBLIC_BASE_URL: `${s3.endpoint}/${IMAGES_BUCKET}`,
+        SES_ENDPOINT: ses.endpoint,
+        EMAIL_FROM: 'bookings@phuket-rental.local',
+        STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_local_development_secret',
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export interface LocalDatabase {
+  /** URL of a database this user may create databases from (the server's `postgres` db, or DATABASE_URL). */
+  adminUrl: string;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The PostgreSQL server: DATABASE_URL's when set (nothing is started), otherwise a real
+ * embedded server from npm with its data under dataDir.
+ */
+export async function startDatabase(options: {
+  dataDir: string;
+  port?: number;
+  throwaway?: boolean;
+  log?: (message: string) => void;
+}): Promise<LocalDatabase> {
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    return { adminUrl: external, urlFor: (database) => withDatabase(external, database), stop: async () => {} };
+  }
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(options.dataDir, 'postgres'),
+    port: options.port ?? (await freePort()),
+    throwaway: options.throwaway,
+    log: options.log,
+  });
+  return { adminUrl: server.adminUrl, urlFor: server.urlFor, stop: server.stop };
+}

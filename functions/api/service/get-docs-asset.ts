@@ -1,0 +1,14 @@
+import { NotFound } from '#core/errors';
+import { DOCS_ASSETS, readDocsAsset } from '#platform/docs-assets';
+import { endpoint } from '#platform/http';
+import { serviceRoutes } from './routes';
+
+export const handler = endpoint(serviceRoutes.getDocsAsset, async ({ params }) => {
+  const content = await readDocsAsset(params.file);
+  if (content === undefined) throw new NotFound(`No documentation asset named ${params.file}.`);
+  return {
+    status: 200,
+    body: content,
+    headers: { 'content-type': DOCS_ASSETS[params.file]!, 'cache-control': 'public, max-age=86400' },
+  };
+});

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { defineRoute } from '#platform/route';
+
+export const HealthSchema = z
+  .object({ status: z.enum(['ok', 'degraded']), database: z.enum(['ok', 'unavailable']) })
+  .meta({ id: 'Health' });
+
+export const serviceRoutes = {
+  getHealth: defineRoute({
+    method: 'GET',
+    path: '/health/',
+    handler: 'api/service/get-health',
+    access: 'public',
+    database: true,
+    summary: 'Liveness and database reachability',
+    tags: ['Service'],
+    responses: {
+      200: { description: 'The API and its database answer', schema: HealthSchema },
+      503: { description: 'The database cannot be reached', schema: HealthSchema },
+    },
+  }),
+  getOpenApi: defineRoute({
+    method: 'GET',
+    path: '/openapi.json',
+    handler: 'api/service/get-openapi',
+    access: 'public',
+    database: false,
+    summary: 'This OpenAPI 3.1 document',
+    tags: ['Service'],
+    responses: { 200: { description: 'The OpenAPI document' } },
+  }),
+  getDocs: defineRoute({
+    method: 'GET',
+    path: '/docs/',
+    handler: 'api/service/get-docs',
+    access: 'public',
+    database: false,
+    summary: 'Interactive API reference (Swagger UI, served from this API)',
+    tags: ['Service'],
+    responses: { 200: { description: 'An HTML page', contentType: 'text/html' } },
+  }),
+  getDocsAsset: defineRoute({
+    method: 'GET',
+    path: '/docs/assets/{file}',
+    handler: 'api/service/get-docs-asset',
+    access: 'public',
+    database: false,
+    summary: 'Static files of the API reference page',
+    tags: ['Service'],
+    params: z.object({ file: z.string().max(100) }),
+    responses: { 200: { description: 'A script or stylesheet' }, 404: { description: 'No such file' } },
+  }),
+};

@@ -1,0 +1,49 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+export const CAR_TYPES = ['economy', 'compact', 'suv', 'pickup', 'van', 'luxury', 'scooter', 'big_bike'] as const;
+export const TRANSMISSIONS = ['automatic', 'manual'] as const;
+export const FUEL_TYPES = ['petrol', 'diesel', 'hybrid', 'electric'] as const;
+export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+
+export type CarType = (typeof CAR_TYPES)[number];
+export type Transmission = (typeof TRANSMISSIONS)[number];
+export type FuelType = (typeof FUEL_TYPES)[number];
+export type ImageContentType = (typeof IMAGE_CONTENT_TYPES)[number];
+
+export interface CarsTable {
+  id: Generated<string>;
+  agency_id: string;
+  make: string;
+  model: string;
+  year: number;
+  car_type: CarType;
+  transmission: Transmission;
+  seats: number;
+  fuel_type: FuelType;
+  daily_rate: number;
+  deposit_amount: number;
+  currency: Generated<'thb'>;
+  description: Generated<string>;
+  lat: number | null;
+  lng: number | null;
+  pickup_address: string | null;
+  is_published: Generated<boolean>;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date | string>;
+  deleted_at: ColumnType<Date | null, never, Date | string | null>;
+}
+
+export interface CarImagesTable {
+  id: Generated<string>;
+  car_id: string;
+  s3_key: string;
+  content_type: ImageContentType;
+  content_length: number;
+  status: Generated<'pending' | 'ready'>;
+  position: Generated<number>;
+  created_at: ColumnType<Date, never, never>;
+  confirmed_at: ColumnType<Date | null, never, Date | string | null>;
+}
+
+export type Car = Selectable<CarsTable>;
+export type CarImage = Selectable<CarImagesTable>;

@@ -1,0 +1,19 @@
+import type { CarImagesTable, CarsTable } from './cars/table';
+import type { NotificationsTable } from './notifications/table';
+import type { PaymentEventsTable } from './payments/table';
+import type { IdempotencyKeysTable, ReservationsTable } from './reservations/table';
+import type { ReviewsTable } from './reviews/table';
+import type { AgenciesTable, UsersTable } from './users/table';
+
+/** The whole database as Kysely sees it; each table's type lives beside its feature. */
+export interface Database {
+  users: UsersTable;
+  agencies: AgenciesTable;
+  cars: CarsTable;
+  car_images: CarImagesTable;
+  reservations: ReservationsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  payment_events: PaymentEventsTable;
+  reviews: ReviewsTable;
+  notifications: NotificationsTable;
+}

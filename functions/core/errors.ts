@@ -1,0 +1,96 @@
+/**
+ * Typed domain errors. Core code throws these; the HTTP error middleware is the one place
+ * that turns them into problem+json answers, so the status of each rule is decided here.
+ */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly title: string;
+  /** The problem `type` slug, documented in the API reference. */
+  abstract readonly slug: string;
+  readonly errors?: FieldProblem[];
+  readonly headers?: Record<string, string>;
+
+  constructor(detail: string, options?: { errors?: FieldProblem[]; headers?: Record<string, string>; cause?: unknown }) {
+    super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options?.errors) this.errors = options.errors;
+    if (options?.headers) this.headers = options.headers;
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly status = 400;
+  readonly title: string = 'Invalid request';
+  readonly slug: string = 'validation-error';
+}
+
+export class Unauthorized extends DomainError {
+  readonly status = 401;
+  readonly title: string = 'Unauthorized';
+  readonly slug: string = 'unauthorized';
+  constructor(detail = 'A valid access token is required.') {
+    super(detail, { headers: { 'www-authenticate': 'Bearer' } });
+  }
+}
+
+export class Forbidden extends DomainError {
+  readonly status = 403;
+  readonly title: string = 'Forbidden';
+  readonly slug: string = 'forbidden';
+}
+
+export class NotFound extends DomainError {
+  readonly status = 404;
+  readonly title: string = 'Not found';
+  readonly slug: string = 'not-found';
+}
+
+export class MethodNotAllowed extends DomainError {
+  readonly status = 405;
+  readonly title: string = 'Method not allowed';
+  readonly slug: string = 'method-not-allowed';
+  constructor(allowed: string[]) {
+    super(`This path accepts ${allowed.join(', ')}.`, { headers: { allow: allowed.join(', ') } });
+  }
+}
+
+export class Conflict extends DomainError {
+  readonly status = 409;
+  readonly title: string = 'Conflict';
+  readonly slug: string = 'conflict';
+}
+
+/** The requested dates overlap a reservation that holds them (or the constraint said so). */
+export class BookingConflict extends Conflict {
+  override readonly title: string = 'Dates not available';
+  override readonly slug: string = 'dates-not-available';
+  constructor(detail = 'The car is not available for these dates.', options?: { cause?: unknown }) {
+    super(detail, options);
+  }
+}
+
+export class PayloadTooLarge extends DomainError {
+  readonly status = 413;
+  readonly title: string = 'Payload too large';
+  readonly slug: string = 'payload-too-large';
+}
+
+export class UnsupportedMediaType extends DomainError {
+  readonly status = 415;
+  readonly title: string = 'Unsupported media type';
+  readonly slug: string = 'unsupported-media-type';
+}
+
+export class ServiceUnavailable extends DomainError {
+  readonly status = 503;
+  readonly title: string = 'Service unavailable';
+  readonly slug: string = 'service-unavailable';
+  constructor(detail = 'The service is temporarily unavailable. Please retry shortly.', options?: { cause?: unknown }) {
+    super(detail, { headers: { 'retry-after': '5' }, ...options });
+  }
+}

@@ -1,0 +1,45 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+export const RESERVATION_STATUSES = ['pending', 'confirmed', 'cancelled', 'completed', 'expired'] as const;
+export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
+/** The statuses that hold a car's dates, in the exclusion constraint and in every query. */
+export const DATE_HOLDING_STATUSES = ['pending', 'confirmed'] as const satisfies readonly ReservationStatus[];
+
+export interface ReservationsTable {
+  id: Generated<string>;
+  car_id: string;
+  kind: 'booking' | 'block';
+  status: ReservationStatus;
+  /** 'YYYY-MM-DD', inclusive. */
+  start_date: string;
+  /** 'YYYY-MM-DD', inclusive. */
+  end_date: string;
+  /** Derived by the database from start_date and end_date; never written. */
+  period: ColumnType<string, never, never>;
+  customer_id: string | null;
+  expires_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  days: number | null;
+  daily_rate_at_booking: number | null;
+  subtotal: number | null;
+  fees: number | null;
+  tax: number | null;
+  total_price: number | null;
+  deposit_amount: number | null;
+  currency: Generated<'thb'>;
+  payment_intent_id: string | null;
+  reason: string | null;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date | string>;
+}
+
+export interface IdempotencyKeysTable {
+  customer_id: string;
+  key: string;
+  request_hash: string;
+  reservation_id: string | null;
+  response_status: number | null;
+  response_body: ColumnType<unknown, string | null, string | null>;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export type Reservation = Selectable<ReservationsTable>;

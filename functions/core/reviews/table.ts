@@ -1,0 +1,13 @@
+import type { ColumnType, Generated } from 'kysely';
+
+export interface ReviewsTable {
+  id: Generated<string>;
+  reservation_id: string;
+  agency_id: string;
+  customer_id: string;
+  rating: number;
+  comment: Generated<string>;
+  reply: string | null;
+  replied_at: ColumnType<Date | null, never, Date | string | null>;
+  created_at: ColumnType<Date, never, never>;
+}

@@ -1,0 +1,44 @@
+import { BookingConflict, Conflict, ServiceUnavailable, ValidationError, type DomainError } from '#core/errors';
+
+/** The SQLSTATE of a PostgreSQL error, if it is one. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/** Errors that mean "the database is not reachable right now", so a retry may succeed. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+  const state = sqlState(error);
+  // 08: connection exceptions; 57P01-03: admin shutdown, crash shutdown, cannot connect now;
+  // 53300: too many connections.
+  if (state && (state.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(state))) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(message);
+}
+
+/**
+ * The database errors a request can legitimately cause, as domain errors. Anything else
+ * stays unknown and becomes a logged generic 500.
+ */
+export function toDomainError(error: unknown): DomainError | undefined {
+  if (error instanceof AggregateError && error.errors.length > 0) return toDomainError(error.errors[0]);
+  if (isDatabaseUnavailable(error)) return new ServiceUnavailable(undefined, { cause: error });
+  switch (sqlState(error)) {
+    case '23P01': // exclusion_violation: the no-overlap constraint caught a race
+      return new BookingConflict(undefined, { cause: error });
+    case '40001': // serialization_failure
+    case '40P01': // deadlock_detected
+      return new Conflict('A concurrent change got there first. Please retry.', { cause: error });
+    case '22007': // invalid_datetime_format
+    case '22008': // datetime_field_overflow
+    case '22P02': // invalid_text_representation
+    case '22003': // numeric_value_out_of_range
+      return new ValidationError('A value in the request is not valid.', { cause: error });
+    default:
+      return undefined;
+  }
+}

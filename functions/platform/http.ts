@@ -1,0 +1,178 @@
+import middy from '@middy/core';
+import httpEventNormalizer from '@middy/http-event-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { DomainError, ValidationError, type FieldProblem } from '#core/errors';
+import { authenticate, type CallerFor } from './auth';
+import { toDomainError } from './database-errors';
+import { logger } from './logger';
+import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
+import type { RouteDefinition } from './route';
+
+type Infer<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
+
+export interface ApiRequest<R extends RouteDefinition> {
+  params: Infer<R['params'], Record<string, never>>;
+  query: Infer<R['query'], Record<string, never>>;
+  body: Infer<R['body'], undefined>;
+  /** The exact body bytes as sent, for routes declared with `rawBody`. */
+  rawBody: R['rawBody'] extends true ? string : undefined;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+  caller: CallerFor<R['access']>;
+  requestId: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export const json = (status: number, body: unknown, headers?: Record<string, string>): ApiResponse => ({
+  status,
+  body,
+  ...(headers ? { headers } : {}),
+});
+export const noContent = (): ApiResponse => ({ status: 204 });
+
+type Event = APIGatewayProxyEventV2;
+type Result = APIGatewayProxyStructuredResultV2;
+
+/**
+ * Wraps one route's business function in the middy stack every endpoint shares:
+ * normalise the event → log context → authenticate (401/403) → parse JSON only where the
+ * route has a body → validate params/query/body with the route's zod schemas (400) → run →
+ * shape the answer. Any error becomes RFC 9457 problem+json in one place; unknown errors are
+ * logged with the request id and answered with a generic 500 that reveals nothing.
+ */
+export function endpoint<const R extends RouteDefinition>(
+  route: R,
+  run: (request: ApiRequest<R>) => Promise<ApiResponse>,
+): middy.MiddyfiedHandler<Event, Result> {
+  const handler = middy<Event, Result>()
+    .use(httpEventNormalizer() as middy.MiddlewareObj<Event, Result>)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(problemErrors())
+    .use(requestIdLogging());
+  if (route.body) {
+    handler.use(
+      httpJsonBodyParser({ disableContentTypeCheck: true }) as unknown as middy.MiddlewareObj<Event, Result>,
+    );
+  }
+  return handler.handler(async (event) => {
+    const caller = await authenticate(event, route.access);
+    const request = {
+      params: parsePart('path', route.params, event.pathParameters ?? {}),
+      query: parsePart('query', route.query, route.query ? (event.queryStringParameters ?? {}) : {}),
+      body: route.body ? parsePart('body', route.body, event.body) : undefined,
+      rawBody: route.rawBody ? decodeRawBody(event) : undefined,
+      headers: lowerCaseHeaders(event.headers),
+      caller,
+      requestId: event.requestContext.requestId,
+    } as ApiRequest<R>;
+    return toResult(await run(request));
+  });
+}
+
+function parsePart(part: 'path' | 'query' | 'body', schema: z.ZodType | undefined, value: unknown): unknown {
+  if (!schema) return {};
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const errors: FieldProblem[] = parsed.error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join('.') : part,
+    message: issue.code === 'unrecognized_keys' ? `Unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+  }));
+  const where = part === 'path' ? 'path parameters' : part === 'query' ? 'query parameters' : 'request body';
+  throw new ValidationError(`The ${where} failed validation.`, { errors });
+}
+
+function decodeRawBody(event: Event): string {
+  if (event.body === undefined || event.body === null) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+function lowerCaseHeaders(headers: Event['headers'] | undefined): Record<string, string | undefined> {
+  const lowered: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) lowered[name.toLowerCase()] = value;
+  return lowered;
+}
+
+function toResult(response: ApiResponse): Result {
+  const headers: Record<string, string> = { ...response.headers };
+  if (response.body === undefined) return { statusCode: response.status, headers };
+  if (typeof response.body === 'string' && headers['content-type']) {
+    return { statusCode: response.status, headers, body: response.body };
+  }
+  headers['content-type'] ??= 'application/json; charset=utf-8';
+  return { statusCode: response.status, headers, body: JSON.stringify(response.body) };
+}
+
+function requestIdLogging(): middy.MiddlewareObj<Event, Result> {
+  return {
+    before: (request) => {
+      logger.appendKeys({ request_id: request.event.requestContext?.requestId });
+    },
+  };
+}
+
+/** middy's body parser signals a body that is not JSON with 422; the contract says 400. */
+function isMalformedJson(error: unknown): boolean {
+  const cause = (error as { cause?: { package?: string } }).cause;
+  return cause?.package === '@middy/http-json-body-parser';
+}
+
+export function problemResponse(error: DomainError, requestId?: string): Result {
+  const problem: Problem = {
+    type: problemType(error.slug),
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    ...(error.errors ? { errors: error.errors } : {}),
+    ...(requestId ? { request_id: requestId } : {}),
+  };
+  return {
+    statusCode: error.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...error.headers },
+    body: JSON.stringify(problem),
+  };
+}
+
+function problemErrors(): middy.MiddlewareObj<Event, Result> {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      const requestId = request.event?.requestContext?.requestId;
+      let known: DomainError | undefined;
+      if (error instanceof DomainError) known = error;
+      else if (isMalformedJson(error)) {
+        known = new ValidationError('The request body must be a JSON document.', {
+          errors: [{ path: 'body', message: 'Malformed or missing JSON' }],
+        });
+      } else known = toDomainError(error);
+
+      if (known) {
+        if (known.status >= 500) logger.error('request failed', { error, status: known.status });
+        else logger.info('request rejected', { status: known.status, detail: known.message });
+        request.response = problemResponse(known, requestId);
+        return;
+      }
+      logger.error('unhandled error', { error });
+      request.response = {
+        statusCode: 500,
+        headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+        body: JSON.stringify({
+          type: problemType('internal-error'),
+          title: 'Internal server error',
+          status: 500,
+          detail: 'Something went wrong on our side. It has been logged; please retry later.',
+          ...(requestId ? { request_id: requestId } : {}),
+        } satisfies Problem),
+      };
+    },
+  };
+}
+
+export type { Context };

@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call a route. `public` needs no token; `signed-in` any valid access token;
+ * `customer` / `agency_admin` the role's Cognito group *and* a matching users row;
+ * `stripe` is the webhook, authenticated by its signature instead of a token.
+ */
+export type Access = 'public' | 'signed-in' | 'customer' | 'agency_admin' | 'stripe';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+/**
+ * One entry of THE route table (functions/routes.ts). The CDK stack makes one function and
+ * one HTTP API route per entry; the local server dispatches to the same handler; the OpenAPI
+ * document is generated from the schemas here; the handler validates with the same schemas.
+ */
+export interface RouteDefinition {
+  method: HttpMethod;
+  /** Under /api/v1, with the trailing slash of API.md; both slash forms are served. */
+  path: string;
+  /** The handler module under functions/, without extension; it exports `handler`. */
+  handler: string;
+  access: Access;
+  /** Whether the function needs the database (and so a place in the VPC). */
+  database: boolean;
+  summary: string;
+  tags: string[];
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** A JSON body; only these routes get the JSON body parser. */
+  body?: z.ZodType;
+  /** Hand the handler the exact raw body instead (the Stripe webhook verifies it). */
+  rawBody?: boolean;
+  responses: Record<number, ResponseSpec>;
+}
+
+/** Keeps the literal types of a route so handlers get typed params, query and body. */
+export function defineRoute<const R extends RouteDefinition>(route: R): R {
+  return route;
+}
+
+export const API_PREFIX = '/api/v1';

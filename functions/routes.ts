@@ -1,0 +1,10 @@
+import { serviceRoutes } from './api/service/routes';
+import type { RouteDefinition } from './platform/route';
+
+/**
+ * THE route table. The CDK stack makes one Lambda function and one HTTP API route (both
+ * slash forms) per entry; the local server dispatches to the same handler modules; the
+ * OpenAPI document is generated from it. Each area keeps its entries (and their schemas)
+ * in functions/api/<area>/routes.ts; a route exists only there.
+ */
+export const routes: RouteDefinition[] = [...Object.values(serviceRoutes)];

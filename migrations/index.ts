@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import * as coreSchema from './2026_11_25_0001_core_schema';
+import * as bookingSupportTables from './2026_11_25_0002_booking_support_tables';
+
+/**
+ * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
+ * Add new ones at the end; names sort in the order they must run.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_25_0001_core_schema': coreSchema,
+  '2026_11_25_0002_booking_support_tables': bookingSupportTables,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider });
+}
+
+/** Runs every pending migration; throws (with the failing migration's name) if one fails. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const { error, results } = await createMigrator(db).migrateToLatest();
+  const failed = results?.find((result) => result.status === 'Error');
+  if (error) {
+    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${String(error)}`, { cause: error });
+  }
+  return (results ?? []).map((result) => result.migrationName);
+}
