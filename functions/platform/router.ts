@@ -50,9 +50,10 @@ export function matchRoute(method: string, path: string): RouteMatch {
   return allowed.length > 0 ? { kind: 'wrong-method', allowed } : { kind: 'not-found' };
 }
 
-/** The HTTP API route keys for one entry: the path as API.md writes it and its other slash form. */
-export function routeKeys(route: RouteDefinition): string[] {
-  const path = API_PREFIX + route.path;
-  const other = path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
-  return [`${route.method} ${path}`, `${route.method} ${other}`];
+/**
+ * The HTTP API route path of an entry. API Gateway refuses route paths ending in '/', and
+ * routes a request for `/x/` to the route `/x`, so one route serves both slash forms.
+ */
+export function apiGatewayPath(route: RouteDefinition): string {
+  return (API_PREFIX + route.path).replace(/\/$/, '');
 }

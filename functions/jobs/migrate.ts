@@ -1,0 +1,49 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '#migrations/index';
+import { logger } from '#platform/logger';
+
+const secrets = new SecretsManagerClient({});
+
+interface ClusterSecret {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  dbname?: string;
+}
+
+/**
+ * Runs on every deploy that changes it (a CDK Trigger), before the API functions update:
+ * migrates the database to the latest version through the cluster's WRITER endpoint with
+ * the cluster's own secret. Not through RDS Proxy: the Migrator's advisory lock would pin
+ * a proxy connection. A failed migration throws, which fails the deploy.
+ */
+export async function handler(): Promise<{ applied: string[] }> {
+  const secretArn = process.env.DB_SECRET_ARN;
+  if (!secretArn) throw new Error('DB_SECRET_ARN is not set');
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  const secret = JSON.parse(SecretString ?? '{}') as ClusterSecret;
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({
+        host: secret.host,
+        port: secret.port,
+        user: secret.username,
+        password: secret.password,
+        database: process.env.DB_NAME ?? secret.dbname ?? 'rental',
+        ssl: { rejectUnauthorized: false },
+        max: 1,
+        connectionTimeoutMillis: 30_000, // an auto-paused Aurora takes ~15 s to resume
+      }),
+    }),
+  });
+  try {
+    const applied = await migrateToLatest(db);
+    logger.info('migrations applied', { applied });
+    return { applied };
+  } finally {
+    await db.destroy();
+  }
+}

@@ -1,0 +1,107 @@
+import { CfnOutput } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { routes } from '../functions/routes';
+import { apiGatewayPath } from '../functions/platform/router';
+import type { RouteDefinition } from '../functions/platform/route';
+import { ApiFunction } from './api-function';
+import type { Auth } from './auth';
+import type { Data } from './data';
+import type { StageSettings } from './stage';
+
+/** A CloudFormation-safe id for a route's function, e.g. GetAgencyCarsId. */
+export function functionId(route: RouteDefinition): string {
+  const words = `${route.method.toLowerCase()} ${route.path}`.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  return words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
+}
+
+/**
+ * The HTTP API: one function and one route per entry of functions/routes.ts, plus a
+ * $default catch-all answering unknown paths with problem+json. Functions that need the
+ * database run in the VPC's private subnets and connect to RDS Proxy with IAM auth; the
+ * others stay outside the VPC.
+ */
+export class Api extends Construct {
+  readonly httpApi: apigw.HttpApi;
+  readonly functions = new Map<RouteDefinition, ApiFunction>();
+
+  constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data; auth: Auth }) {
+    super(scope, id);
+    const { stage, data, auth } = props;
+    this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'Phuket Rental API',
+      corsPreflight: {
+        allowOrigins: ['*'],
+        allowMethods: [apigw.CorsHttpMethod.ANY],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+      },
+      defaultIntegration: new HttpLambdaIntegration(
+        'NotFound',
+        new ApiFunction(this, 'NotFoundFn', { handlerModule: 'api/service/not-found', logRetention: stage.logRetention }),
+      ),
+    });
+    const stageResource = this.httpApi.defaultStage?.node.defaultChild as apigw.CfnStage | undefined;
+    stageResource?.addPropertyOverride('DefaultRouteSettings', {
+      ThrottlingRateLimit: stage.throttle.rate,
+      ThrottlingBurstLimit: stage.throttle.burst,
+    });
+
+    const common = {
+      STAGE: stage.name,
+      COGNITO_USER_POOL_ID: auth.userPool.userPoolId,
+      COGNITO_CLIENT_ID: auth.client.userPoolClientId,
+    };
+    const database = {
+      DB_HOST: data.proxy.endpoint,
+      DB_PORT: '5432',
+      DB_NAME: data.databaseName,
+      DB_USER: data.databaseUser,
+      DB_IAM_AUTH: 'true',
+    };
+
+    for (const route of routes) {
+      const docsAssets = route.handler === 'api/service/get-docs-asset' ? docsAssetsBundling() : undefined;
+      const fn = new ApiFunction(this, `${functionId(route)}Fn`, {
+        handlerModule: route.handler,
+        logRetention: stage.logRetention,
+        description: `${route.method} /api/v1${route.path}`,
+        environment: { ...common, ...(route.database ? database : {}), ...docsAssets?.environment },
+        ...(docsAssets ? { bundling: docsAssets.bundling } : {}),
+        ...(route.database
+          ? {
+              vpc: data.vpc,
+              vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+              securityGroups: [data.functionsSecurityGroup],
+            }
+          : {}),
+      });
+      if (route.database) data.proxy.grantConnect(fn, data.databaseUser);
+      this.httpApi.addRoutes({
+        path: apiGatewayPath(route),
+        methods: [route.method as apigw.HttpMethod],
+        integration: new HttpLambdaIntegration(`${functionId(route)}Integration`, fn),
+      });
+      this.functions.set(route, fn);
+    }
+    new CfnOutput(this, 'ApiUrl', { value: `${this.httpApi.apiEndpoint}/api/v1/` });
+  }
+}
+
+/** The docs page's Swagger UI files travel inside the function's bundle (no CDN). */
+function docsAssetsBundling() {
+  return {
+    environment: { DOCS_ASSETS_DIR: '/var/task/docs-assets' },
+    bundling: {
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir: string, outputDir: string) => [
+          `mkdir -p "${outputDir}/docs-assets"`,
+          `cp "${inputDir}/node_modules/swagger-ui-dist/swagger-ui.css" "${inputDir}/node_modules/swagger-ui-dist/swagger-ui-bundle.js" "${outputDir}/docs-assets/"`,
+        ],
+      },
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as triggers from 'aws-cdk-lib/triggers';
+import { Construct } from 'constructs';
+import { ApiFunction } from './api-function';
+import type { Data } from './data';
+import type { StageSettings } from './stage';
+
+/**
+ * Migrations on deploy: a Trigger runs functions/jobs/migrate.ts after the cluster exists and
+ * before the API functions are updated, whenever the migrations change. It uses the writer
+ * endpoint and the cluster secret; a failure fails (and rolls back) the deploy.
+ */
+export class Migrations extends Construct {
+  readonly trigger: triggers.Trigger;
+  readonly fn: ApiFunction;
+
+  constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data }) {
+    super(scope, id);
+    const { data, stage } = props;
+    this.fn = new ApiFunction(this, 'MigrateFn', {
+      handlerModule: 'jobs/migrate',
+      description: 'Migrates the database to the latest schema (writer endpoint)',
+      timeout: Duration.minutes(10),
+      logRetention: stage.logRetention,
+      vpc: data.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [data.functionsSecurityGroup],
+      environment: { DB_SECRET_ARN: data.cluster.secret!.secretArn, DB_NAME: data.databaseName },
+    });
+    data.cluster.secret!.grantRead(this.fn);
+    this.trigger = new triggers.Trigger(this, 'Migrate', {
+      handler: this.fn,
+      executeAfter: [data.cluster],
+      executeOnHandlerChange: true,
+      timeout: Duration.minutes(10),
+    });
+  }
+}

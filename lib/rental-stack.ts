@@ -1,0 +1,28 @@
+import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Api } from './api';
+import { Auth } from './auth';
+import { Data } from './data';
+import { Migrations } from './migrations';
+import type { StageSettings } from './stage';
+
+/** The whole backend of one stage: data, auth, migrations, then the API that uses them. */
+export class RentalStack extends Stack {
+  readonly data: Data;
+  readonly auth: Auth;
+  readonly api: Api;
+  readonly migrations: Migrations;
+
+  constructor(scope: Construct, id: string, props: StackProps & { stage: StageSettings }) {
+    super(scope, id, props);
+    const { stage } = props;
+    Tags.of(this).add('project', 'phuket-rental');
+    Tags.of(this).add('stage', stage.name);
+    this.data = new Data(this, 'Data', stage);
+    this.auth = new Auth(this, 'Auth', stage);
+    this.migrations = new Migrations(this, 'Migrations', { stage, data: this.data });
+    this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth });
+    // Expand/contract: the new schema is in place before any function runs the new code.
+    this.migrations.trigger.executeBefore(...this.api.functions.values());
+  }
+}
