@@ -1,3 +1,6 @@
+import { agencyRoutes } from './api/agency/routes';
+import { authRoutes } from './api/auth/routes';
+import { searchRoutes } from './api/cars/routes';
 import { serviceRoutes } from './api/service/routes';
 import type { RouteDefinition } from './platform/route';
 
@@ -7,4 +10,9 @@ import type { RouteDefinition } from './platform/route';
  * OpenAPI document is generated from it. Each area keeps its entries (and their schemas)
  * in functions/api/<area>/routes.ts; a route exists only there.
  */
-export const routes: RouteDefinition[] = [...Object.values(serviceRoutes)];
+export const routes: RouteDefinition[] = [
+  ...Object.values(serviceRoutes),
+  ...Object.values(authRoutes),
+  ...Object.values<RouteDefinition>(agencyRoutes),
+  ...Object.values<RouteDefinition>(searchRoutes),
+];

@@ -78,6 +78,9 @@ export class Api extends Construct {
           : {}),
       });
       if (route.database) data.proxy.grantConnect(fn, data.databaseUser);
+      if (route.uses?.includes('cognito-admin')) {
+        auth.userPool.grant(fn, 'cognito-idp:AdminConfirmSignUp', 'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminDeleteUser');
+      }
       this.httpApi.addRoutes({
         path: apiGatewayPath(route),
         methods: [route.method as apigw.HttpMethod],

@@ -73,7 +73,9 @@ export function endpoint<const R extends RouteDefinition>(
       caller,
       requestId: event.requestContext.requestId,
     } as ApiRequest<R>;
-    return toResult(await run(request));
+    const result = toResult(await run(request));
+    result.headers = { ...result.headers, 'x-request-id': request.requestId };
+    return result;
   });
 }
 
@@ -131,11 +133,12 @@ export function problemResponse(error: DomainError, requestId?: string): Result 
     status: error.status,
     detail: error.message,
     ...(error.errors ? { errors: error.errors } : {}),
-    ...(requestId ? { request_id: requestId } : {}),
   };
   return {
     statusCode: error.status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...error.headers },
+    // The request id travels in a header, so equal problems have byte-identical bodies
+    // (an unknown email and a wrong password must be indistinguishable).
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(requestId ? { 'x-request-id': requestId } : {}), ...error.headers },
     body: JSON.stringify(problem),
   };
 }
@@ -162,13 +165,12 @@ function problemErrors(): middy.MiddlewareObj<Event, Result> {
       logger.error('unhandled error', { error });
       request.response = {
         statusCode: 500,
-        headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+        headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(requestId ? { 'x-request-id': requestId } : {}) },
         body: JSON.stringify({
           type: problemType('internal-error'),
           title: 'Internal server error',
           status: 500,
-          detail: 'Something went wrong on our side. It has been logged; please retry later.',
-          ...(requestId ? { request_id: requestId } : {}),
+          detail: `Something went wrong on our side. It has been logged${requestId ? ` under request id ${requestId}` : ''}; please retry later.`,
         } satisfies Problem),
       };
     },

@@ -7,7 +7,6 @@ export interface Problem {
   status: number;
   detail: string;
   errors?: FieldProblem[];
-  request_id?: string;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

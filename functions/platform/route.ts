@@ -9,6 +9,9 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  */
 export type Access = 'public' | 'signed-in' | 'customer' | 'agency_admin' | 'stripe';
 
+/** AWS resources a route's function uses beyond the database; the CDK stack grants exactly these. */
+export type Uses = 'cognito-admin' | 'images-bucket' | 'email' | 'payments';
+
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
@@ -30,6 +33,7 @@ export interface RouteDefinition {
   access: Access;
   /** Whether the function needs the database (and so a place in the VPC). */
   database: boolean;
+  uses?: readonly Uses[];
   summary: string;
   tags: string[];
   params?: z.ZodObject;

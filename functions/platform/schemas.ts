@@ -8,7 +8,6 @@ export const ProblemSchema = z
     status: z.number().int(),
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    request_id: z.string().optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 

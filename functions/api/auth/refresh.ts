@@ -1,0 +1,13 @@
+import { cognitoIdentity } from '#platform/cognito';
+import { endpoint, json } from '#platform/http';
+import { authRoutes } from './routes';
+
+export const handler = endpoint(authRoutes.refresh, async ({ body }) => {
+  const tokens = await cognitoIdentity.refresh(body.refresh_token);
+  return json(200, {
+    access_token: tokens.accessToken,
+    id_token: tokens.idToken,
+    expires_in: tokens.expiresIn,
+    token_type: 'Bearer',
+  }, { 'cache-control': 'no-store' });
+});

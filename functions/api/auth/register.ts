@@ -1,0 +1,16 @@
+import { registerUser } from '#core/users/registration';
+import { cognitoIdentity } from '#platform/cognito';
+import { getDb } from '#platform/db';
+import { endpoint, json } from '#platform/http';
+import { authRoutes } from './routes';
+
+export const handler = endpoint(authRoutes.register, async ({ body }) => {
+  const registered = await registerUser(getDb(), cognitoIdentity, {
+    email: body.email,
+    password: body.password,
+    fullName: body.full_name,
+    role: body.role,
+    agency: body.agency,
+  });
+  return json(201, registered);
+});
