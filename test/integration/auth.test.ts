@@ -166,7 +166,7 @@ describe('GET /me/ and who may call what', () => {
   });
 
   it('answers 401 without a token, with a garbage header, or with a non-Bearer scheme', async () => {
-    for (const headers of [{}, { authorization: 'Bearer' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'garbage' }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'garbage' }]) {
       const answer = await api.get('/me/', { headers });
       expect(answer.status).toBe(401);
       expect(answer.body.type).toBe('/problems/unauthorized');
