@@ -33,6 +33,7 @@ export function toDomainError(error: unknown): DomainError | undefined {
     case '40001': // serialization_failure
     case '40P01': // deadlock_detected
       return new Conflict('A concurrent change got there first. Please retry.', { cause: error });
+    case '22000': // data_exception: a range whose bounds are reversed
     case '22007': // invalid_datetime_format
     case '22008': // datetime_field_overflow
     case '22P02': // invalid_text_representation

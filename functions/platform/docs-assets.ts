@@ -21,7 +21,8 @@ export function docsAssetsDir(): string {
 const cache = new Map<string, string>();
 
 export async function readDocsAsset(file: string): Promise<string | undefined> {
-  if (!(file in DOCS_ASSETS)) return undefined;
+  // hasOwn, not `in`: `constructor` or `__proto__` must not reach the file system.
+  if (!Object.hasOwn(DOCS_ASSETS, file)) return undefined;
   let content = cache.get(file);
   if (content === undefined) {
     content = await readFile(path.join(docsAssetsDir(), file), 'utf8');

@@ -42,9 +42,13 @@ export function matchRoute(method: string, path: string): RouteMatch {
       continue;
     }
     const params: Record<string, string> = {};
-    candidate.paramNames.forEach((name, index) => {
-      params[name] = decodeURIComponent(match[index + 1]!);
-    });
+    try {
+      candidate.paramNames.forEach((name, index) => {
+        params[name] = decodeURIComponent(match[index + 1]!);
+      });
+    } catch {
+      continue; // malformed percent-encoding: no route has such a parameter (→ 404, not a 500)
+    }
     return { kind: 'found', route: candidate.route, params };
   }
   return allowed.length > 0 ? { kind: 'wrong-method', allowed } : { kind: 'not-found' };

@@ -1,0 +1,107 @@
+import net from 'node:net';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '#functions/api/service/get-health';
+import { forgetConfig } from '#platform/config';
+import { closeDb } from '#platform/db';
+import { freePort } from '../../dev/ports';
+import { apiEvent, lambdaContext } from '../helpers/events';
+
+/**
+ * GET /health/ when the database cannot be reached, calling the Lambda handler directly with
+ * the process pointed at a database that is not there. The file's own database (per-file
+ * setup) is restored afterwards so its teardown can drop it.
+ */
+const originalEnv = { DATABASE_URL: process.env.DATABASE_URL, DB_CONNECT_TIMEOUT_MS: process.env.DB_CONNECT_TIMEOUT_MS };
+const CONNECT_TIMEOUT_MS = 500;
+
+/** A TCP server that accepts connections and never answers: PostgreSQL hung or a black-holed proxy. */
+const sockets = new Set<net.Socket>();
+const silentServer = net.createServer((socket) => {
+  sockets.add(socket);
+  socket.on('close', () => sockets.delete(socket));
+});
+
+async function pointDatabaseAt(port: number): Promise<void> {
+  await closeDb();
+  const url = new URL(originalEnv.DATABASE_URL!);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  process.env.DATABASE_URL = url.toString();
+  process.env.DB_CONNECT_TIMEOUT_MS = String(CONNECT_TIMEOUT_MS);
+  forgetConfig();
+}
+
+async function callHealth() {
+  const started = Date.now();
+  const result = await handler(apiEvent({ method: 'GET', path: '/api/v1/health/' }), lambdaContext('api-service-get-health'));
+  return { result, elapsedMs: Date.now() - started };
+}
+
+function expectUnavailable(result: Awaited<ReturnType<typeof callHealth>>['result']) {
+  expect(result.statusCode).toBe(503);
+  expect(result.headers?.['retry-after']).toMatch(/^\d+$/);
+  expect(result.headers?.['content-type']).toMatch(/^application\/json/);
+  expect(JSON.parse(result.body ?? '')).toEqual({ status: 'degraded', database: 'unavailable' });
+  // Nothing about the connection leaks to the client.
+  expect(result.body).not.toMatch(/ECONNREFUSED|timeout|127\.0\.0\.1|postgres/i);
+}
+
+beforeEach(async () => {
+  await closeDb();
+});
+
+afterAll(async () => {
+  await closeDb();
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => silentServer.close(resolve));
+  Object.assign(process.env, originalEnv);
+  if (originalEnv.DB_CONNECT_TIMEOUT_MS === undefined) delete process.env.DB_CONNECT_TIMEOUT_MS;
+  forgetConfig();
+});
+
+describe('GET /health/ without a database', () => {
+  it('answers 503 {database: unavailable} with Retry-After when nothing listens on the database port', async () => {
+    await pointDatabaseAt(await freePort());
+    const { result, elapsedMs } = await callHealth();
+    expectUnavailable(result);
+    expect(elapsedMs).toBeLessThan(5_000);
+  });
+
+  it('answers 503 with Retry-After within about DB_CONNECT_TIMEOUT_MS when the database accepts but never answers', async () => {
+    const port = await new Promise<number>((resolve) => {
+      silentServer.listen(0, '127.0.0.1', () => resolve((silentServer.address() as net.AddressInfo).port));
+    });
+    await pointDatabaseAt(port);
+    const { result, elapsedMs } = await callHealth();
+    expectUnavailable(result);
+    expect(elapsedMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
+    expect(elapsedMs).toBeLessThan(CONNECT_TIMEOUT_MS + 3_000);
+  });
+
+  it('recovers (200) on the next request once the database is back, without a new process or pool', async () => {
+    const port = await freePort();
+    await pointDatabaseAt(port);
+    expectUnavailable((await callHealth()).result);
+
+    // The database comes back on the same address: a TCP relay to the real server.
+    const real = new URL(originalEnv.DATABASE_URL!);
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(Number(real.port), real.hostname);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+    });
+    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    try {
+      const { result } = await callHealth();
+      expect(result.statusCode).toBe(200);
+      expect(JSON.parse(result.body ?? '')).toEqual({ status: 'ok', database: 'ok' });
+    } finally {
+      await closeDb();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
+});
