@@ -14,8 +14,11 @@ import { waitForPort } from './ports';
 
 const require = createRequire(import.meta.url);
 
-/** Credentials the emulators accept; the SDK insists on having some. */
-export const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'localsecret' };
+/**
+ * Credentials the emulators accept; the SDK insists on having some. s3rver knows only its
+ * built-in key pair (any other access key id is a 403 InvalidAccessKeyId); the others take any.
+ */
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 export const IMAGES_BUCKET = 'phuket-rental-images';
 const POOL_NAME = 'phuket-rental';
 const CLIENT_NAME = 'phuket-rental-api';

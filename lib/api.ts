@@ -10,6 +10,7 @@ import { ApiFunction } from './api-function';
 import type { Auth } from './auth';
 import type { Data } from './data';
 import type { StageSettings } from './stage';
+import type { Storage } from './storage';
 
 /** A CloudFormation-safe id for a route's function, e.g. GetAgencyCarsId. */
 export function functionId(route: RouteDefinition): string {
@@ -27,9 +28,9 @@ export class Api extends Construct {
   readonly httpApi: apigw.HttpApi;
   readonly functions = new Map<RouteDefinition, ApiFunction>();
 
-  constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data; auth: Auth }) {
+  constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data; auth: Auth; storage: Storage }) {
     super(scope, id);
-    const { stage, data, auth } = props;
+    const { stage, data, auth, storage } = props;
     this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
       description: 'Phuket Rental API',
       corsPreflight: {
@@ -52,6 +53,8 @@ export class Api extends Construct {
       STAGE: stage.name,
       COGNITO_USER_POOL_ID: auth.userPool.userPoolId,
       COGNITO_CLIENT_ID: auth.client.userPoolClientId,
+      // Public, like the photos it points at: any answer may show a car's photos.
+      IMAGES_PUBLIC_BASE_URL: storage.imagesPublicBaseUrl,
     };
     const database = {
       DB_HOST: data.proxy.endpoint,
@@ -67,7 +70,12 @@ export class Api extends Construct {
         handlerModule: route.handler,
         logRetention: stage.logRetention,
         description: `${route.method} /api/v1${route.path}`,
-        environment: { ...common, ...(route.database ? database : {}), ...docsAssets?.environment },
+        environment: {
+          ...common,
+          ...(route.database ? database : {}),
+          ...(route.uses?.includes('images-bucket') ? { IMAGES_BUCKET: storage.imagesBucket.bucketName } : {}),
+          ...docsAssets?.environment,
+        },
         ...(docsAssets ? { bundling: docsAssets.bundling } : {}),
         ...(route.database
           ? {
@@ -80,6 +88,10 @@ export class Api extends Construct {
       if (route.database) data.proxy.grantConnect(fn, data.databaseUser);
       if (route.uses?.includes('cognito-admin')) {
         auth.userPool.grant(fn, 'cognito-idp:AdminConfirmSignUp', 'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminDeleteUser');
+      }
+      if (route.uses?.includes('images-bucket')) {
+        if (!route.imagesBucket?.length) throw new Error(`${route.method} ${route.path} uses images-bucket: declare imagesBucket`);
+        storage.grantImages(fn, route.imagesBucket);
       }
       this.httpApi.addRoutes({
         path: apiGatewayPath(route),

@@ -29,6 +29,8 @@ export class Data extends Construct {
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
         { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       ],
+      // Photo checks, copies and deletes reach S3 through this free endpoint, not the NAT.
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
     this.functionsSecurityGroup = new ec2.SecurityGroup(this, 'FunctionsSg', {
       vpc: this.vpc,

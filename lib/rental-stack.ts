@@ -5,11 +5,13 @@ import { Auth } from './auth';
 import { Data } from './data';
 import { Migrations } from './migrations';
 import type { StageSettings } from './stage';
+import { Storage, corsOriginsFromContext } from './storage';
 
 /** The whole backend of one stage: data, auth, migrations, then the API that uses them. */
 export class RentalStack extends Stack {
   readonly data: Data;
   readonly auth: Auth;
+  readonly storage: Storage;
   readonly api: Api;
   readonly migrations: Migrations;
 
@@ -21,7 +23,8 @@ export class RentalStack extends Stack {
     this.data = new Data(this, 'Data', stage);
     this.auth = new Auth(this, 'Auth', stage);
     this.migrations = new Migrations(this, 'Migrations', { stage, data: this.data });
-    this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth });
+    this.storage = new Storage(this, 'Storage', { stage, corsOrigins: corsOriginsFromContext(this.node) });
+    this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth, storage: this.storage });
     // Expand/contract: the new schema is in place before any function runs the new code.
     this.migrations.trigger.executeBefore(...this.api.functions.values());
   }

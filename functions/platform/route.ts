@@ -12,6 +12,13 @@ export type Access = 'public' | 'signed-in' | 'customer' | 'agency_admin' | 'str
 /** AWS resources a route's function uses beyond the database; the CDK stack grants exactly these. */
 export type Uses = 'cognito-admin' | 'images-bucket' | 'email' | 'payments';
 
+/**
+ * What a route that `uses: ['images-bucket']` does with the bucket, so its function gets only
+ * those permissions: `upload` signs PUT URLs for new uploads, `publish` checks an upload and
+ * copies it to its public key, `delete` removes photos.
+ */
+export type ImagesBucketAccess = 'upload' | 'publish' | 'delete';
+
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
@@ -34,6 +41,8 @@ export interface RouteDefinition {
   /** Whether the function needs the database (and so a place in the VPC). */
   database: boolean;
   uses?: readonly Uses[];
+  /** Required with `uses: ['images-bucket']`: the object operations the function performs. */
+  imagesBucket?: readonly ImagesBucketAccess[];
   summary: string;
   tags: string[];
   params?: z.ZodObject;

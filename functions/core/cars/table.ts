@@ -27,6 +27,11 @@ export interface CarsTable {
   lat: number | null;
   lng: number | null;
   pickup_address: string | null;
+  /**
+   * The effective position as an `earth` point: lat/lng, else the agency's. Maintained by
+   * database triggers on cars and agencies (migration 0003); never written by the application.
+   */
+  location: ColumnType<string, never, never>;
   is_published: Generated<boolean>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;

@@ -1,0 +1,197 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database';
+import { Conflict, NotFound } from '../errors';
+import type { ImageStorage } from './image-storage';
+import { uploadKeyOf } from './image-keys';
+import type { Car, CarImage, CarType, FuelType, Transmission } from './table';
+
+/**
+ * An agency's inventory. Every function is scoped to one agency: another agency's car, like a
+ * deleted one, is simply not found (404, never 403: we do not confirm that it exists).
+ */
+
+export interface CarInput {
+  make: string;
+  model: string;
+  year: number;
+  car_type: CarType;
+  transmission: Transmission;
+  seats: number;
+  fuel_type: FuelType;
+  daily_rate: number;
+  deposit_amount: number;
+  description?: string;
+  /** Both or neither; null (or absent) places the car at its agency. */
+  lat?: number | null;
+  lng?: number | null;
+  pickup_address?: string | null;
+  is_published?: boolean;
+}
+
+export type CarChanges = Partial<CarInput>;
+
+export type ReadyImage = Pick<CarImage, 'id' | 's3_key' | 'position'>;
+
+export interface CarWithImages extends Car {
+  /** Only ready photos, by position. */
+  images: ReadyImage[];
+}
+
+/** Where a page of cars ended: created_at to the microsecond (a JS Date would round it) and id. */
+export interface CarCursor {
+  createdAt: string;
+  id: string;
+}
+
+const NOT_FOUND = 'No such car in your agency.';
+
+/** The agency's cars that exist: not another agency's, not deleted. */
+function ownCars(db: Kysely<Database>, agencyId: string) {
+  return db.selectFrom('cars').where('cars.agency_id', '=', agencyId).where('cars.deleted_at', 'is', null);
+}
+
+/**
+ * One of the agency's cars, or 404. With `lock`, the row stays locked until the transaction
+ * ends: deletes, photo counts and positions are decided one at a time per car, and no booking
+ * (whose foreign key takes a share lock on the car) can slip in meanwhile.
+ */
+export async function findOwnCar(
+  db: Kysely<Database>,
+  agencyId: string,
+  carId: string,
+  options: { lock?: boolean } = {},
+): Promise<Car> {
+  let query = ownCars(db, agencyId).selectAll('cars').where('cars.id', '=', carId);
+  if (options.lock) query = query.forUpdate();
+  const car = await query.executeTakeFirst();
+  if (!car) throw new NotFound(NOT_FOUND);
+  return car;
+}
+
+async function readyImagesOf(db: Kysely<Database>, carIds: string[]): Promise<Map<string, ReadyImage[]>> {
+  const byCar = new Map<string, ReadyImage[]>(carIds.map((id) => [id, []]));
+  if (carIds.length === 0) return byCar;
+  const images = await db
+    .selectFrom('car_images')
+    .select(['id', 'car_id', 's3_key', 'position'])
+    .where('car_id', 'in', carIds)
+    .where('status', '=', 'ready')
+    .orderBy('position')
+    .orderBy('id')
+    .execute();
+  for (const { car_id, ...image } of images) byCar.get(car_id)!.push(image);
+  return byCar;
+}
+
+async function withImages(db: Kysely<Database>, car: Car): Promise<CarWithImages> {
+  const images = await readyImagesOf(db, [car.id]);
+  return { ...car, images: images.get(car.id)! };
+}
+
+/** A page of the agency's cars, published or not, oldest first (created_at, id). */
+export async function listAgencyCars(
+  db: Kysely<Database>,
+  agencyId: string,
+  page: { limit: number; after?: CarCursor },
+): Promise<(CarWithImages & { cursor: CarCursor })[]> {
+  let query = ownCars(db, agencyId)
+    .selectAll('cars')
+    .select(sql<string>`to_char(cars.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_created_at'))
+    .orderBy('cars.created_at')
+    .orderBy('cars.id')
+    .limit(page.limit);
+  if (page.after) {
+    const { createdAt, id } = page.after;
+    query = query.where(sql<boolean>`(cars.created_at, cars.id) > (${createdAt}::timestamptz, ${id}::uuid)`);
+  }
+  const cars = await query.execute();
+  const images = await readyImagesOf(db, cars.map((car) => car.id));
+  return cars.map(({ cursor_created_at, ...car }) => ({
+    ...car,
+    images: images.get(car.id)!,
+    cursor: { createdAt: cursor_created_at, id: car.id },
+  }));
+}
+
+export async function getAgencyCar(db: Kysely<Database>, agencyId: string, carId: string): Promise<CarWithImages> {
+  return withImages(db, await findOwnCar(db, agencyId, carId));
+}
+
+/** A new car of the agency; unpublished unless the input says otherwise. */
+export async function createCar(db: Kysely<Database>, agencyId: string, input: CarInput): Promise<CarWithImages> {
+  const car = await db
+    .insertInto('cars')
+    .values({ ...input, agency_id: agencyId })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { ...car, images: [] };
+}
+
+export async function updateCar(
+  db: Kysely<Database>,
+  agencyId: string,
+  carId: string,
+  changes: CarChanges,
+): Promise<CarWithImages> {
+  const car = await db
+    .updateTable('cars')
+    .set({ ...changes, updated_at: sql<Date>`now()` })
+    .where('id', '=', carId)
+    .where('agency_id', '=', agencyId)
+    .where('deleted_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!car) throw new NotFound(NOT_FOUND);
+  return withImages(db, car);
+}
+
+/**
+ * Deletes a car, unless a booking still holds dates today or later (Asia/Bangkok): confirmed,
+ * or pending and not yet expired. Then the agency should unpublish it instead (409).
+ * A car with any reservation history is only marked deleted, so past bookings keep their car;
+ * one without is removed. Its photos go either way, rows and objects.
+ *
+ * One transaction with the car row locked. The objects are removed last, before commit: if
+ * the store fails, nothing in the database changed and the request can be retried (removing
+ * an object twice is harmless).
+ */
+export async function deleteCar(db: Kysely<Database>, storage: ImageStorage, agencyId: string, carId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await findOwnCar(trx, agencyId, carId, { lock: true });
+
+    const upcomingBooking = await trx
+      .selectFrom('reservations')
+      .select('id')
+      .where('car_id', '=', carId)
+      .where('kind', '=', 'booking')
+      .where(sql<boolean>`end_date >= (now() AT TIME ZONE 'Asia/Bangkok')::date`)
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'confirmed'),
+          eb.and([eb('status', '=', 'pending'), eb('expires_at', '>', sql<Date>`now()`)]),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    if (upcomingBooking) {
+      throw new Conflict(
+        'This car has upcoming pending or confirmed bookings, so it cannot be deleted. Unpublish it instead (PATCH with is_published: false).',
+      );
+    }
+
+    const images = await trx.deleteFrom('car_images').where('car_id', '=', carId).returning('s3_key').execute();
+
+    const history = await trx.selectFrom('reservations').select('id').where('car_id', '=', carId).limit(1).executeTakeFirst();
+    if (history) {
+      await trx
+        .updateTable('cars')
+        .set({ deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()`, is_published: false })
+        .where('id', '=', carId)
+        .execute();
+    } else {
+      await trx.deleteFrom('cars').where('id', '=', carId).execute();
+    }
+
+    await storage.delete(images.flatMap(({ s3_key }) => [s3_key, uploadKeyOf(s3_key)]));
+  });
+}

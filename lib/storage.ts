@@ -1,0 +1,117 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, type Node } from 'constructs';
+import { PHOTO_PREFIX, UPLOAD_PREFIX } from '../functions/core/cars/image-keys';
+import type { ImagesBucketAccess } from '../functions/platform/route';
+import type { StageSettings } from './stage';
+
+/**
+ * Car photos: a private bucket the clients upload to with presigned PUTs, and a CloudFront
+ * distribution that serves the confirmed photos through Origin Access Control (the bucket
+ * itself is never public). Uploads land under `pending/`; confirming copies them to
+ * `agencies/…`; a lifecycle rule removes whatever is left under `pending/` after a day.
+ * docs/images.md has the whole story.
+ */
+export class Storage extends Construct {
+  readonly imagesBucket: s3.Bucket;
+  readonly distribution: cloudfront.Distribution;
+  /** Where ready photos are served: `${imagesPublicBaseUrl}/${key}`. */
+  readonly imagesPublicBaseUrl: string;
+
+  constructor(scope: Construct, id: string, props: { stage: StageSettings; corsOrigins: string[] }) {
+    super(scope, id);
+    const { stage } = props;
+
+    this.imagesBucket = new s3.Bucket(this, 'Images', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      cors: [
+        {
+          // Browsers PUT the photo straight to the presigned URL.
+          allowedMethods: [s3.HttpMethods.PUT],
+          allowedOrigins: props.corsOrigins,
+          allowedHeaders: ['content-type', 'content-length'],
+          exposedHeaders: ['etag'],
+          maxAge: 3000,
+        },
+      ],
+      lifecycleRules: [
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { id: 'expire-unconfirmed-uploads', prefix: UPLOAD_PREFIX, expiration: Duration.days(1) },
+      ],
+      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      autoDeleteObjects: !stage.retainData,
+    });
+
+    this.distribution = new cloudfront.Distribution(this, 'ImagesCdn', {
+      comment: `Car photos (${stage.name})`,
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.imagesBucket),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        compress: false, // JPEG, PNG and WebP are compressed already
+      },
+      // Edge locations in Asia are in class 200; class 100 would serve Thailand from far away.
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_200,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+    });
+    // The distribution reads the bucket (OAC grants s3:GetObject on every key), except
+    // uploads nobody has confirmed yet: those are never served.
+    this.imagesBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
+        actions: ['s3:GetObject'],
+        resources: [this.imagesBucket.arnForObjects(`${UPLOAD_PREFIX}*`)],
+      }),
+    );
+
+    this.imagesPublicBaseUrl = `https://${this.distribution.distributionDomainName}`;
+  }
+
+  /**
+   * Exactly what one function needs of the bucket (least privilege per route):
+   * `upload` signs PUT URLs for pending/…; `publish` reads an upload, copies it to
+   * agencies/… and removes the upload; `delete` removes photos and their uploads.
+   */
+  grantImages(grantee: iam.IGrantable, access: readonly ImagesBucketAccess[]): void {
+    const uploads = `${UPLOAD_PREFIX}*`;
+    const photos = `${PHOTO_PREFIX}*`;
+    for (const operation of new Set(access)) {
+      switch (operation) {
+        case 'upload':
+          this.imagesBucket.grantPut(grantee, uploads);
+          break;
+        case 'publish':
+          // Read includes s3:ListBucket, so a missing upload is a 404 and not a 403.
+          this.imagesBucket.grantRead(grantee, uploads);
+          this.imagesBucket.grantPut(grantee, photos);
+          this.imagesBucket.grantDelete(grantee, uploads);
+          break;
+        case 'delete':
+          this.imagesBucket.grantDelete(grantee, uploads);
+          this.imagesBucket.grantDelete(grantee, photos);
+          break;
+      }
+    }
+  }
+}
+
+/**
+ * The origins allowed to PUT photos from a browser: context `corsOrigins`, as a JSON list
+ * (cdk.json) or a comma-separated string (`-c corsOrigins=https://a.example,https://b.example`).
+ * Defaults to any origin, for development.
+ */
+export function corsOriginsFromContext(node: Node): string[] {
+  const value = node.tryGetContext('corsOrigins') as string | string[] | undefined;
+  if (value === undefined) return ['*'];
+  const origins = (Array.isArray(value) ? value : value.split(',')).map((origin) => String(origin).trim()).filter(Boolean);
+  if (origins.length === 0) throw new Error('Context corsOrigins is empty: give at least one origin, or leave it unset for "*"');
+  return origins;
+}
