@@ -1,12 +1,13 @@
 import { agencyRoutes } from './api/agency/routes';
 import { authRoutes } from './api/auth/routes';
+import { bookingRoutes } from './api/bookings/routes';
 import { searchRoutes } from './api/cars/routes';
 import { serviceRoutes } from './api/service/routes';
 import type { RouteDefinition } from './platform/route';
 
 /**
- * THE route table. The CDK stack makes one Lambda function and one HTTP API route (both
- * slash forms) per entry; the local server dispatches to the same handler modules; the
+ * THE route table. The CDK stack makes one Lambda function and one HTTP API route (serving
+ * both slash forms) per entry; the local server dispatches to the same handler modules; the
  * OpenAPI document is generated from it. Each area keeps its entries (and their schemas)
  * in functions/api/<area>/routes.ts; a route exists only there.
  */
@@ -15,4 +16,5 @@ export const routes: RouteDefinition[] = [
   ...Object.values(authRoutes),
   ...Object.values<RouteDefinition>(agencyRoutes),
   ...Object.values<RouteDefinition>(searchRoutes),
+  ...Object.values(bookingRoutes),
 ];

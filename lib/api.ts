@@ -2,6 +2,7 @@ import { CfnOutput } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { routes } from '../functions/routes';
 import { apiGatewayPath } from '../functions/platform/router';
@@ -28,9 +29,13 @@ export class Api extends Construct {
   readonly httpApi: apigw.HttpApi;
   readonly functions = new Map<RouteDefinition, ApiFunction>();
 
-  constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data; auth: Auth; storage: Storage }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { stage: StageSettings; data: Data; auth: Auth; storage: Storage; stripeSecret: secretsmanager.ISecret },
+  ) {
     super(scope, id);
-    const { stage, data, auth, storage } = props;
+    const { stage, data, auth, storage, stripeSecret } = props;
     this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
       description: 'Phuket Rental API',
       corsPreflight: {
@@ -56,13 +61,7 @@ export class Api extends Construct {
       // Public, like the photos it points at: any answer may show a car's photos.
       IMAGES_PUBLIC_BASE_URL: storage.imagesPublicBaseUrl,
     };
-    const database = {
-      DB_HOST: data.proxy.endpoint,
-      DB_PORT: '5432',
-      DB_NAME: data.databaseName,
-      DB_USER: data.databaseUser,
-      DB_IAM_AUTH: 'true',
-    };
+    const database = data.clientEnvironment;
 
     for (const route of routes) {
       const docsAssets = route.handler === 'api/service/get-docs-asset' ? docsAssetsBundling() : undefined;
@@ -74,6 +73,7 @@ export class Api extends Construct {
           ...common,
           ...(route.database ? database : {}),
           ...(route.uses?.includes('images-bucket') ? { IMAGES_BUCKET: storage.imagesBucket.bucketName } : {}),
+          ...(route.uses?.includes('payments') ? { STRIPE_SECRET_ARN: stripeSecret.secretArn } : {}),
           ...docsAssets?.environment,
         },
         ...(docsAssets ? { bundling: docsAssets.bundling } : {}),
@@ -89,6 +89,7 @@ export class Api extends Construct {
       if (route.uses?.includes('cognito-admin')) {
         auth.userPool.grant(fn, 'cognito-idp:AdminConfirmSignUp', 'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminDeleteUser');
       }
+      if (route.uses?.includes('payments')) stripeSecret.grantRead(fn);
       if (route.uses?.includes('images-bucket')) {
         if (!route.imagesBucket?.length) throw new Error(`${route.method} ${route.path} uses images-bucket: declare imagesBucket`);
         storage.grantImages(fn, route.imagesBucket);

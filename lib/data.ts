@@ -18,6 +18,17 @@ export class Data extends Construct {
   readonly databaseName = 'rental';
   readonly databaseUser = 'postgres';
 
+  /** What a function needs to reach the database through RDS Proxy with IAM auth. */
+  get clientEnvironment(): Record<string, string> {
+    return {
+      DB_HOST: this.proxy.endpoint,
+      DB_PORT: '5432',
+      DB_NAME: this.databaseName,
+      DB_USER: this.databaseUser,
+      DB_IAM_AUTH: 'true',
+    };
+  }
+
   constructor(scope: Construct, id: string, stage: StageSettings) {
     super(scope, id);
     this.vpc = new ec2.Vpc(this, 'Vpc', {

@@ -1,8 +1,10 @@
-import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { Api } from './api';
 import { Auth } from './auth';
 import { Data } from './data';
+import { Jobs } from './jobs';
 import { Migrations } from './migrations';
 import type { StageSettings } from './stage';
 import { Storage, corsOriginsFromContext } from './storage';
@@ -14,6 +16,8 @@ export class RentalStack extends Stack {
   readonly storage: Storage;
   readonly api: Api;
   readonly migrations: Migrations;
+  readonly stripeSecret: secretsmanager.Secret;
+  readonly jobs: Jobs;
 
   constructor(scope: Construct, id: string, props: StackProps & { stage: StageSettings }) {
     super(scope, id, props);
@@ -24,8 +28,15 @@ export class RentalStack extends Stack {
     this.auth = new Auth(this, 'Auth', stage);
     this.migrations = new Migrations(this, 'Migrations', { stage, data: this.data });
     this.storage = new Storage(this, 'Storage', { stage, corsOrigins: corsOriginsFromContext(this.node) });
-    this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth, storage: this.storage });
+    // The Stripe keys: {"secret_key": "sk_…", "webhook_secret": "whsec_…"}, set once after the
+    // first deploy (docs/operations.md); functions read it at cold start, never from the template.
+    this.stripeSecret = new secretsmanager.Secret(this, 'StripeSecret', {
+      description: 'Stripe secret key and webhook signing secret (JSON: secret_key, webhook_secret)',
+      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth, storage: this.storage, stripeSecret: this.stripeSecret });
+    this.jobs = new Jobs(this, 'Jobs', { stage, data: this.data, stripeSecret: this.stripeSecret });
     // Expand/contract: the new schema is in place before any function runs the new code.
-    this.migrations.trigger.executeBefore(...this.api.functions.values());
+    this.migrations.trigger.executeBefore(...this.api.functions.values(), this.jobs.expireHolds);
   }
 }

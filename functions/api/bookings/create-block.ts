@@ -1,0 +1,16 @@
+import { createBlock } from '#core/bookings/manage';
+import { getDb } from '#platform/db';
+import { endpoint, json } from '#platform/http';
+import { paymentProvider } from '#platform/payments';
+import { bookingRoutes } from './routes';
+
+export const handler = endpoint(bookingRoutes.createBlock, async ({ params, body, caller }) =>
+  json(
+    201,
+    await createBlock(getDb(), await paymentProvider(), caller.agencyId!, params.id, {
+      startDate: body.start_date,
+      endDate: body.end_date,
+      reason: body.reason,
+    }),
+  ),
+);

@@ -1,0 +1,262 @@
+import { sql, type Kysely } from 'kysely';
+import { isCarAvailable } from '../availability/conflicts';
+import { todayInBangkok } from '../availability/dates';
+import type { Database } from '../database';
+import { BookingConflict, Conflict, NotFound } from '../errors';
+import type { PaymentProvider } from '../payments/provider';
+import type { Reservation, ReservationStatus } from '../reservations/table';
+import { assertBookableDates } from './create';
+import { cancelIntents, expireOverdueHolds } from './expiry';
+import { bookingJson, type BookingJson } from './shape';
+import { assertAgencyTransition } from './status';
+
+/** A customer gets the deposit back when cancelling at least this long before the start day. */
+export const FREE_CANCELLATION_HOURS = 48;
+
+interface Page {
+  limit: number;
+  /** Keyset position from the cursor: [sort value, id]. */
+  after?: [string, string];
+}
+
+/** The customer's own bookings, newest first. */
+export async function listCustomerBookings(db: Kysely<Database>, customerId: string, filter: { status?: ReservationStatus } & Page) {
+  let query = db
+    .selectFrom('reservations')
+    .selectAll()
+    .where('kind', '=', 'booking')
+    .where('customer_id', '=', customerId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.after) {
+    const [createdAt, id] = filter.after;
+    query = query.where(sql<boolean>`(created_at, id) < (${createdAt}::timestamptz, ${id}::uuid)`);
+  }
+  return query.execute();
+}
+
+export async function getCustomerBooking(db: Kysely<Database>, customerId: string, bookingId: string): Promise<Reservation> {
+  const booking = await db
+    .selectFrom('reservations')
+    .selectAll()
+    .where('id', '=', bookingId)
+    .where('kind', '=', 'booking')
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
+  // Another customer's booking is "not found", never "forbidden".
+  if (!booking) throw new NotFound('No booking of yours with this id.');
+  return booking;
+}
+
+/** Whether a confirmed booking cancelled at `now` gets its deposit back (the policy of docs/bookings.md). */
+export function isRefundable(startDate: string, now: Date): boolean {
+  const startOfStartDay = Date.parse(`${startDate}T00:00:00+07:00`);
+  return now.getTime() <= startOfStartDay - FREE_CANCELLATION_HOURS * 3_600_000;
+}
+
+/**
+ * The customer cancels: pending → cancelled (its PaymentIntent is cancelled; nothing was
+ * paid); confirmed → cancelled with the deposit refunded in full when 48 h or more before
+ * the start day, none after. The refund runs inside the transaction: if the provider fails,
+ * nothing changes and the customer can retry.
+ */
+export async function cancelCustomerBooking(
+  db: Kysely<Database>,
+  payments: PaymentProvider,
+  customerId: string,
+  bookingId: string,
+  now = new Date(),
+): Promise<{ booking: BookingJson; refund: { amount: number } | null }> {
+  return db.transaction().execute(async (trx) => {
+    const booking = await trx
+      .selectFrom('reservations')
+      .selectAll()
+      .where('id', '=', bookingId)
+      .where('kind', '=', 'booking')
+      .where('customer_id', '=', customerId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!booking) throw new NotFound('No booking of yours with this id.');
+    if (booking.status !== 'pending' && booking.status !== 'confirmed') {
+      throw new Conflict(`A ${booking.status} booking cannot be cancelled.`);
+    }
+    let refund: { amount: number } | null = null;
+    if (booking.payment_intent_id) {
+      if (booking.status === 'pending') await payments.cancelIntent(booking.payment_intent_id);
+      else if (isRefundable(booking.start_date, now)) {
+        await payments.refundDeposit(booking.payment_intent_id);
+        refund = { amount: booking.deposit_amount! };
+      }
+    }
+    const cancelled = await trx
+      .updateTable('reservations')
+      .set({ status: 'cancelled', updated_at: now })
+      .where('id', '=', booking.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { booking: bookingJson(cancelled), refund };
+  });
+}
+
+/** Bookings of the agency's cars, by start date, with filters. */
+export async function listAgencyBookings(
+  db: Kysely<Database>,
+  agencyId: string,
+  filter: { status?: ReservationStatus; carId?: string; from?: string; to?: string } & Page,
+) {
+  let query = db
+    .selectFrom('reservations')
+    .innerJoin('cars', 'cars.id', 'reservations.car_id')
+    .innerJoin('users', 'users.id', 'reservations.customer_id')
+    .selectAll('reservations')
+    .select(['users.full_name as customer_name', 'users.email as customer_email'])
+    .where('reservations.kind', '=', 'booking')
+    .where('cars.agency_id', '=', agencyId)
+    .orderBy('reservations.start_date')
+    .orderBy('reservations.id')
+    .limit(filter.limit + 1);
+  if (filter.status) query = query.where('reservations.status', '=', filter.status);
+  if (filter.carId) query = query.where('reservations.car_id', '=', filter.carId);
+  // from/to select bookings overlapping [from, to], inclusive like every range here.
+  if (filter.from) query = query.where('reservations.end_date', '>=', filter.from);
+  if (filter.to) query = query.where('reservations.start_date', '<=', filter.to);
+  if (filter.after) {
+    const [startDate, id] = filter.after;
+    query = query.where(sql<boolean>`(reservations.start_date, reservations.id) > (${startDate}::date, ${id}::uuid)`);
+  }
+  return query.execute();
+}
+
+/**
+ * The agency moves a booking of its own car along the state machine of API.md. Cancelling
+ * refunds a paid deposit in full (the agency's decision, not the customer's) and cancels an
+ * unpaid PaymentIntent.
+ */
+export async function changeBookingStatus(
+  db: Kysely<Database>,
+  payments: PaymentProvider,
+  agencyId: string,
+  bookingId: string,
+  to: ReservationStatus,
+  now = new Date(),
+): Promise<BookingJson> {
+  return db.transaction().execute(async (trx) => {
+    const booking = await trx
+      .selectFrom('reservations')
+      .selectAll('reservations')
+      .where('reservations.id', '=', bookingId)
+      .where('reservations.kind', '=', 'booking')
+      .where('reservations.car_id', 'in', (eb) => eb.selectFrom('cars').select('cars.id').where('cars.agency_id', '=', agencyId))
+      .forUpdate()
+      .executeTakeFirst();
+    if (!booking) throw new NotFound('No booking of your cars with this id.');
+    assertAgencyTransition(booking.status, to, booking.start_date, todayInBangkok(now));
+    if (to === 'cancelled' && booking.payment_intent_id) {
+      if (booking.status === 'pending') await payments.cancelIntent(booking.payment_intent_id);
+      else await payments.refundDeposit(booking.payment_intent_id);
+    }
+    const updated = await trx
+      .updateTable('reservations')
+      .set({ status: to, updated_at: now, ...(to === 'confirmed' ? { expires_at: null } : {}) })
+      .where('id', '=', booking.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return bookingJson(updated);
+  });
+}
+
+export interface BlockJson {
+  id: string;
+  car_id: string;
+  start_date: string;
+  end_date: string;
+  reason: string;
+  status: 'confirmed' | 'cancelled';
+}
+
+const blockJson = (row: Pick<Reservation, 'id' | 'car_id' | 'start_date' | 'end_date' | 'reason' | 'status'>): BlockJson => ({
+  id: row.id,
+  car_id: row.car_id,
+  start_date: row.start_date,
+  end_date: row.end_date,
+  reason: row.reason ?? '',
+  status: row.status as BlockJson['status'],
+});
+
+async function assertOwnCar(db: Kysely<Database>, agencyId: string, carId: string): Promise<void> {
+  const car = await db
+    .selectFrom('cars')
+    .select('id')
+    .where('id', '=', carId)
+    .where('agency_id', '=', agencyId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!car) throw new NotFound('No car of yours with this id.');
+}
+
+/**
+ * Takes a car off the road for inclusive dates. Blocks live in the reservations table, so the
+ * same exclusion constraint keeps them from overlapping bookings and each other.
+ */
+export async function createBlock(
+  db: Kysely<Database>,
+  payments: PaymentProvider,
+  agencyId: string,
+  carId: string,
+  input: { startDate: string; endDate: string; reason: string },
+  now = new Date(),
+): Promise<BlockJson> {
+  assertBookableDates(input.startDate, input.endDate, now);
+  let expiredIntents: string[] = [];
+  const block = await db.transaction().execute(async (trx) => {
+    await assertOwnCar(trx, agencyId, carId);
+    expiredIntents = await expireOverdueHolds(trx, { carId });
+    if (!(await isCarAvailable(trx, carId, input.startDate, input.endDate))) {
+      throw new BookingConflict('The car has a booking or another block on some of these dates.');
+    }
+    const block = await trx
+      .insertInto('reservations')
+      .values({ car_id: carId, kind: 'block', status: 'confirmed', start_date: input.startDate, end_date: input.endDate, reason: input.reason })
+      .onConflict((conflict) => conflict.doNothing()) // the exclusion constraint; see createBooking
+      .returningAll()
+      .executeTakeFirst();
+    if (!block) throw new BookingConflict('The car has a booking or another block on some of these dates.');
+    return blockJson(block);
+  });
+  await cancelIntents(payments, expiredIntents);
+  return block;
+}
+
+export async function listBlocks(db: Kysely<Database>, agencyId: string, carId: string, page: Page) {
+  await assertOwnCar(db, agencyId, carId);
+  let query = db
+    .selectFrom('reservations')
+    .select(['id', 'car_id', 'start_date', 'end_date', 'reason', 'status'])
+    .where('car_id', '=', carId)
+    .where('kind', '=', 'block')
+    .where('status', '=', 'confirmed')
+    .orderBy('start_date')
+    .orderBy('id')
+    .limit(page.limit + 1);
+  if (page.after) {
+    const [startDate, id] = page.after;
+    query = query.where(sql<boolean>`(start_date, id) > (${startDate}::date, ${id}::uuid)`);
+  }
+  return (await query.execute()).map(blockJson);
+}
+
+export async function cancelBlock(db: Kysely<Database>, agencyId: string, carId: string, blockId: string): Promise<void> {
+  await assertOwnCar(db, agencyId, carId);
+  const cancelled = await db
+    .updateTable('reservations')
+    .set({ status: 'cancelled', updated_at: new Date() })
+    .where('id', '=', blockId)
+    .where('car_id', '=', carId)
+    .where('kind', '=', 'block')
+    .where('status', '=', 'confirmed')
+    .returning('id')
+    .executeTakeFirst();
+  if (!cancelled) throw new NotFound('No active block with this id on this car.');
+}

@@ -1,0 +1,80 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../database';
+import type { PaymentProvider } from './provider';
+
+export type PaymentEventType = 'payment_intent.succeeded' | 'payment_intent.payment_failed' | 'payment_intent.canceled';
+
+export const HANDLED_EVENT_TYPES: readonly string[] = [
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+] satisfies PaymentEventType[];
+
+export type PaymentEventOutcome =
+  | 'duplicate' // this event id was processed before: no effect
+  | 'confirmed'
+  | 'already_confirmed'
+  | 'refunded' // paid, but the hold had expired or was cancelled: money goes back, dates stay free
+  | 'cancelled'
+  | 'ignored'
+  | 'unknown_intent';
+
+/**
+ * Applies one Stripe event exactly once. The event id is recorded in the same transaction as
+ * its effect (the primary key turns "once" into a constraint), and the booking row is locked,
+ * so duplicates and reordered events for one intent converge:
+ * - succeeded: a pending booking becomes confirmed; one already cancelled or expired is NOT
+ *   confirmed over dates another customer may now hold: its deposit is refunded instead.
+ * - payment_failed / canceled: a pending booking is cancelled and its dates are freed; a
+ *   confirmed one stays confirmed (a late failure of an earlier attempt).
+ * A refund that fails rolls the transaction back, so Stripe's retry of the event tries again.
+ */
+export async function applyPaymentEvent(
+  db: Kysely<Database>,
+  provider: PaymentProvider,
+  event: { id: string; type: string; intentId: string | undefined },
+): Promise<PaymentEventOutcome> {
+  return db.transaction().execute(async (trx) => {
+    const fresh = await trx
+      .insertInto('payment_events')
+      .values({ id: event.id, type: event.type, payment_intent_id: event.intentId ?? null, outcome: 'processing' })
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!fresh) return 'duplicate';
+
+    const booking = event.intentId
+      ? await trx
+          .selectFrom('reservations')
+          .select(['id', 'status'])
+          .where('payment_intent_id', '=', event.intentId)
+          .where('kind', '=', 'booking')
+          .forUpdate()
+          .executeTakeFirst()
+      : undefined;
+
+    let outcome: PaymentEventOutcome;
+    if (!HANDLED_EVENT_TYPES.includes(event.type)) outcome = 'ignored';
+    else if (!booking) outcome = 'unknown_intent';
+    else if (event.type === 'payment_intent.succeeded') {
+      if (booking.status === 'pending') {
+        await trx.updateTable('reservations').set({ status: 'confirmed', expires_at: null, updated_at: new Date() }).where('id', '=', booking.id).execute();
+        outcome = 'confirmed';
+      } else if (booking.status === 'confirmed' || booking.status === 'completed') outcome = 'already_confirmed';
+      else {
+        await provider.refundDeposit(event.intentId!);
+        outcome = 'refunded';
+      }
+    } else if (booking.status === 'pending') {
+      await trx.updateTable('reservations').set({ status: 'cancelled', updated_at: new Date() }).where('id', '=', booking.id).execute();
+      outcome = 'cancelled';
+    } else outcome = 'ignored';
+
+    await trx
+      .updateTable('payment_events')
+      .set({ outcome, reservation_id: booking?.id ?? null })
+      .where('id', '=', event.id)
+      .execute();
+    return outcome;
+  });
+}

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { signWebhookPayload } from '#platform/payments';
+import type { TestApi } from './api';
+import { createAgencyAdmin, createCustomer, type TestUser } from './auth';
+import { createCarFor } from './cars';
+
+export interface BookingWorld {
+  agency: TestUser;
+  customer: TestUser;
+  car: { id: string; daily_rate: number; deposit_amount: number };
+}
+
+/** An agency with one published car (900 THB/day, 5,000 THB deposit) and a customer. */
+export async function bookingWorld(api: TestApi): Promise<BookingWorld> {
+  const agency = await createAgencyAdmin();
+  const customer = await createCustomer();
+  const car = await createCarFor(api, agency.token, { is_published: true, daily_rate: 90_000, deposit_amount: 500_000 });
+  return { agency, customer, car: car as BookingWorld['car'] };
+}
+
+/** POST /bookings/ as the customer, with a fresh Idempotency-Key unless one is given. */
+export function book(api: TestApi, token: string, body: Record<string, unknown>, key: string = randomUUID()) {
+  return api.post('/bookings/', body, { token, headers: { 'idempotency-key': key } });
+}
+
+/** A Stripe event for a PaymentIntent, as Stripe would post it, with its signature. */
+export function stripeEvent(type: string, intentId: string, options: { eventId?: string; timestamp?: number; secret?: string } = {}) {
+  const payload = JSON.stringify({
+    id: options.eventId ?? `evt_test_${randomUUID().replaceAll('-', '')}`,
+    object: 'event',
+    type,
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    data: { object: { id: intentId, object: 'payment_intent', amount: 500_000, currency: 'thb', metadata: {} } },
+  });
+  const signature = signWebhookPayload(payload, options.secret ?? process.env.STRIPE_WEBHOOK_SECRET!, options.timestamp);
+  return { payload, signature };
+}
+
+export function postStripeEvent(api: TestApi, event: { payload: string; signature: string }) {
+  return api.request('POST', '/payments/webhook/', {
+    rawBody: event.payload,
+    headers: { 'content-type': 'application/json', 'stripe-signature': event.signature },
+  });
+}

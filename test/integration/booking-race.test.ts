@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createBooking } from '#core/bookings/create';
+import type { Database } from '#core/database';
+import { BookingConflict } from '#core/errors';
+import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
+import { offlineProvider } from '#platform/payments';
+import { bangkokDate } from '../helpers/cars';
+import { connect, createScratchDatabase } from '../helpers/db';
+
+const CONTENDERS = 50;
+
+/** Resolves every waiter at once when the last of `parties` arrives. */
+function barrier(parties: number) {
+  let arrived = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return async () => {
+    arrived += 1;
+    if (arrived === parties) release();
+    await released;
+  };
+}
+
+async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
+  const admin = await db.insertInto('users').values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Admin', role: 'agency_admin' }).returning('id').executeTakeFirstOrThrow();
+  const agency = await db.insertInto('agencies').values({ admin_user_id: admin.id, name: 'Race Rentals', phone: '+66 76 000 000', address: 'Patong', lat: 7.89, lng: 98.29 }).returning('id').executeTakeFirstOrThrow();
+  const car = await db
+    .insertInto('cars')
+    .values({ agency_id: agency.id, make: 'Honda', model: 'Click 160', year: 2025, car_type: 'scooter', transmission: 'automatic', seats: 2, fuel_type: 'petrol', daily_rate: 30_000, deposit_amount: 200_000, is_published: true })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const users = await db
+    .insertInto('users')
+    .values(Array.from({ length: customers }, (_, index) => ({ cognito_sub: randomUUID(), email: `racer-${index}-${randomUUID()}@example.com`, full_name: `Racer ${index}`, role: 'customer' as const })))
+    .returning(['id', 'email'])
+    .execute();
+  return { carId: car.id, users };
+}
+
+/**
+ * CONTENDERS customers book the same car for the same dates; every transaction is held at a
+ * barrier after its availability check and before its insert, then all are released at once.
+ * Without the barrier the test would pass even on a table without the constraint (NOTES.md).
+ */
+async function race(url: string) {
+  const db = connect(url, CONTENDERS + 5);
+  try {
+    const { carId, users } = await seedCarAndCustomers(db, CONTENDERS);
+    const wait = barrier(CONTENDERS);
+    const outcomes = await Promise.allSettled(
+      users.map((user) =>
+        createBooking(
+          db,
+          { customerId: user.id, customerEmail: user.email, idempotencyKey: randomUUID(), carId, startDate: bangkokDate(20), endDate: bangkokDate(22) },
+          { payments: offlineProvider, rates: DEFAULT_PRICING_RATES, beforeInsert: wait },
+        ),
+      ),
+    );
+    const bookings = await db
+      .selectFrom('reservations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('car_id', '=', carId)
+      .where('status', 'in', ['pending', 'confirmed'])
+      .executeTakeFirstOrThrow();
+    return { outcomes, bookings: Number(bookings.n) };
+  } finally {
+    await db.destroy();
+  }
+}
+
+describe('50 customers racing for the same dates', () => {
+  const scratch: Array<{ drop: () => Promise<void> }> = [];
+  afterAll(async () => {
+    for (const database of scratch) await database.drop();
+  });
+
+  it('gives exactly 1 booking and 49 conflicts (409), and no other failure', async () => {
+    const database = await createScratchDatabase({ fromTemplate: true });
+    scratch.push(database);
+    const { outcomes, bookings } = await race(database.url);
+    const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const lost = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(CONTENDERS - 1);
+    for (const reason of lost) {
+      expect(reason).toBeInstanceOf(BookingConflict);
+      expect((reason as BookingConflict).status).toBe(409);
+    }
+    expect(bookings).toBe(1);
+  }, 60_000);
+
+  it('double-books on a copy of the schema without the exclusion constraint (so the race above is real)', async () => {
+    const database = await createScratchDatabase({ fromTemplate: true });
+    scratch.push(database);
+    const admin = connect(database.url, 1);
+    await sql`ALTER TABLE reservations DROP CONSTRAINT reservations_no_overlap`.execute(admin);
+    await admin.destroy();
+    const { outcomes, bookings } = await race(database.url);
+    expect(bookings).toBeGreaterThan(1);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBe(bookings);
+  }, 60_000);
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { getDb } from '#platform/db';
+import { offlineProvider } from '#platform/payments';
+import { useApi } from '../helpers/api';
+import { book, bookingWorld, postStripeEvent, stripeEvent } from '../helpers/bookings';
+import { bangkokDate } from '../helpers/cars';
+import { handler as webhook } from '#functions/webhooks/stripe';
+import { apiEvent, lambdaContext } from '../helpers/events';
+
+const api = useApi();
+
+async function pendingBooking() {
+  const world = await bookingWorld(api);
+  const made = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) });
+  return { world, id: made.body.id as string, intent: made.body.payment.intent_id as string };
+}
+
+const statusOf = async (id: string) =>
+  (await getDb().selectFrom('reservations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+const eventCount = async () => Number((await getDb().selectFrom('payment_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+describe('POST /payments/webhook/', () => {
+  it('confirms the pending booking when its deposit succeeds', async () => {
+    const { id, intent } = await pendingBooking();
+    const answer = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ received: true, outcome: 'confirmed' });
+    expect(await statusOf(id)).toBe('confirmed');
+  });
+
+  it('refuses a bad signature with 400 and changes nothing', async () => {
+    const { id, intent } = await pendingBooking();
+    const before = await eventCount();
+    const forged = stripeEvent('payment_intent.succeeded', intent, { secret: 'whsec_someone_else' });
+    expect((await postStripeEvent(api, forged)).status).toBe(400);
+    const tampered = stripeEvent('payment_intent.succeeded', intent);
+    expect((await postStripeEvent(api, { payload: tampered.payload.replace('"livemode":false', '"livemode":true'), signature: tampered.signature })).status).toBe(400);
+    expect((await api.request('POST', '/payments/webhook/', { rawBody: tampered.payload, headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect(await statusOf(id)).toBe('pending');
+    expect(await eventCount()).toBe(before);
+  });
+
+  it('refuses a signature older than 300 seconds (a replay) with 400', async () => {
+    const { id, intent } = await pendingBooking();
+    const stale = stripeEvent('payment_intent.succeeded', intent, { timestamp: Math.floor(Date.now() / 1000) - 301 });
+    expect((await postStripeEvent(api, stale)).status).toBe(400);
+    expect(await statusOf(id)).toBe('pending');
+    const recent = stripeEvent('payment_intent.succeeded', intent, { timestamp: Math.floor(Date.now() / 1000) - 200 });
+    expect((await postStripeEvent(api, recent)).status).toBe(200);
+  });
+
+  it('applies each event id once: a retry is a 200 with no effect', async () => {
+    const { id, intent } = await pendingBooking();
+    const event = stripeEvent('payment_intent.payment_failed', intent, { eventId: 'evt_retry_once' });
+    expect((await postStripeEvent(api, event)).body.outcome).toBe('cancelled');
+    // The customer's booking is cancelled; set it back to pending to see that a retry does nothing.
+    await getDb().updateTable('reservations').set({ status: 'pending' }).where('id', '=', id).execute();
+    const retry = await postStripeEvent(api, stripeEvent('payment_intent.payment_failed', intent, { eventId: 'evt_retry_once' }));
+    expect(retry.status).toBe(200);
+    expect(retry.body.outcome).toBe('duplicate');
+    expect(await statusOf(id)).toBe('pending');
+  });
+
+  it('cancels the pending booking and frees its dates when the payment fails or is cancelled', async () => {
+    for (const type of ['payment_intent.payment_failed', 'payment_intent.canceled']) {
+      const { world, id, intent } = await pendingBooking();
+      expect((await postStripeEvent(api, stripeEvent(type, intent))).body.outcome).toBe('cancelled');
+      expect(await statusOf(id)).toBe('cancelled');
+      const again = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) });
+      expect(again.status).toBe(201);
+    }
+  });
+
+  it('converges when events come out of order: success after failure refunds, failure after success keeps the booking', async () => {
+    const first = await pendingBooking();
+    await postStripeEvent(api, stripeEvent('payment_intent.payment_failed', first.intent));
+    const late = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', first.intent));
+    expect(late.body.outcome).toBe('refunded');
+    expect(await statusOf(first.id)).toBe('cancelled');
+    expect(offlineProvider.log).toContainEqual({ action: 'refund', intentId: first.intent });
+
+    const second = await pendingBooking();
+    await postStripeEvent(api, stripeEvent('payment_intent.succeeded', second.intent));
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.payment_failed', second.intent))).body.outcome).toBe('ignored');
+    expect(await statusOf(second.id)).toBe('confirmed');
+  });
+
+  it('never confirms an expired hold: the late payment is refunded and the dates stay free', async () => {
+    const { id, intent } = await pendingBooking();
+    await getDb().updateTable('reservations').set({ status: 'expired' }).where('id', '=', id).execute();
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent))).body.outcome).toBe('refunded');
+    expect(await statusOf(id)).toBe('expired');
+  });
+
+  it('records an event for an unknown intent and answers 200, so Stripe stops retrying', async () => {
+    const answer = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', 'pi_unknown_123'));
+    expect(answer.status).toBe(200);
+    expect(answer.body.outcome).toBe('unknown_intent');
+  });
+
+  it('verifies a base64-encoded body (as API Gateway may deliver it) over the decoded bytes', async () => {
+    const { id, intent } = await pendingBooking();
+    const event = stripeEvent('payment_intent.succeeded', intent);
+    const result = await webhook(
+      apiEvent({
+        method: 'POST',
+        path: '/api/v1/payments/webhook/',
+        headers: { 'stripe-signature': event.signature, 'content-type': 'application/json' },
+        body: Buffer.from(event.payload).toString('base64'),
+        isBase64Encoded: true,
+      }),
+      lambdaContext(),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(await statusOf(id)).toBe('confirmed');
+  });
+});
