@@ -1,0 +1,95 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '#routes';
+import { RentalStack } from '../../lib/rental-stack';
+import { stageFromContext } from '../../lib/stage';
+
+/** Resources only: no bundling needed (aws:cdk:bundling-stacks). */
+function synthesize(stage: 'dev' | 'prod'): Template {
+  const app = new App({ context: { stage, 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new RentalStack(app, `Infra-${stage}`, { stage: stageFromContext(app.node) }));
+}
+
+const functionOf = (template: Template, description: string | RegExp) => {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, resource]) =>
+    typeof description === 'string' ? resource.Properties.Description === description : description.test(resource.Properties.Description ?? ''),
+  );
+  expect(found, String(description)).toHaveLength(1);
+  return found[0]!;
+};
+
+const policyText = (template: Template, functionLogicalId: string) => {
+  const [, fn] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id === functionLogicalId)!;
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+  return JSON.stringify(
+    Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`)),
+  );
+};
+
+describe('Cognito', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synthesize('prod');
+  }, 120_000);
+
+  it('signs users in by email with a strong password policy, protected from deletion in prod', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UsernameAttributes: ['email'],
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true }) },
+      DeletionProtection: 'ACTIVE',
+    });
+  });
+
+  it('has an app client for USER_PASSWORD_AUTH and refresh, and the two role groups', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+      GenerateSecret: false,
+    });
+    for (const group of ['customers', 'agency_admins']) template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group });
+  });
+
+  it('lets only the registration function administer users', () => {
+    const [registerId] = functionOf(template, 'POST /api/v1/auth/register/');
+    expect(policyText(template, registerId)).toContain('cognito-idp:AdminAddUserToGroup');
+    const [tokenId] = functionOf(template, 'POST /api/v1/auth/token/');
+    expect(policyText(template, tokenId)).not.toContain('cognito-idp:Admin');
+  });
+});
+
+describe('payments and scheduled jobs', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synthesize('dev');
+  }, 120_000);
+
+  it('keeps the Stripe keys in Secrets Manager and hands the ARN only to functions that take payments', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Stripe') } });
+    expect(Object.keys(secrets)).toHaveLength(1);
+    for (const route of routes) {
+      const [id, fn] = functionOf(template, `${route.method} /api/v1${route.path}`);
+      const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+      const takesPayments = route.uses?.includes('payments') ?? false;
+      expect('STRIPE_SECRET_ARN' in variables, `${route.method} ${route.path}`).toBe(takesPayments);
+      expect(policyText(template, id).includes('secretsmanager:GetSecretValue'), `${route.method} ${route.path}`).toBe(takesPayments);
+    }
+    expect(routes.find((route) => route.path === '/payments/webhook/')?.uses).toContain('payments');
+  });
+
+  it('runs the hold expiry every minute, in the VPC, with the Stripe secret', () => {
+    const [id, fn] = functionOf(template, /Expires unpaid booking holds/);
+    expect(fn.Properties.VpcConfig).toBeDefined();
+    expect(fn.Properties.Environment.Variables).toMatchObject({ DB_IAM_AUTH: 'true', STRIPE_SECRET_ARN: expect.anything() });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })],
+    });
+  });
+
+  it('leaves the Stripe webhook as the only unauthenticated route that writes', () => {
+    const publicWrites = routes.filter((route) => route.method !== 'GET' && (route.access === 'public' || route.access === 'stripe'));
+    // Registration and sign-in create credentials, not data of others; the webhook is verified by signature.
+    expect(publicWrites.map((route) => route.path).sort()).toEqual(['/auth/register/', '/auth/token/', '/auth/token/refresh/', '/payments/webhook/']);
+    expect(routes.find((route) => route.path === '/payments/webhook/')?.rawBody).toBe(true);
+  });
+});
