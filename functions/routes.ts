@@ -2,6 +2,7 @@ import { agencyRoutes } from './api/agency/routes';
 import { authRoutes } from './api/auth/routes';
 import { bookingRoutes } from './api/bookings/routes';
 import { searchRoutes } from './api/cars/routes';
+import { reviewRoutes } from './api/reviews/routes';
 import { serviceRoutes } from './api/service/routes';
 import type { RouteDefinition } from './platform/route';
 
@@ -17,4 +18,5 @@ export const routes: RouteDefinition[] = [
   ...Object.values<RouteDefinition>(agencyRoutes),
   ...Object.values<RouteDefinition>(searchRoutes),
   ...Object.values(bookingRoutes),
+  ...Object.values(reviewRoutes),
 ];

@@ -6,6 +6,7 @@ import { Auth } from './auth';
 import { Data } from './data';
 import { Jobs } from './jobs';
 import { Migrations } from './migrations';
+import { Notifications } from './notifications';
 import type { StageSettings } from './stage';
 import { Storage, corsOriginsFromContext } from './storage';
 
@@ -18,6 +19,7 @@ export class RentalStack extends Stack {
   readonly migrations: Migrations;
   readonly stripeSecret: secretsmanager.Secret;
   readonly jobs: Jobs;
+  readonly notifications: Notifications;
 
   constructor(scope: Construct, id: string, props: StackProps & { stage: StageSettings }) {
     super(scope, id, props);
@@ -36,7 +38,8 @@ export class RentalStack extends Stack {
     });
     this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth, storage: this.storage, stripeSecret: this.stripeSecret });
     this.jobs = new Jobs(this, 'Jobs', { stage, data: this.data, stripeSecret: this.stripeSecret });
+    this.notifications = new Notifications(this, 'Notifications', { stage, data: this.data });
     // Expand/contract: the new schema is in place before any function runs the new code.
-    this.migrations.trigger.executeBefore(...this.api.functions.values(), this.jobs.expireHolds);
+    this.migrations.trigger.executeBefore(...this.api.functions.values(), this.jobs.expireHolds, ...this.notifications.functions);
   }
 }

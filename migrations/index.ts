@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import * as coreSchema from './2026_11_25_0001_core_schema';
 import * as bookingSupportTables from './2026_11_25_0002_booking_support_tables';
+import * as searchAndGeo from './2026_11_25_0003_search_and_geo';
+import * as reviewsAndOutbox from './2026_11_25_0004_reviews_and_outbox';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -10,6 +12,8 @@ import * as bookingSupportTables from './2026_11_25_0002_booking_support_tables'
 export const migrations: Record<string, Migration> = {
   '2026_11_25_0001_core_schema': coreSchema,
   '2026_11_25_0002_booking_support_tables': bookingSupportTables,
+  '2026_11_25_0003_search_and_geo': searchAndGeo,
+  '2026_11_25_0004_reviews_and_outbox': reviewsAndOutbox,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

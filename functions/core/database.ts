@@ -1,4 +1,5 @@
 import type { CarImagesTable, CarsTable } from './cars/table';
+import type { LandmarksTable } from './geo/table';
 import type { NotificationsTable } from './notifications/table';
 import type { PaymentEventsTable } from './payments/table';
 import type { IdempotencyKeysTable, ReservationsTable } from './reservations/table';
@@ -16,4 +17,5 @@ export interface Database {
   payment_events: PaymentEventsTable;
   reviews: ReviewsTable;
   notifications: NotificationsTable;
+  landmarks: LandmarksTable;
 }

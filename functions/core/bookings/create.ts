@@ -4,6 +4,7 @@ import { isCarAvailable } from '../availability/conflicts';
 import { isCalendarDate, rentalRangeProblems, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import { BookingConflict, Conflict, NotFound, ValidationError } from '../errors';
+import { enqueueBookingNotifications } from '../notifications/outbox';
 import type { PaymentProvider } from '../payments/provider';
 import { priceRental, type PricingRates } from '../pricing/pricing';
 import { cancelIntents, expireOverdueHolds } from './expiry';
@@ -145,6 +146,10 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
         .returningAll()
         .executeTakeFirstOrThrow();
     }
+
+    // The notifications commit with the booking (transactional outbox), or not at all.
+    await enqueueBookingNotifications(trx, booking.id, 'created');
+    if (booking.status === 'confirmed') await enqueueBookingNotifications(trx, booking.id, 'confirmed');
 
     const answer = bookingJson(booking, clientSecret);
     await trx

@@ -3,6 +3,7 @@ import { isCarAvailable } from '../availability/conflicts';
 import { todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import { BookingConflict, Conflict, NotFound } from '../errors';
+import { enqueueBookingNotifications } from '../notifications/outbox';
 import type { PaymentProvider } from '../payments/provider';
 import type { Reservation, ReservationStatus } from '../reservations/table';
 import { assertBookableDates } from './create';
@@ -96,6 +97,7 @@ export async function cancelCustomerBooking(
       .where('id', '=', booking.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await enqueueBookingNotifications(trx, booking.id, 'cancelled');
     return { booking: bookingJson(cancelled), refund };
   });
 }
@@ -163,6 +165,7 @@ export async function changeBookingStatus(
       .where('id', '=', booking.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (to === 'confirmed' || to === 'cancelled') await enqueueBookingNotifications(trx, booking.id, to);
     return bookingJson(updated);
   });
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database';
+import { enqueueBookingNotifications } from '../notifications/outbox';
 import type { PaymentProvider } from './provider';
 
 export type PaymentEventType = 'payment_intent.succeeded' | 'payment_intent.payment_failed' | 'payment_intent.canceled';
@@ -59,6 +60,7 @@ export async function applyPaymentEvent(
     else if (event.type === 'payment_intent.succeeded') {
       if (booking.status === 'pending') {
         await trx.updateTable('reservations').set({ status: 'confirmed', expires_at: null, updated_at: new Date() }).where('id', '=', booking.id).execute();
+        await enqueueBookingNotifications(trx, booking.id, 'confirmed');
         outcome = 'confirmed';
       } else if (booking.status === 'confirmed' || booking.status === 'completed') outcome = 'already_confirmed';
       else {
@@ -67,6 +69,7 @@ export async function applyPaymentEvent(
       }
     } else if (booking.status === 'pending') {
       await trx.updateTable('reservations').set({ status: 'cancelled', updated_at: new Date() }).where('id', '=', booking.id).execute();
+      await enqueueBookingNotifications(trx, booking.id, 'cancelled');
       outcome = 'cancelled';
     } else outcome = 'ignored';
 

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { defineRoute } from '#platform/route';
+import { IdParams, PageQuery, pageOf, Uuid } from '#platform/schemas';
+
+/** Review comments and replies: at most 2,000 characters (API.md). */
+const MAX_REVIEW_TEXT = 2000;
+
+export const CreateReviewBody = z
+  .strictObject({
+    rating: z.number({ message: 'must be a whole number from 1 to 5' }).int('must be a whole number from 1 to 5').min(1).max(5),
+    comment: z.string().trim().max(MAX_REVIEW_TEXT, `must be at most ${MAX_REVIEW_TEXT} characters`).default(''),
+  })
+  .meta({ id: 'CreateReviewRequest' });
+
+export const ReplyBody = z
+  .strictObject({ reply: z.string().trim().min(1, 'must not be empty').max(MAX_REVIEW_TEXT, `must be at most ${MAX_REVIEW_TEXT} characters`) })
+  .meta({ id: 'ReviewReplyRequest' });
+
+export const ReviewSchema = z
+  .object({
+    id: z.uuid(),
+    booking_id: z.uuid(),
+    agency_id: z.uuid(),
+    rating: z.number().int().min(1).max(5),
+    comment: z.string(),
+    created_at: z.string(),
+    reply: z.string().nullable(),
+    replied_at: z.string().nullable(),
+  })
+  .meta({ id: 'Review' });
+
+export const PublicReviewSchema = z
+  .object({
+    id: z.uuid(),
+    rating: z.number().int().min(1).max(5),
+    comment: z.string(),
+    created_at: z.string(),
+    customer_name: z.string().meta({ description: 'First name and last initial, e.g. "Somchai K."' }),
+    reply: z.string().nullable(),
+    replied_at: z.string().nullable(),
+  })
+  .meta({ id: 'PublicReview' });
+
+export const reviewRoutes = {
+  createReview: defineRoute({
+    method: 'POST',
+    path: '/bookings/{id}/review/',
+    handler: 'api/reviews/create-review',
+    access: 'customer',
+    database: true,
+    summary: 'Review one of your completed bookings (once); the agency rating follows at once',
+    tags: ['Reviews'],
+    params: IdParams,
+    body: CreateReviewBody,
+    responses: {
+      201: { description: 'The review', schema: ReviewSchema },
+      404: { description: 'No booking of yours with this id' },
+      409: { description: 'The booking is not completed, or was reviewed already' },
+    },
+  }),
+  listAgencyReviews: defineRoute({
+    method: 'GET',
+    path: '/agencies/{id}/reviews/',
+    handler: 'api/reviews/list-agency-reviews',
+    access: 'public',
+    database: true,
+    summary: "An agency's reviews, newest first",
+    tags: ['Reviews'],
+    params: IdParams,
+    query: PageQuery.strict(),
+    responses: {
+      200: { description: 'A page of reviews', schema: pageOf(PublicReviewSchema, 'PublicReviewPage') },
+      404: { description: 'No such agency' },
+    },
+  }),
+  replyToReview: defineRoute({
+    method: 'POST',
+    path: '/agencies/{id}/reviews/{review_id}/reply/',
+    handler: 'api/reviews/reply-to-review',
+    access: 'agency_admin',
+    database: true,
+    summary: 'Reply to a review of your agency (once)',
+    tags: ['Reviews'],
+    params: z.object({ id: Uuid, review_id: Uuid }),
+    body: ReplyBody,
+    responses: {
+      200: { description: 'The review with its reply', schema: ReviewSchema },
+      404: { description: 'Not your agency, or no review of it with this id' },
+      409: { description: 'The review has a reply already' },
+    },
+  }),
+};

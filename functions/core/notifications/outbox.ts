@@ -1,0 +1,200 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../database';
+import type { NotificationChannel } from './table';
+import type { BookingPayload } from './templates';
+
+/**
+ * The transactional outbox (P6). A notification is a row of `notifications` written in the
+ * same transaction as the change it reports, so it exists exactly when the change committed;
+ * delivery happens later, outside the request (docs/notifications.md).
+ */
+
+export const NOTIFICATION_KINDS = [
+  'booking_received',
+  'booking_confirmed',
+  'booking_cancelled',
+  'booking_expired',
+  'pickup_reminder',
+  'agency_new_booking',
+  'review_received',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export interface NewNotification {
+  kind: NotificationKind;
+  /** An email address, or an E.164 phone number for the sms channel. */
+  recipient: string;
+  reservationId?: string;
+  payload: Record<string, unknown>;
+  /** At most one row per key, ever: a second enqueue with the same key does nothing. */
+  dedupeKey?: string;
+  /** Not delivered before this instant (default: now). */
+  availableAt?: Date;
+  channel?: NotificationChannel;
+}
+
+/** Queues one notification in the caller's transaction; a duplicate dedupe key is silently ignored. */
+export async function enqueueNotification(trx: Kysely<Database>, n: NewNotification): Promise<void> {
+  await insertNotification(trx, n);
+}
+
+/** Like enqueueNotification; tells whether a row was written (false: the dedupe key existed). */
+export async function insertNotification(trx: Kysely<Database>, n: NewNotification): Promise<boolean> {
+  const inserted = await trx
+    .insertInto('notifications')
+    .values({
+      kind: n.kind,
+      channel: n.channel ?? 'email',
+      recipient: n.recipient,
+      reservation_id: n.reservationId ?? null,
+      payload: JSON.stringify(n.payload),
+      dedupe_key: n.dedupeKey ?? null,
+      ...(n.availableAt ? { available_at: n.availableAt } : {}),
+    })
+    .onConflict((conflict) => conflict.column('dedupe_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+export type BookingEvent = 'created' | 'confirmed' | 'cancelled' | 'expired';
+
+/** A booking as its notifications tell it, with who gets them. */
+export interface BookingNotice {
+  reservationId: string;
+  customerEmail: string;
+  agencyEmail: string;
+  /** The agency's phone as an E.164 number, if it can be read as one. */
+  agencySmsNumber: string | null;
+  /** The payload without its audience. */
+  facts: Omit<BookingPayload, 'audience'>;
+}
+
+/** The facts of bookings (kind 'booking') for their notifications, by reservation id. */
+export async function loadBookingNotices(db: Kysely<Database>, reservationIds: readonly string[]): Promise<Map<string, BookingNotice>> {
+  if (reservationIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('reservations')
+    .innerJoin('cars', 'cars.id', 'reservations.car_id')
+    .innerJoin('agencies', 'agencies.id', 'cars.agency_id')
+    .innerJoin('users as admin', 'admin.id', 'agencies.admin_user_id')
+    .innerJoin('users as customer', 'customer.id', 'reservations.customer_id')
+    .select([
+      'reservations.id',
+      'reservations.start_date',
+      'reservations.end_date',
+      'reservations.days',
+      'reservations.total_price',
+      'reservations.deposit_amount',
+      'cars.make',
+      'cars.model',
+      'cars.pickup_address',
+      'agencies.name as agency_name',
+      'agencies.phone as agency_phone',
+      'agencies.address as agency_address',
+      'admin.email as agency_email',
+      'customer.email as customer_email',
+      'customer.full_name as customer_name',
+    ])
+    .where('reservations.id', 'in', reservationIds)
+    .where('reservations.kind', '=', 'booking')
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        reservationId: row.id,
+        customerEmail: row.customer_email,
+        agencyEmail: row.agency_email,
+        agencySmsNumber: smsNumber(row.agency_phone),
+        facts: {
+          booking_id: row.id,
+          car: `${row.make} ${row.model}`,
+          start_date: row.start_date,
+          end_date: row.end_date,
+          days: row.days!,
+          total_price: row.total_price!,
+          deposit_amount: row.deposit_amount!,
+          currency: 'thb',
+          pickup_address: row.pickup_address ?? row.agency_address,
+          agency_name: row.agency_name,
+          agency_phone: row.agency_phone,
+          customer_name: row.customer_name,
+        },
+      },
+    ]),
+  );
+}
+
+/**
+ * A phone number as written by an agency ("+66 76 000 000", "076-000-000") in E.164, or null.
+ * Numbers without a country code are Thai: the leading 0 becomes +66.
+ */
+export function smsNumber(phone: string): string | null {
+  let digits = phone.replace(/[\s().-]/g, '');
+  if (digits.startsWith('00')) digits = `+${digits.slice(2)}`;
+  else if (digits.startsWith('0')) digits = `+66${digits.slice(1)}`;
+  else if (!digits.startsWith('+')) digits = `+${digits}`;
+  return /^\+[1-9]\d{7,14}$/.test(digits) ? digits : null;
+}
+
+/**
+ * Queues what a booking's status change tells whom, in the caller's transaction (call it in
+ * the transaction that changes the status):
+ * - created: booking_received to the customer; agency_new_booking to the agency admin (email,
+ *   and SMS to the agency's phone, sent only where SMS is on);
+ * - confirmed / expired: booking_confirmed / booking_expired to the customer;
+ * - cancelled: booking_cancelled to the customer and to the agency admin.
+ * Each (kind, audience, booking) is queued once however often this is called.
+ */
+export async function enqueueBookingNotifications(trx: Kysely<Database>, reservationId: string, event: BookingEvent): Promise<void> {
+  const notice = (await loadBookingNotices(trx, [reservationId])).get(reservationId);
+  if (!notice) throw new Error(`enqueueBookingNotifications: no booking ${reservationId}`);
+  for (const notification of bookingNotifications(notice, event)) await insertNotification(trx, notification);
+}
+
+/** The rows a booking event makes (pure: tests and the reminder job read it too). */
+export function bookingNotifications(notice: BookingNotice, event: BookingEvent): NewNotification[] {
+  const id = notice.reservationId;
+  const toCustomer = (kind: NotificationKind): NewNotification => ({
+    kind,
+    recipient: notice.customerEmail,
+    reservationId: id,
+    payload: { ...notice.facts, audience: 'customer' },
+    dedupeKey: `${kind}:customer:${id}`,
+  });
+  const toAgency = (kind: NotificationKind): NewNotification => ({
+    kind,
+    recipient: notice.agencyEmail,
+    reservationId: id,
+    payload: { ...notice.facts, audience: 'agency' },
+    dedupeKey: `${kind}:agency:${id}`,
+  });
+  switch (event) {
+    case 'created':
+      return [
+        toCustomer('booking_received'),
+        toAgency('agency_new_booking'),
+        ...(notice.agencySmsNumber
+          ? [{ ...toAgency('agency_new_booking'), channel: 'sms' as const, recipient: notice.agencySmsNumber, dedupeKey: `agency_new_booking:agency-sms:${id}` }]
+          : []),
+      ];
+    case 'confirmed':
+      return [toCustomer('booking_confirmed')];
+    case 'expired':
+      return [toCustomer('booking_expired')];
+    case 'cancelled':
+      return [toCustomer('booking_cancelled'), toAgency('booking_cancelled')];
+  }
+}
+
+/** The pickup reminder of a booking: to the customer, once per booking ever. */
+export function pickupReminder(notice: BookingNotice): NewNotification {
+  return {
+    kind: 'pickup_reminder',
+    recipient: notice.customerEmail,
+    reservationId: notice.reservationId,
+    payload: { ...notice.facts, audience: 'customer' },
+    dedupeKey: `reminder:${notice.reservationId}`,
+  };
+}

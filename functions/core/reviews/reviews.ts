@@ -1,0 +1,201 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database } from '../database';
+import { Conflict, NotFound } from '../errors';
+import { enqueueNotification } from '../notifications/outbox';
+import type { ReviewPayload } from '../notifications/templates';
+import type { ReviewsTable } from './table';
+
+/**
+ * Reviews (P5): a customer reviews a completed booking once; the agency's rating_average and
+ * review_count follow in the same transaction (the reviews_agency_rating trigger, exact under
+ * concurrent reviews); the agency may reply once. The one-review-per-booking rule is the
+ * UNIQUE constraint on reviews.reservation_id, so two concurrent attempts cannot both win.
+ */
+
+export type Review = Selectable<ReviewsTable>;
+
+export interface ReviewJson {
+  id: string;
+  booking_id: string;
+  agency_id: string;
+  rating: number;
+  comment: string;
+  created_at: string;
+  reply: string | null;
+  replied_at: string | null;
+}
+
+export interface PublicReviewJson {
+  id: string;
+  rating: number;
+  comment: string;
+  created_at: string;
+  customer_name: string;
+  reply: string | null;
+  replied_at: string | null;
+}
+
+export const reviewJson = (row: Review): ReviewJson => ({
+  id: row.id,
+  booking_id: row.reservation_id,
+  agency_id: row.agency_id,
+  rating: row.rating,
+  comment: row.comment,
+  created_at: row.created_at.toISOString(),
+  reply: row.reply,
+  replied_at: row.replied_at?.toISOString() ?? null,
+});
+
+/**
+ * How a reviewer is shown in public: first name and the initial of the last ("Somchai K."),
+ * never the full name or email.
+ */
+export function publicName(fullName: string): string {
+  const parts = fullName.trim().split(/\s+/).filter(Boolean);
+  const [first, ...rest] = parts;
+  if (!first) return 'Guest';
+  const last = rest.at(-1);
+  return last ? `${first} ${[...last][0]!.toUpperCase()}.` : first;
+}
+
+const isDuplicateReview = (error: unknown) => {
+  const pgError = error as { code?: string; constraint?: string } | null;
+  return pgError?.code === '23505' && pgError.constraint === 'reviews_reservation_id_key';
+};
+
+/**
+ * The customer reviews their own completed booking: 404 for a booking that is not theirs,
+ * 409 if it is not completed or was reviewed already (also when a concurrent request won:
+ * the unique index makes the loser wait and then fail with 23505). The agency admin gets a
+ * review_received notification, committed with the review.
+ */
+export async function createReview(
+  db: Kysely<Database>,
+  customerId: string,
+  bookingId: string,
+  input: { rating: number; comment: string },
+): Promise<ReviewJson> {
+  return db.transaction().execute(async (trx) => {
+    const booking = await trx
+      .selectFrom('reservations')
+      .innerJoin('cars', 'cars.id', 'reservations.car_id')
+      .innerJoin('agencies', 'agencies.id', 'cars.agency_id')
+      .innerJoin('users as admin', 'admin.id', 'agencies.admin_user_id')
+      .innerJoin('users as customer', 'customer.id', 'reservations.customer_id')
+      .select([
+        'reservations.status',
+        'agencies.id as agency_id',
+        'agencies.name as agency_name',
+        'admin.email as agency_email',
+        'customer.full_name as customer_name',
+      ])
+      .where('reservations.id', '=', bookingId)
+      .where('reservations.kind', '=', 'booking')
+      .where('reservations.customer_id', '=', customerId)
+      .executeTakeFirst();
+    if (!booking) throw new NotFound('No booking of yours with this id.');
+    if (booking.status !== 'completed') {
+      throw new Conflict(`Only a completed booking can be reviewed; this one is ${booking.status}.`);
+    }
+    let review: Review;
+    try {
+      review = await trx
+        .insertInto('reviews')
+        .values({ reservation_id: bookingId, agency_id: booking.agency_id, customer_id: customerId, rating: input.rating, comment: input.comment })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } catch (error) {
+      if (isDuplicateReview(error)) throw new Conflict('This booking has been reviewed already.', { cause: error });
+      throw error;
+    }
+    const payload: ReviewPayload = {
+      review_id: review.id,
+      booking_id: bookingId,
+      agency_name: booking.agency_name,
+      rating: review.rating,
+      comment: review.comment,
+      customer_name: publicName(booking.customer_name),
+    };
+    await enqueueNotification(trx, {
+      kind: 'review_received',
+      recipient: booking.agency_email,
+      reservationId: bookingId,
+      payload: { ...payload },
+      dedupeKey: `review_received:${review.id}`,
+    });
+    return reviewJson(review);
+  });
+}
+
+export interface AgencyReviewRow {
+  id: string;
+  rating: number;
+  comment: string;
+  reply: string | null;
+  replied_at: Date | null;
+  created_at: Date;
+  customer_full_name: string;
+  /** created_at at full (microsecond) precision, for the page cursor. */
+  position: string;
+}
+
+/** An agency's reviews, newest first, by keyset after [created_at, id]; 404 for an unknown agency. */
+export async function listAgencyReviews(
+  db: Kysely<Database>,
+  agencyId: string,
+  page: { limit: number; after?: [string, string] },
+): Promise<AgencyReviewRow[]> {
+  const agency = await db.selectFrom('agencies').select('id').where('id', '=', agencyId).executeTakeFirst();
+  if (!agency) throw new NotFound('No agency with this id.');
+  let query = db
+    .selectFrom('reviews')
+    .innerJoin('users', 'users.id', 'reviews.customer_id')
+    .select([
+      'reviews.id',
+      'reviews.rating',
+      'reviews.comment',
+      'reviews.reply',
+      'reviews.replied_at',
+      'reviews.created_at',
+      'users.full_name as customer_full_name',
+      sql<string>`reviews.created_at::text`.as('position'),
+    ])
+    .where('reviews.agency_id', '=', agencyId)
+    .orderBy('reviews.created_at', 'desc')
+    .orderBy('reviews.id', 'desc')
+    .limit(page.limit + 1);
+  if (page.after) {
+    const [createdAt, id] = page.after;
+    query = query.where(sql<boolean>`(reviews.created_at, reviews.id) < (${createdAt}::timestamptz, ${id}::uuid)`);
+  }
+  return query.execute();
+}
+
+export const publicReviewJson = (row: AgencyReviewRow): PublicReviewJson => ({
+  id: row.id,
+  rating: row.rating,
+  comment: row.comment,
+  created_at: row.created_at.toISOString(),
+  customer_name: publicName(row.customer_full_name),
+  reply: row.reply,
+  replied_at: row.replied_at?.toISOString() ?? null,
+});
+
+/**
+ * The agency replies to a review of its own, once: one conditional UPDATE (… AND reply IS
+ * NULL), so of two concurrent replies exactly one lands. 404 for a review of another agency.
+ */
+export async function replyToReview(db: Kysely<Database>, agencyId: string, reviewId: string, reply: string): Promise<ReviewJson> {
+  const updated = await db
+    .updateTable('reviews')
+    .set({ reply, replied_at: sql<Date>`now()` })
+    .where('id', '=', reviewId)
+    .where('agency_id', '=', agencyId)
+    .where('reply', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (updated) return reviewJson(updated);
+  const existing = await db.selectFrom('reviews').select('id').where('id', '=', reviewId).where('agency_id', '=', agencyId).executeTakeFirst();
+  if (!existing) throw new NotFound('No review of your agency with this id.');
+  throw new Conflict('This review has a reply already; an agency replies once.');
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '#core/database';
+import type { ReservationStatus } from '#core/reservations/table';
+import { getDb } from '#platform/db';
+import { PATONG, uniqueEmail } from './auth';
+
+/**
+ * Rows written straight into the test database, for tests about what happens after a booking
+ * exists (reviews, notifications, reminders): no Cognito user is needed to own them.
+ */
+
+export async function insertUser(
+  role: 'customer' | 'agency_admin',
+  options: { fullName?: string; email?: string } = {},
+  db: Kysely<Database> = getDb(),
+): Promise<{ id: string; email: string; fullName: string }> {
+  const email = options.email ?? uniqueEmail(role === 'customer' ? 'customer' : 'agency');
+  const fullName = options.fullName ?? (role === 'customer' ? 'Somchai Kittisak' : 'Nok Admin');
+  const row = await db
+    .insertInto('users')
+    .values({ cognito_sub: randomUUID(), email, full_name: fullName, role })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, email, fullName };
+}
+
+export async function insertAgency(
+  options: { name?: string; phone?: string; adminUserId?: string } = {},
+  db: Kysely<Database> = getDb(),
+): Promise<{ id: string; name: string; phone: string; adminUserId: string; adminEmail: string }> {
+  const admin = options.adminUserId
+    ? await db.selectFrom('users').select(['id', 'email']).where('id', '=', options.adminUserId).executeTakeFirstOrThrow()
+    : await insertUser('agency_admin', {}, db);
+  const name = options.name ?? 'Kata Scooters';
+  const phone = options.phone ?? '+66 81 234 5678';
+  const row = await db
+    .insertInto('agencies')
+    .values({ admin_user_id: admin.id, name, phone, address: 'Kata Rd 12, Karon', ...PATONG })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, name, phone, adminUserId: admin.id, adminEmail: admin.email };
+}
+
+export async function insertCar(
+  agencyId: string,
+  overrides: { make?: string; model?: string; daily_rate?: number; pickup_address?: string | null } = {},
+  db: Kysely<Database> = getDb(),
+): Promise<string> {
+  const row = await db
+    .insertInto('cars')
+    .values({
+      agency_id: agencyId,
+      make: overrides.make ?? 'Honda',
+      model: overrides.model ?? 'PCX 160',
+      year: 2024,
+      car_type: 'scooter',
+      transmission: 'automatic',
+      seats: 2,
+      fuel_type: 'petrol',
+      daily_rate: overrides.daily_rate ?? 35_000,
+      deposit_amount: 300_000,
+      lat: null,
+      lng: null,
+      pickup_address: overrides.pickup_address === undefined ? null : overrides.pickup_address,
+      is_published: true,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** A booking row with prices that satisfy the table's checks (total = subtotal + fees + tax). */
+export async function insertBookingRow(
+  booking: { carId: string; customerId: string; status: ReservationStatus; start: string; end: string; dailyRate?: number; fees?: number; tax?: number },
+  db: Kysely<Database> = getDb(),
+): Promise<string> {
+  const days = Math.round((Date.parse(booking.end) - Date.parse(booking.start)) / 86_400_000) + 1;
+  const dailyRate = booking.dailyRate ?? 35_000;
+  const subtotal = days * dailyRate;
+  const fees = booking.fees ?? 0;
+  const tax = booking.tax ?? 0;
+  const row = await db
+    .insertInto('reservations')
+    .values({
+      car_id: booking.carId,
+      kind: 'booking',
+      status: booking.status,
+      start_date: booking.start,
+      end_date: booking.end,
+      customer_id: booking.customerId,
+      expires_at: booking.status === 'pending' ? new Date(Date.now() + 15 * 60_000) : null,
+      days,
+      daily_rate_at_booking: dailyRate,
+      subtotal,
+      fees,
+      tax,
+      total_price: subtotal + fees + tax,
+      deposit_amount: 300_000,
+      payment_intent_id: null,
+      reason: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}

@@ -1,0 +1,414 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { sql, type Kysely } from 'kysely';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '#core/database';
+import {
+  consumeNotificationMessages,
+  dispatchOutbox,
+  drainOutbox,
+  queueMessageBody,
+  type NotificationQueue,
+  type NotificationSender,
+  type OutgoingEmail,
+  type OutgoingSms,
+} from '#core/notifications/delivery';
+import { enqueueBookingNotifications, enqueueNotification } from '#core/notifications/outbox';
+import { getDb } from '#platform/db';
+import { notificationSender } from '#platform/notifications';
+import { handler as sendNotifications } from '../../functions/jobs/send-notifications';
+import { connect } from '../helpers/db';
+import { sentMailTo } from '../helpers/mail';
+import { insertAgency, insertBookingRow, insertCar, insertUser } from '../helpers/rentals';
+
+const db = getDb();
+
+let agency: Awaited<ReturnType<typeof insertAgency>>;
+let car: string;
+let nextDay = 0;
+
+beforeAll(async () => {
+  agency = await insertAgency({ name: 'Karon Car Rent', phone: '076 123 456' });
+  car = await insertCar(agency.id, { make: 'Toyota', model: 'Yaris Ativ', daily_rate: 90_000 });
+});
+
+/** A fresh customer (unique email, so the shared SES emulator's store tells their mail apart) with a booking. */
+async function bookingOfNewCustomer(status: 'pending' | 'confirmed' | 'cancelled' | 'expired' | 'completed' = 'confirmed') {
+  const customer = await insertUser('customer', { fullName: 'Anna Müller' });
+  const start = new Date(Date.UTC(2030, 0, 1 + 3 * nextDay++)).toISOString().slice(0, 10);
+  const end = new Date(Date.parse(start) + 2 * 86_400_000).toISOString().slice(0, 10);
+  const bookingId = await insertBookingRow({ carId: car, customerId: customer.id, status, start, end, dailyRate: 90_000, fees: 5_000, tax: 1_050 });
+  return { customer, bookingId, start, end };
+}
+
+const rowsOf = (bookingId: string) =>
+  db.selectFrom('notifications').selectAll().where('reservation_id', '=', bookingId).orderBy('kind').orderBy('recipient').execute();
+
+const rowById = (id: string) => db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+async function queueConfirmation(): Promise<{ id: string; customerEmail: string }> {
+  const { customer, bookingId } = await bookingOfNewCustomer();
+  await enqueueBookingNotifications(db, bookingId, 'confirmed');
+  const [row] = await rowsOf(bookingId);
+  return { id: row!.id, customerEmail: customer.email };
+}
+
+/** A sender that records what it is asked to send, optionally failing or taking its time. */
+function fakeSender(options: { failFor?: (to: string) => boolean; delayMs?: number; sms?: boolean } = {}) {
+  const emails: OutgoingEmail[] = [];
+  const sms: OutgoingSms[] = [];
+  const send = async <T extends { to: string }>(into: T[], message: T) => {
+    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    if (options.failFor?.(message.to)) throw new Error(`mailbox ${message.to} unavailable`);
+    into.push(message);
+  };
+  const sender: NotificationSender = {
+    sendEmail: (email) => send(emails, email),
+    ...(options.sms ? { sendSms: (message: OutgoingSms) => send(sms, message) } : {}),
+  };
+  return { sender, emails, sms };
+}
+
+/** Only this test's rows: the outbox tests below start from an empty table. */
+const emptyOutbox = () => db.deleteFrom('notifications').execute();
+
+describe('enqueueBookingNotifications', () => {
+  it('created: booking_received to the customer, agency_new_booking to the agency admin by email and to its phone by SMS', async () => {
+    const { customer, bookingId, start, end } = await bookingOfNewCustomer('pending');
+    await db.transaction().execute((trx) => enqueueBookingNotifications(trx, bookingId, 'created'));
+    const rows = await rowsOf(bookingId);
+    const facts = {
+      booking_id: bookingId,
+      car: 'Toyota Yaris Ativ',
+      start_date: start,
+      end_date: end,
+      days: 3,
+      total_price: 3 * 90_000 + 5_000 + 1_050,
+      deposit_amount: 300_000,
+      currency: 'thb',
+      pickup_address: 'Kata Rd 12, Karon', // the car has no pickup address of its own: the agency's
+      agency_name: 'Karon Car Rent',
+      agency_phone: '076 123 456',
+      customer_name: 'Anna Müller',
+    };
+    const byKey = (a: { dedupe_key: string | null }, b: { dedupe_key: string | null }) => (a.dedupe_key! < b.dedupe_key! ? -1 : 1);
+    expect(rows.map((row) => ({ kind: row.kind, channel: row.channel, recipient: row.recipient, dedupe_key: row.dedupe_key, status: row.status })).sort(byKey)).toEqual(
+      [
+        { kind: 'agency_new_booking', channel: 'sms', recipient: '+6676123456', dedupe_key: `agency_new_booking:agency-sms:${bookingId}`, status: 'pending' },
+        { kind: 'agency_new_booking', channel: 'email', recipient: agency.adminEmail, dedupe_key: `agency_new_booking:agency:${bookingId}`, status: 'pending' },
+        { kind: 'booking_received', channel: 'email', recipient: customer.email, dedupe_key: `booking_received:customer:${bookingId}`, status: 'pending' },
+      ].sort(byKey),
+    );
+    expect(rows.find((row) => row.kind === 'booking_received')!.payload).toEqual({ ...facts, audience: 'customer' });
+    expect(rows.find((row) => row.channel === 'email' && row.kind === 'agency_new_booking')!.payload).toEqual({ ...facts, audience: 'agency' });
+  });
+
+  it('confirmed and expired tell the customer only; cancelled tells the customer and the agency', async () => {
+    const expectations = [
+      ['confirmed', [['booking_confirmed', 'customer']]],
+      ['expired', [['booking_expired', 'customer']]],
+      ['cancelled', [['booking_cancelled', 'customer'], ['booking_cancelled', 'agency']]],
+    ] as const;
+    for (const [event, expected] of expectations) {
+      const { customer, bookingId } = await bookingOfNewCustomer();
+      await enqueueBookingNotifications(db, bookingId, event);
+      const rows = await rowsOf(bookingId);
+      const recipients = { customer: customer.email, agency: agency.adminEmail };
+      expect(rows.map((row) => [row.kind, row.recipient]).sort(), event).toEqual(
+        expected.map(([kind, audience]) => [kind, recipients[audience]]).sort(),
+      );
+      for (const row of rows) expect(row.channel).toBe('email');
+    }
+  });
+
+  it('queues each message once, however often the same event is reported', async () => {
+    const { bookingId } = await bookingOfNewCustomer('pending');
+    for (let time = 0; time < 3; time++) {
+      await enqueueBookingNotifications(db, bookingId, 'created');
+      await enqueueBookingNotifications(db, bookingId, 'cancelled');
+    }
+    expect(await rowsOf(bookingId)).toHaveLength(5);
+  });
+
+  it("commits with the caller's transaction: a rolled-back status change leaves no notification", async () => {
+    const { bookingId } = await bookingOfNewCustomer('pending');
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.updateTable('reservations').set({ status: 'confirmed', expires_at: null }).where('id', '=', bookingId).execute();
+        await enqueueBookingNotifications(trx, bookingId, 'confirmed');
+        throw new Error('payment provider down');
+      }),
+    ).rejects.toThrow('payment provider down');
+    expect(await rowsOf(bookingId)).toEqual([]);
+  });
+
+  it('refuses an id that is no booking', async () => {
+    await expect(enqueueBookingNotifications(db, randomUUID(), 'created')).rejects.toThrow(/no booking/);
+  });
+});
+
+describe('drainOutbox (local delivery)', () => {
+  beforeEach(emptyOutbox);
+
+  it('sends through the SES emulator: the email is in its store with the recipient and subject, and the row is sent', async () => {
+    const { id, customerEmail } = await queueConfirmation();
+    const result = await drainOutbox(db, notificationSender());
+    expect(result).toEqual({ sent: 1, skipped: 0, failed: 0 });
+    const mail = await sentMailTo(customerEmail);
+    expect(mail).toHaveLength(1);
+    expect(mail[0]).toMatchObject({
+      from: process.env.EMAIL_FROM,
+      subject: expect.stringMatching(/^Booking confirmed: Toyota Yaris Ativ, \w{3} \d{1,2} \w{3} 2030$/),
+      body: { text: expect.stringContaining('THB 2,760.50'), html: expect.stringContaining('<table') },
+    });
+    expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 1, sent_at: expect.any(Date), last_error: null });
+  });
+
+  it('sends nothing new on a second drain', async () => {
+    const { id, customerEmail } = await queueConfirmation();
+    await drainOutbox(db, notificationSender());
+    expect(await drainOutbox(db, notificationSender())).toEqual({ sent: 0, skipped: 0, failed: 0 });
+    expect(await sentMailTo(customerEmail)).toHaveLength(1);
+    expect((await rowById(id)).attempts).toBe(1);
+  });
+
+  it('leaves a failed send pending with attempts + 1 and a later available_at, and retries it only when due', async () => {
+    const { id } = await queueConfirmation();
+    const failing = fakeSender({ failFor: () => true });
+    const before = Date.now();
+    expect(await drainOutbox(db, failing.sender)).toEqual({ sent: 0, skipped: 0, failed: 1 });
+    const failed = await rowById(id);
+    expect(failed).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringContaining('unavailable') });
+    expect(failed.available_at.getTime()).toBeGreaterThanOrEqual(before + 29_000); // the first backoff is 30 s
+
+    const working = fakeSender();
+    expect(await drainOutbox(db, working.sender)).toEqual({ sent: 0, skipped: 0, failed: 0 });
+    expect(working.emails).toEqual([]);
+
+    await db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+    expect(await drainOutbox(db, working.sender)).toEqual({ sent: 1, skipped: 0, failed: 0 });
+    expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
+  });
+
+  it('backs off twice as long each time and gives up after 5 attempts: the row is failed and no longer claimed', async () => {
+    const { id } = await queueConfirmation();
+    const failing = fakeSender({ failFor: () => true });
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+      const start = Date.now();
+      await drainOutbox(db, failing.sender);
+      const row = await rowById(id);
+      expect(row.attempts).toBe(attempt);
+      delays.push(Math.round((row.available_at.getTime() - start) / 1000));
+    }
+    expect(delays.slice(0, 4)).toEqual([30, 60, 120, 240]);
+    expect((await rowById(id)).status).toBe('failed');
+    await db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+    const later = fakeSender();
+    await drainOutbox(db, later.sender);
+    expect(later.emails).toEqual([]);
+  });
+
+  it('marks a row that cannot be rendered failed at once', async () => {
+    const customer = await insertUser('customer');
+    await enqueueNotification(db, { kind: 'booking_confirmed', recipient: customer.email, payload: { booking_id: 'not-a-booking' } });
+    const working = fakeSender();
+    expect(await drainOutbox(db, working.sender)).toEqual({ sent: 0, skipped: 0, failed: 1 });
+    const [row] = await db.selectFrom('notifications').selectAll().where('recipient', '=', customer.email).execute();
+    expect(row).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringContaining('payload is not valid') });
+    expect(working.emails).toEqual([]);
+  });
+
+  it('skips SMS while SMS is off, and sends it through the SMS port when it is on', async () => {
+    const off = await bookingOfNewCustomer('pending');
+    await enqueueBookingNotifications(db, off.bookingId, 'created');
+    expect(await drainOutbox(db, fakeSender().sender)).toEqual({ sent: 2, skipped: 1, failed: 0 });
+    const sms = (await rowsOf(off.bookingId)).find((row) => row.channel === 'sms')!;
+    expect(sms).toMatchObject({ status: 'skipped', sent_at: null });
+
+    const on = await bookingOfNewCustomer('pending');
+    await enqueueBookingNotifications(db, on.bookingId, 'created');
+    const withSms = fakeSender({ sms: true });
+    expect(await drainOutbox(db, withSms.sender)).toEqual({ sent: 3, skipped: 0, failed: 0 });
+    expect(withSms.sms).toEqual([
+      expect.objectContaining({ to: '+6676123456', kind: 'agency_new_booking', text: expect.stringMatching(/^Phuket Rental: New booking: Toyota Yaris Ativ/) }),
+    ]);
+    expect(withSms.sms[0]!.text.length).toBeLessThanOrEqual(160);
+  });
+
+  it('delivers each row once when two drains run at the same time on separate connections', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 12; index++) ids.push((await queueConfirmation()).id);
+    const connections = [connect(process.env.DATABASE_URL!, 2), connect(process.env.DATABASE_URL!, 2)];
+    const slow = fakeSender({ delayMs: 15 });
+    try {
+      await Promise.all(connections.map((connection) => sql`SELECT 1`.execute(connection)));
+      const results = await Promise.all(connections.map((connection) => drainOutbox(connection, slow.sender, { batchSize: 3 })));
+      expect(results[0]!.sent + results[1]!.sent).toBe(12);
+      expect(results.every((result) => result.sent > 0)).toBe(true); // both really worked
+    } finally {
+      await Promise.all(connections.map((connection) => connection.destroy()));
+    }
+    expect(slow.emails.map((email) => email.notificationId).sort()).toEqual([...ids].sort());
+  });
+});
+
+function sqsRecord(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `receipt-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+      MessageGroupId: messageId,
+      MessageDeduplicationId: messageId,
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:ap-southeast-1:000000000000:notifications.fifo',
+    awsRegion: 'ap-southeast-1',
+  };
+}
+
+const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+describe('the queue consumer (functions/jobs/send-notifications)', () => {
+  beforeEach(emptyOutbox);
+
+  it('reports exactly the one failed record of three in batchItemFailures and sends the other two', async () => {
+    const first = await queueConfirmation();
+    const broken = await insertUser('customer');
+    await enqueueNotification(db, { kind: 'booking_expired', recipient: broken.email, payload: {}, dedupeKey: `broken:${broken.id}` });
+    const brokenRow = await db.selectFrom('notifications').select('id').where('recipient', '=', broken.email).executeTakeFirstOrThrow();
+    const third = await queueConfirmation();
+    await db.updateTable('notifications').set({ status: 'dispatched' }).execute();
+
+    const answer = await sendNotifications(
+      sqsEvent(sqsRecord('m-1', queueMessageBody(first.id)), sqsRecord('m-2', queueMessageBody(brokenRow.id)), sqsRecord('m-3', queueMessageBody(third.id))),
+    );
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
+    expect(await sentMailTo(first.customerEmail)).toHaveLength(1);
+    expect(await sentMailTo(third.customerEmail)).toHaveLength(1);
+    expect(await sentMailTo(broken.email)).toEqual([]);
+    expect((await rowById(first.id)).status).toBe('sent');
+    expect(await rowById(brokenRow.id)).toMatchObject({ attempts: 1, status: 'failed' });
+  });
+
+  it('does not send a redelivered record twice', async () => {
+    const { id, customerEmail } = await queueConfirmation();
+    const record = sqsRecord('m-again', queueMessageBody(id));
+    expect(await sendNotifications(sqsEvent(record))).toEqual({ batchItemFailures: [] });
+    expect(await sendNotifications(sqsEvent(record))).toEqual({ batchItemFailures: [] });
+    expect(await sentMailTo(customerEmail)).toHaveLength(1);
+    expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('sends once when the same message is delivered twice at the same time', async () => {
+    const { id } = await queueConfirmation();
+    const slow = fakeSender({ delayMs: 50 });
+    const connections = [connect(process.env.DATABASE_URL!, 1), connect(process.env.DATABASE_URL!, 1)];
+    try {
+      await Promise.all(connections.map((connection) => sql`SELECT 1`.execute(connection)));
+      const results = await Promise.all(
+        connections.map((connection, index) => consumeNotificationMessages(connection, slow.sender, [{ messageId: `dup-${index}`, body: queueMessageBody(id) }])),
+      );
+      expect(results.flatMap((result) => result.failedMessageIds)).toEqual([]);
+      expect(results.map((result) => result.outcomes.sent).sort()).toEqual([0, 1]);
+    } finally {
+      await Promise.all(connections.map((connection) => connection.destroy()));
+    }
+    expect(slow.emails.map((email) => email.notificationId)).toEqual([id]);
+  });
+
+  it('on a transient failure keeps the row dispatched with attempts + 1 and asks the queue to wait out the backoff', async () => {
+    const { id, customerEmail } = await queueConfirmation();
+    await db.updateTable('notifications').set({ status: 'dispatched' }).where('id', '=', id).execute();
+    const failing = fakeSender({ failFor: (to) => to === customerEmail });
+    const delays: Array<[string, number]> = [];
+    const result = await consumeNotificationMessages(db, failing.sender, [{ messageId: 'm-t', body: queueMessageBody(id) }], {
+      retryLater: async (record, seconds) => {
+        delays.push([record.messageId, seconds]);
+      },
+    });
+    expect(result.failedMessageIds).toEqual(['m-t']);
+    expect(delays).toEqual([['m-t', 30]]);
+    expect(await rowById(id)).toMatchObject({ status: 'dispatched', attempts: 1, last_error: expect.stringContaining('unavailable') });
+  });
+
+  it('acknowledges a message for an unknown notification, and fails one that is no notification message', async () => {
+    const answer = await sendNotifications(sqsEvent(sqsRecord('m-gone', queueMessageBody(randomUUID())), sqsRecord('m-junk', '{"hello":"world"}')));
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-junk' }] });
+  });
+});
+
+/** A queue that records what it is given; optionally slow, refusing some ids, or down. */
+function fakeQueue(options: { delayMs?: number; refuse?: (id: string) => boolean; down?: boolean } = {}) {
+  const batches: string[][] = [];
+  const queue: NotificationQueue = {
+    async sendBatch(ids) {
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      if (options.down) throw new Error('queue unavailable');
+      batches.push([...ids]);
+      return { failedIds: ids.filter((id) => options.refuse?.(id)) };
+    },
+  };
+  return { queue, batches };
+}
+
+async function pendingRows(count: number, db: Kysely<Database> = getDb()): Promise<string[]> {
+  const customer = await insertUser('customer');
+  for (let index = 0; index < count; index++) {
+    await enqueueNotification(db, { kind: 'review_received', recipient: customer.email, payload: { n: index } });
+  }
+  const rows = await db.selectFrom('notifications').select('id').where('recipient', '=', customer.email).execute();
+  return rows.map((row) => row.id);
+}
+
+describe('dispatchOutbox (the dispatcher)', () => {
+  beforeEach(emptyOutbox);
+
+  it('queues each due row once, in batches of at most 10, even with two dispatchers running at the same time', async () => {
+    const ids = await pendingRows(35);
+    const slow = fakeQueue({ delayMs: 20 });
+    const connections = [connect(process.env.DATABASE_URL!, 1), connect(process.env.DATABASE_URL!, 1)];
+    try {
+      await Promise.all(connections.map((connection) => sql`SELECT 1`.execute(connection)));
+      const results = await Promise.all(connections.map((connection) => dispatchOutbox(connection, slow.queue)));
+      expect(results[0]!.dispatched + results[1]!.dispatched).toBe(35);
+      expect(results.every((result) => result.dispatched > 0)).toBe(true); // both really took part
+    } finally {
+      await Promise.all(connections.map((connection) => connection.destroy()));
+    }
+    const queued = slow.batches.flat();
+    expect(queued.sort()).toEqual([...ids].sort());
+    expect(slow.batches.every((batch) => batch.length <= 10)).toBe(true);
+    const rows = await db.selectFrom('notifications').select(['status', 'dispatched_at']).execute();
+    expect(rows.every((row) => row.status === 'dispatched' && row.dispatched_at !== null)).toBe(true);
+  });
+
+  it('leaves rows not yet due alone, and keeps rows the queue refused pending for a retry in 30 s', async () => {
+    const [refused, accepted] = await pendingRows(2);
+    const customer = await insertUser('customer');
+    await enqueueNotification(db, { kind: 'pickup_reminder', recipient: customer.email, payload: {}, availableAt: new Date(Date.now() + 3_600_000) });
+    const queue = fakeQueue({ refuse: (id) => id === refused });
+    expect(await dispatchOutbox(db, queue.queue)).toEqual({ dispatched: 1, refused: 1 });
+    expect(queue.batches.flat().sort()).toEqual([refused, accepted].sort());
+    expect((await rowById(accepted!)).status).toBe('dispatched');
+    const retry = await rowById(refused!);
+    expect(retry).toMatchObject({ status: 'pending', attempts: 0, last_error: 'refused by the queue' });
+    expect(retry.available_at.getTime()).toBeGreaterThan(Date.now() + 20_000);
+    const future = await db.selectFrom('notifications').select('status').where('recipient', '=', customer.email).executeTakeFirstOrThrow();
+    expect(future.status).toBe('pending');
+  });
+
+  it('keeps the batch pending when the queue is down', async () => {
+    const ids = await pendingRows(3);
+    await expect(dispatchOutbox(db, fakeQueue({ down: true }).queue)).rejects.toThrow('queue unavailable');
+    for (const id of ids) expect((await rowById(id)).status).toBe('pending');
+  });
+});
