@@ -40,21 +40,29 @@ export async function enqueueNotification(trx: Kysely<Database>, n: NewNotificat
 
 /** Like enqueueNotification; tells whether a row was written (false: the dedupe key existed). */
 export async function insertNotification(trx: Kysely<Database>, n: NewNotification): Promise<boolean> {
+  return (await insertNotifications(trx, [n])) === 1;
+}
+
+/** Queues several notifications in one statement; returns how many rows were new. */
+export async function insertNotifications(trx: Kysely<Database>, notifications: readonly NewNotification[]): Promise<number> {
+  if (notifications.length === 0) return 0;
   const inserted = await trx
     .insertInto('notifications')
-    .values({
-      kind: n.kind,
-      channel: n.channel ?? 'email',
-      recipient: n.recipient,
-      reservation_id: n.reservationId ?? null,
-      payload: JSON.stringify(n.payload),
-      dedupe_key: n.dedupeKey ?? null,
-      ...(n.availableAt ? { available_at: n.availableAt } : {}),
-    })
+    .values(
+      notifications.map((n) => ({
+        kind: n.kind,
+        channel: n.channel ?? 'email',
+        recipient: n.recipient,
+        reservation_id: n.reservationId ?? null,
+        payload: JSON.stringify(n.payload),
+        dedupe_key: n.dedupeKey ?? null,
+        available_at: n.availableAt ?? new Date(),
+      })),
+    )
     .onConflict((conflict) => conflict.column('dedupe_key').doNothing())
     .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+    .execute();
+  return inserted.length;
 }
 
 export type BookingEvent = 'created' | 'confirmed' | 'cancelled' | 'expired';
@@ -150,7 +158,8 @@ export function smsNumber(phone: string): string | null {
 export async function enqueueBookingNotifications(trx: Kysely<Database>, reservationId: string, event: BookingEvent): Promise<void> {
   const notice = (await loadBookingNotices(trx, [reservationId])).get(reservationId);
   if (!notice) throw new Error(`enqueueBookingNotifications: no booking ${reservationId}`);
-  for (const notification of bookingNotifications(notice, event)) await insertNotification(trx, notification);
+  // One statement for all of an event's rows: this runs inside every booking transaction.
+  await insertNotifications(trx, bookingNotifications(notice, event));
 }
 
 /** The rows a booking event makes (pure: tests and the reminder job read it too). */
