@@ -8,9 +8,16 @@ import { defineConfig } from './config';
  */
 const imageUrlsConfig = defineConfig(
   'image urls',
-  z.object({ IMAGES_PUBLIC_BASE_URL: z.url().transform((url) => url.replace(/\/+$/, '')) }),
+  z.object({ IMAGES_PUBLIC_BASE_URL: z.url().transform((url) => url.replace(/\/+$/, '')).optional() }),
 );
 
+/** Whether photos have a public home; without one, public search lists cars without photos. */
+export function hasPublicImages(): boolean {
+  return imageUrlsConfig().IMAGES_PUBLIC_BASE_URL !== undefined;
+}
+
 export function publicImageUrl(key: string): string {
-  return `${imageUrlsConfig().IMAGES_PUBLIC_BASE_URL}/${key}`;
+  const base = imageUrlsConfig().IMAGES_PUBLIC_BASE_URL;
+  if (base === undefined) throw new Error('Invalid image urls configuration: IMAGES_PUBLIC_BASE_URL is not set');
+  return `${base}/${key}`;
 }

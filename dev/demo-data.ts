@@ -1,0 +1,169 @@
+import { sql, type Kysely } from 'kysely';
+import { addDays } from '#core/availability/dates';
+import type { CarType } from '#core/cars/table';
+import type { Database } from '#core/database';
+import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
+import { registerUser } from '#core/users/registration';
+import type { IdentityProvider } from '#core/users/identity';
+import { dailyRateOf, FLEET, randomSource } from './catalog';
+
+/**
+ * The demo catalogue `npm run dev` seeds into an empty database (and `npm run seed -- --reset`
+ * re-seeds): ten agencies at real places around Phuket, about sixty cars and scooters, a few
+ * customers with bookings past and future, reviews, and a maintenance block. Every user is
+ * registered through the real registration code, so each can sign in with DEMO_PASSWORD.
+ */
+export const DEMO_PASSWORD = 'Phuket-2027';
+export const DEMO_CUSTOMER = 'demo.traveller@example.com';
+export const DEMO_AGENCY_ADMIN = 'demo.agency@example.com';
+
+const AGENCIES = [
+  { email: DEMO_AGENCY_ADMIN, admin: 'Nok Srisuk', name: 'Patong Wheels', phone: '+66 76 340 118', address: '88 Thawewong Rd, Patong, Kathu, Phuket 83150', lat: 7.8935, lng: 98.2966 },
+  { email: 'kata.rentals@example.com', admin: 'Somchai Kaewkla', name: 'Kata Beach Rentals', phone: '+66 76 330 245', address: '12 Kata Rd, Karon, Mueang Phuket 83100', lat: 7.8197, lng: 98.2990 },
+  { email: 'karon.scooters@example.com', admin: 'Ploy Thongdee', name: 'Karon Scooter Hire', phone: '+66 76 396 502', address: '53 Patak Rd, Karon, Mueang Phuket 83100', lat: 7.8461, lng: 98.2976 },
+  { email: 'kamala.cars@example.com', admin: 'Arthit Boonmee', name: 'Kamala Car Rent', phone: '+66 76 279 331', address: '21 Rim Had Rd, Kamala, Kathu, Phuket 83150', lat: 7.9512, lng: 98.2846 },
+  { email: 'bangtao.drive@example.com', admin: 'Malee Chaiyo', name: 'Bang Tao Drive', phone: '+66 76 325 770', address: '9 Srisoonthorn Rd, Choeng Thale, Thalang, Phuket 83110', lat: 8.0006, lng: 98.3011 },
+  { email: 'rawai.bikes@example.com', admin: 'Kittipong Sae-Lim', name: 'Rawai Bike & Car', phone: '+66 76 613 904', address: '45/2 Viset Rd, Rawai, Mueang Phuket 83130', lat: 7.7792, lng: 98.3255 },
+  { email: 'chalong.motors@example.com', admin: 'Suda Rattanakorn', name: 'Chalong Motors', phone: '+66 76 521 660', address: '70 Chao Fah West Rd, Chalong, Mueang Phuket 83130', lat: 7.8441, lng: 98.3429 },
+  { email: 'oldtown.cars@example.com', admin: 'Wichai Tanasan', name: 'Old Town Car Rental', phone: '+66 76 211 487', address: '31 Thalang Rd, Talat Yai, Mueang Phuket 83000', lat: 7.8849, lng: 98.3881 },
+  { email: 'hkt.cars@example.com', admin: 'Pim Saetang', name: 'HKT Airport Cars', phone: '+66 76 328 119', address: '222 Thepkasattri Rd, Mai Khao, Thalang, Phuket 83110', lat: 8.1046, lng: 98.3081 },
+  { email: 'naiharn.riders@example.com', admin: 'Tawan Meesuk', name: 'Nai Harn Riders', phone: '+66 76 289 053', address: '14 Nai Harn Rd, Rawai, Mueang Phuket 83130', lat: 7.7801, lng: 98.3061 },
+];
+
+const CUSTOMERS = [
+  { email: DEMO_CUSTOMER, name: 'Demo Traveller' },
+  { email: 'anna.lindqvist@example.com', name: 'Anna Lindqvist' },
+  { email: 'kenji.sato@example.com', name: 'Kenji Sato' },
+];
+
+/** Six vehicles an agency: two scooters, an economy car, and three of the rest in turn. */
+const OTHER_TYPES: CarType[] = ['suv', 'compact', 'pickup', 'big_bike', 'van', 'luxury', 'suv', 'scooter'];
+
+/** True when the database holds no agency yet (a fresh `npm run dev`). */
+export async function isCatalogueEmpty(db: Kysely<Database>): Promise<boolean> {
+  return (await db.selectFrom('agencies').select('id').limit(1).executeTakeFirst()) === undefined;
+}
+
+export async function hasDemoUsers(db: Kysely<Database>): Promise<boolean> {
+  return (await db.selectFrom('users').select('id').where('email', '=', DEMO_CUSTOMER).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * Empties every table holding users, catalogue and bookings (landmarks and the migration
+ * history stay), removing each user's identity too so the emails can register again.
+ */
+export async function resetDemoData(db: Kysely<Database>, identity: IdentityProvider): Promise<void> {
+  const users = await db.selectFrom('users').select('email').execute();
+  for (const user of users) await identity.deleteUser(user.email);
+  await sql`TRUNCATE users, agencies, cars, car_images, reservations, idempotency_keys, payment_events, reviews, notifications CASCADE`.execute(db);
+}
+
+export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvider, options: { today: string }): Promise<{ agencies: number; cars: number; bookings: number }> {
+  const random = randomSource(2027);
+  const { today } = options;
+  const register = async (input: Parameters<typeof registerUser>[2]) => {
+    // A leftover identity from an earlier database (Cognito data outlives a deleted .data/dev/postgres).
+    await identity.deleteUser(input.email);
+    return registerUser(db, identity, input);
+  };
+
+  const agencies = [];
+  for (const agency of AGENCIES) {
+    const { email, admin, ...details } = agency;
+    const registered = await register({ email, password: DEMO_PASSWORD, fullName: admin, role: 'agency_admin', agency: details });
+    agencies.push({ ...agency, id: registered.agency!.id });
+  }
+  const customers = [];
+  for (const customer of CUSTOMERS) {
+    customers.push((await register({ email: customer.email, password: DEMO_PASSWORD, fullName: customer.name, role: 'customer' })).user.id);
+  }
+
+  // Cars: some with their own pick-up point (a hotel lobby), a few not yet published, one deleted.
+  const cars: Array<{ id: string; agency_id: string; daily_rate: number; deposit_amount: number; is_published: boolean }> = [];
+  for (const [index, agency] of agencies.entries()) {
+    const types: CarType[] = ['scooter', 'scooter', 'economy', ...[0, 1, 2].map((k) => OTHER_TYPES[(index + k * 3) % OTHER_TYPES.length]!)];
+    for (const [slot, type] of types.entries()) {
+      const model = random.pick(FLEET.find((group) => group.type === type)!.models);
+      const hotel = slot === 3 ? random.near(agency.lat, agency.lng, 0.8) : undefined;
+      const car = await db
+        .insertInto('cars')
+        .values({
+          agency_id: agency.id,
+          make: model.make,
+          model: model.model,
+          year: random.int(2021, 2026),
+          car_type: model.type,
+          transmission: model.transmission,
+          seats: model.seats,
+          fuel_type: model.fuel,
+          daily_rate: dailyRateOf(model, random),
+          deposit_amount: model.deposit * 100,
+          description: `${model.make} ${model.model} from ${agency.name}. ${model.type === 'scooter' || model.type === 'big_bike' ? 'Two helmets and a rain poncho included.' : 'Full insurance, child seat on request.'}`,
+          lat: hotel?.lat ?? null,
+          lng: hotel?.lng ?? null,
+          pickup_address: hotel ? `Delivered to your hotel near ${agency.name}` : agency.address,
+          is_published: (index * 6 + slot) % 13 !== 5,
+        })
+        .returning(['id', 'agency_id', 'daily_rate', 'deposit_amount', 'is_published'])
+        .executeTakeFirstOrThrow();
+      cars.push(car);
+    }
+  }
+  await db.updateTable('cars').set({ deleted_at: new Date(), is_published: false }).where('id', '=', cars.at(-1)!.id).execute();
+  const published = cars.filter((car) => car.is_published);
+
+  // Bookings: past ones completed and reviewed, upcoming ones confirmed, one live hold.
+  let bookings = 0;
+  const book = async (car: (typeof cars)[number], customerId: string, startIn: number, days: number, status: 'completed' | 'confirmed' | 'pending' | 'cancelled') => {
+    const startDate = addDays(today, startIn);
+    const endDate = addDays(startDate, days - 1);
+    const price = priceRental({ dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate, endDate }, DEFAULT_PRICING_RATES);
+    bookings++;
+    return db
+      .insertInto('reservations')
+      .values({
+        car_id: car.id,
+        kind: 'booking',
+        status,
+        start_date: startDate,
+        end_date: endDate,
+        customer_id: customerId,
+        expires_at: status === 'pending' ? new Date(Date.now() + 15 * 60_000) : null,
+        days: price.days,
+        daily_rate_at_booking: price.daily_rate_at_booking,
+        subtotal: price.subtotal,
+        fees: price.fees,
+        tax: price.tax,
+        total_price: price.total_price,
+        deposit_amount: price.deposit_amount,
+        payment_intent_id: null,
+        reason: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+  };
+  const comments = ['Clean, full tank, easy hand-over.', 'Friendly staff, delivered to our hotel on time.', 'Good value for Phuket.', 'A bit worn but ran perfectly.', 'Would rent again!'];
+  for (const [index, car] of published.entries()) {
+    if (index % 2 === 0) {
+      const customerId = customers[index % customers.length]!;
+      const past = await book(car, customerId, -40 + (index % 20), 1 + (index % 5), 'completed');
+      await db
+        .insertInto('reviews')
+        .values({ reservation_id: past.id, agency_id: car.agency_id, customer_id: customerId, rating: [5, 4, 5, 3, 4][index % 5]!, comment: comments[index % comments.length]! })
+        .execute();
+    }
+    if (index % 3 === 0) await book(car, customers[(index + 1) % customers.length]!, 2 + (index % 17), 2 + (index % 6), 'confirmed');
+  }
+  const [first, second, third] = published;
+  await book(first!, customers[0]!, 30, 3, 'pending');
+  await book(second!, customers[0]!, 45, 5, 'cancelled');
+  await db
+    .insertInto('reservations')
+    .values({
+      car_id: third!.id, kind: 'block', status: 'confirmed', start_date: addDays(today, 5), end_date: addDays(today, 7), customer_id: null,
+      expires_at: null, days: null, daily_rate_at_booking: null, subtotal: null, fees: null, tax: null, total_price: null,
+      deposit_amount: null, payment_intent_id: null, reason: 'Scheduled service',
+    })
+    .execute();
+  return { agencies: agencies.length, cars: cars.length, bookings };
+}

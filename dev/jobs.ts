@@ -1,0 +1,47 @@
+import { runExpiry } from '#core/bookings/expiry';
+import { drainOutbox } from '#core/notifications/delivery';
+import { queuePickupReminders } from '#core/notifications/reminders';
+import { getDb } from '#platform/db';
+import { notificationSender } from '#platform/notifications';
+import { paymentProvider } from '#platform/payments';
+
+/**
+ * What EventBridge schedules and the SQS consumer do in AWS, in the local server's process:
+ * - every minute, unpaid holds past their 15 minutes expire (the expire-holds job);
+ * - every 3 s the outbox is drained through the same render and idempotent send the queue
+ *   consumer uses, to the SES emulator (its web view at SES_ENDPOINT lists the mail);
+ * - pickup reminders are queued at start and hourly (once per booking, so repeating is harmless).
+ * Returns the function that stops them and waits for a run in progress.
+ */
+export function startLocalJobs(options: { log?: (message: string) => void } = {}): () => Promise<void> {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const running = new Set<Promise<unknown>>();
+  const timers: NodeJS.Timeout[] = [];
+
+  /** Runs the task every `ms`, skipping a tick while the previous run is still going. */
+  function every(ms: number, name: string, task: () => Promise<unknown>, options: { now?: boolean } = {}) {
+    let busy = false;
+    const tick = () => {
+      if (busy) return;
+      busy = true;
+      const run = task()
+        .catch((error: unknown) => log(`${name} failed: ${String(error)}`))
+        .finally(() => {
+          busy = false;
+          running.delete(run);
+        });
+      running.add(run);
+    };
+    timers.push(setInterval(tick, ms));
+    if (options.now) tick();
+  }
+
+  every(60_000, 'hold expiry', async () => runExpiry(getDb(), await paymentProvider()), { now: true });
+  every(3_000, 'outbox drain', () => drainOutbox(getDb(), notificationSender()));
+  every(3_600_000, 'pickup reminders', () => queuePickupReminders(getDb()), { now: true });
+
+  return async () => {
+    for (const timer of timers) clearInterval(timer);
+    await Promise.all(running);
+  };
+}

@@ -1,0 +1,31 @@
+import { resolvePlace } from '#core/geo/landmarks';
+import { searchCars } from '#core/search/search-cars';
+import { getDb } from '#platform/db';
+import { endpoint, json } from '#platform/http';
+import { hasPublicImages, publicImageUrl } from '#platform/image-urls';
+import { pricingRates } from '#platform/pricing';
+import { searchRoutes } from './routes';
+
+export const handler = endpoint(searchRoutes.searchCars, async ({ query }) => {
+  const db = getDb();
+  const place = await resolvePlace(db, { near: query.near, landmark: query.landmark, radiusKm: query.radius_km });
+  const page = await searchCars(
+    db,
+    {
+      startDate: query.start_date,
+      endDate: query.end_date,
+      carType: query.car_type,
+      transmission: query.transmission,
+      minPrice: query.min_price,
+      maxPrice: query.max_price,
+      seatsMin: query.seats_min,
+      agencyId: query.agency_id,
+      place,
+      ordering: query.ordering,
+      limit: query.limit,
+      cursor: query.cursor,
+    },
+    { rates: pricingRates(), imageUrl: hasPublicImages() ? publicImageUrl : undefined },
+  );
+  return json(200, page);
+});

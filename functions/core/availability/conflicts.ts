@@ -1,0 +1,83 @@
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import type { Database } from '../database';
+import { DATE_HOLDING_STATUSES } from '../reservations/table';
+import { addDays } from './dates';
+
+/** An inclusive range of calendar days, 'YYYY-MM-DD'. */
+export interface DateRange {
+  startDate: string;
+  endDate: string;
+}
+
+const holdingStatuses = sql.join(DATE_HOLDING_STATUSES.map((status) => sql.lit(status)));
+
+/**
+ * THE availability rule, written once. A reservation conflicts with a requested range when
+ *
+ *   it holds its dates: confirmed (a booking or an agency block), or pending with a live hold
+ *   (expires_at still ahead; an expired hold frees the dates even before the expiry job runs),
+ *   and it overlaps: existing.end_date >= requested.start AND existing.start_date <= requested.end
+ *
+ * (API.md's rule; for inclusive ranges the same as the exclusion constraint's
+ * `period && daterange(start, end, '[]')`). Written on start_date/end_date rather than `period`
+ * so that one car's probe is an index-only scan of reservations_holding_idx (a few µs) instead
+ * of a walk of the constraint's GiST index (~0.1 ms): see docs/benchmarks.md.
+ *
+ * Parameters are cast to `date`, the columns' type (NOTES.md: no cross-type comparisons).
+ */
+export function conflictExists(carId: Expression<string>, range: DateRange): RawBuilder<SqlBool> {
+  return sql<SqlBool>`EXISTS (
+    SELECT 1 FROM reservations AS r
+    WHERE r.car_id = ${carId}
+      AND ${reservationHoldsDates()}
+      AND r.end_date >= ${range.startDate}::date
+      AND r.start_date <= ${range.endDate}::date)`;
+}
+
+/** Whether the reservation aliased `r` holds its dates right now (see conflictExists). */
+export function reservationHoldsDates(): RawBuilder<SqlBool> {
+  return sql<SqlBool>`r.status IN (${holdingStatuses}) AND (r.status = 'confirmed' OR r.expires_at > now())`;
+}
+
+/** True when no date-holding reservation of the car overlaps the range. */
+export async function isCarAvailable(db: Kysely<Database>, carId: string, startDate: string, endDate: string): Promise<boolean> {
+  const { conflict } = await db
+    .selectNoFrom(conflictExists(sql<string>`${carId}::uuid`, { startDate, endDate }).as('conflict'))
+    .executeTakeFirstOrThrow();
+  return !conflict;
+}
+
+/**
+ * The days of `window` on which the car is held, as ranges clipped to the window, overlapping
+ * and back-to-back ones merged, in date order. Says nothing about who holds them or why.
+ */
+export async function unavailableRanges(db: Kysely<Database>, carId: string, window: DateRange): Promise<DateRange[]> {
+  const rows = await db
+    .selectFrom('reservations as r')
+    .select(['r.start_date', 'r.end_date'])
+    .where('r.car_id', '=', carId)
+    .where(reservationHoldsDates())
+    .where('r.end_date', '>=', sql<string>`${window.startDate}::date`)
+    .where('r.start_date', '<=', sql<string>`${window.endDate}::date`)
+    .orderBy('r.start_date')
+    .execute();
+  return mergeRanges(
+    rows.map((row) => ({
+      startDate: row.start_date < window.startDate ? window.startDate : row.start_date,
+      endDate: row.end_date > window.endDate ? window.endDate : row.end_date,
+    })),
+  );
+}
+
+/** Merges ranges sorted by start date when they overlap or touch (…-10 and 11-… are one). */
+export function mergeRanges(sorted: DateRange[]): DateRange[] {
+  const merged: DateRange[] = [];
+  for (const range of sorted) {
+    const last = merged.at(-1);
+    if (last && range.startDate <= addDays(last.endDate, 1)) {
+      if (range.endDate > last.endDate) last.endDate = range.endDate;
+    } else merged.push({ ...range });
+  }
+  return merged;
+}
+

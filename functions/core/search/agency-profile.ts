@@ -1,0 +1,32 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database';
+import { NotFound } from '../errors';
+
+export interface AgencyProfile {
+  id: string;
+  name: string;
+  phone: string;
+  address: string;
+  lat: number;
+  lng: number;
+  rating_average: number;
+  review_count: number;
+  /** Published, non-deleted cars. */
+  car_count: number;
+}
+
+/** An agency's public profile; 404 when there is none with this id. */
+export async function getAgencyProfile(db: Kysely<Database>, agencyId: string): Promise<AgencyProfile> {
+  const agency = await db
+    .selectFrom('agencies as a')
+    .select([
+      'a.id', 'a.name', 'a.phone', 'a.address', 'a.lat', 'a.lng', 'a.rating_average', 'a.review_count',
+      sql<number>`(
+        SELECT count(*) FROM cars AS c
+        WHERE c.agency_id = a.id AND c.is_published AND c.deleted_at IS NULL)`.as('car_count'),
+    ])
+    .where('a.id', '=', agencyId)
+    .executeTakeFirst();
+  if (!agency) throw new NotFound('No agency has this id.');
+  return agency;
+}
