@@ -1,26 +1,87 @@
 import path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { StageSettings } from './stage';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
-export interface ApiFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture'> {
+export const SERVICE_NAME = 'phuket-rental-api';
+
+/**
+ * The CloudWatch namespace of the app's own metrics (functions/platform/logger.ts emits them),
+ * one per stage so that dev and prod in one account never add up.
+ */
+export const metricsNamespace = (stage: Pick<StageSettings, 'name'>): string => `PhuketRental/${stage.name}`;
+
+/**
+ * How every function is bundled: one minified ESM file for Node.js 24 with a `require` shim,
+ * so CommonJS dependencies (pg) still load inside the ESM bundle. bench/coldstart.ts bundles
+ * with exactly these options to measure what Lambda loads.
+ */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  // The SDK v3 clients ship with the runtime, but bundling our pinned versions keeps
+  // behaviour identical to the tests; esbuild drops what a function does not import.
+  // docs/coldstart.md weighs externalising them.
+  externalModules: [] as string[],
+} satisfies BundlingOptions;
+
+export interface ApiFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'role' | 'logGroup'> {
   /** Module under functions/, without extension, exporting `handler`. */
   handlerModule: string;
-  logRetention?: logs.RetentionDays;
+  /** Log retention and what happens to the log group when the stack goes. */
+  stage: StageSettings;
 }
 
 /**
  * Every function of the app with the same defaults: Node.js 24 on arm64 (cheaper per ms,
- * fast cold start), one minified ESM bundle with source maps, JSON logs, and a `require`
- * shim so CommonJS dependencies (pg) still load inside the ESM bundle.
+ * fast cold start), one minified ESM bundle with source maps, JSON logs, X-Ray active tracing
+ * (no tracer library: docs/coldstart.md), and a role of its own that may write to its own log
+ * group only. Whatever else a function may do is granted explicitly by the construct using it.
  */
 export class ApiFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
-    const { handlerModule, logRetention, bundling, environment, ...rest } = props;
+    const { handlerModule, stage, bundling, environment, ...rest } = props;
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: stage.logRetention,
+      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Not AWSLambdaBasicExecutionRole (logs:* on every log group of the account): the function's
+    // own group only. The group exists before the function, so no logs:CreateLogGroup.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${handlerModule}`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
+    if (rest.vpc) {
+      // What AWSLambdaVPCAccessExecutionRole grants. These EC2 actions have no resource-level
+      // scoping for Lambda's network interfaces: AWS documents them on "*".
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, 'functions', `${handlerModule}.ts`),
       handler: 'handler',
@@ -29,26 +90,21 @@ export class ApiFunction extends NodejsFunction {
       memorySize: 512,
       timeout: Duration.seconds(10),
       loggingFormat: lambda.LoggingFormat.JSON,
-      logGroup: new logs.LogGroup(scope, `${id}Logs`, { retention: logRetention ?? logs.RetentionDays.ONE_MONTH }),
+      logGroup,
+      role,
+      // X-Ray segments for every invocation (sampled), from the runtime itself.
+      tracing: lambda.Tracing.ACTIVE,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       projectRoot: PROJECT_ROOT,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'phuket-rental-api',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stage),
         ...environment,
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
+        ...BUNDLING,
         logLevel: LogLevel.ERROR,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        // The SDK v3 clients ship with the runtime, but bundling our pinned versions keeps
-        // behaviour identical to the tests; esbuild drops what a function does not import.
-        externalModules: [],
         ...bundling,
       },
       ...rest,

@@ -1,7 +1,8 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { routes } from '../functions/routes';
@@ -12,6 +13,29 @@ import type { Auth } from './auth';
 import type { Data } from './data';
 import type { StageSettings } from './stage';
 import type { Storage } from './storage';
+import { ROUTE_THROTTLE_CLASSES, routeKey, routeThrottle } from './throttling';
+
+/**
+ * One JSON line per request in the access log: who, which route, the status and where the
+ * time went. `status` 429 lines are API Gateway throttling (lib/observability.ts counts them).
+ */
+export const ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  path: '$context.path',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+  userAgent: '$context.identity.userAgent',
+} as const;
 
 /** A CloudFormation-safe id for a route's function, e.g. GetAgencyCarsId. */
 export function functionId(route: RouteDefinition): string {
@@ -28,6 +52,8 @@ export function functionId(route: RouteDefinition): string {
 export class Api extends Construct {
   readonly httpApi: apigw.HttpApi;
   readonly functions = new Map<RouteDefinition, ApiFunction>();
+  readonly notFoundFunction: ApiFunction;
+  readonly accessLogs: logs.LogGroup;
 
   constructor(
     scope: Construct,
@@ -36,6 +62,7 @@ export class Api extends Construct {
   ) {
     super(scope, id);
     const { stage, data, auth, storage, stripeSecret } = props;
+    this.notFoundFunction = new ApiFunction(this, 'NotFoundFn', { handlerModule: 'api/service/not-found', stage });
     this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
       description: 'Phuket Rental API',
       corsPreflight: {
@@ -43,16 +70,27 @@ export class Api extends Construct {
         allowMethods: [apigw.CorsHttpMethod.ANY],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
       },
-      defaultIntegration: new HttpLambdaIntegration(
-        'NotFound',
-        new ApiFunction(this, 'NotFoundFn', { handlerModule: 'api/service/not-found', logRetention: stage.logRetention }),
-      ),
+      defaultIntegration: new HttpLambdaIntegration('NotFound', this.notFoundFunction),
     });
-    const stageResource = this.httpApi.defaultStage?.node.defaultChild as apigw.CfnStage | undefined;
-    stageResource?.addPropertyOverride('DefaultRouteSettings', {
-      ThrottlingRateLimit: stage.throttle.rate,
-      ThrottlingBurstLimit: stage.throttle.burst,
+    // HTTP APIs refuse bodies over 10 MB and Lambda requests over 6 MB; no route takes more than
+    // a few KB (photos go straight to S3), and neither limit can be lowered on an HTTP API.
+    // Each function's zod schema bounds what it accepts (docs/operations.md, "Limits").
+    const stageResource = this.httpApi.defaultStage!.node.defaultChild as apigw.CfnStage;
+    stageResource.addPropertyOverride('DefaultRouteSettings', {
+      ThrottlingRateLimit: stage.throttle.default.rate,
+      ThrottlingBurstLimit: stage.throttle.default.burst,
     });
+    // HTTP APIs write access logs through their service-linked role: no account-wide
+    // CloudWatch role is needed (that is REST APIs).
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: stage.logRetention,
+      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    stageResource.accessLogSettings = {
+      destinationArn: this.accessLogs.logGroupArn,
+      format: JSON.stringify(ACCESS_LOG_FORMAT),
+    };
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
 
     const common = {
       STAGE: stage.name,
@@ -67,7 +105,7 @@ export class Api extends Construct {
       const docsAssets = route.handler === 'api/service/get-docs-asset' ? docsAssetsBundling() : undefined;
       const fn = new ApiFunction(this, `${functionId(route)}Fn`, {
         handlerModule: route.handler,
-        logRetention: stage.logRetention,
+        stage,
         description: `${route.method} /api/v1${route.path}`,
         environment: {
           ...common,
@@ -94,13 +132,26 @@ export class Api extends Construct {
         if (!route.imagesBucket?.length) throw new Error(`${route.method} ${route.path} uses images-bucket: declare imagesBucket`);
         storage.grantImages(fn, route.imagesBucket);
       }
-      this.httpApi.addRoutes({
+      const [httpRoute] = this.httpApi.addRoutes({
         path: apiGatewayPath(route),
         methods: [route.method as apigw.HttpMethod],
         integration: new HttpLambdaIntegration(`${functionId(route)}Integration`, fn),
       });
+      const throttle = routeThrottle(route, stage);
+      if (throttle) {
+        routeSettings[`${route.method} ${apiGatewayPath(route)}`] = { ThrottlingRateLimit: throttle.rate, ThrottlingBurstLimit: throttle.burst };
+        // Route settings name routes by key: the stage must be updated after the route exists.
+        stageResource.node.addDependency(httpRoute!);
+      }
       this.functions.set(route, fn);
     }
+    const unknown = Object.keys(routeSettings).length !== Object.keys(ROUTE_THROTTLE_CLASSES).length;
+    if (unknown) {
+      const known = new Set(routes.map(routeKey));
+      const missing = Object.keys(ROUTE_THROTTLE_CLASSES).filter((key) => !known.has(key));
+      throw new Error(`lib/throttling.ts names routes that are not in the route table: ${missing.join(', ')}`);
+    }
+    stageResource.addPropertyOverride('RouteSettings', routeSettings);
     new CfnOutput(this, 'ApiUrl', { value: `${this.httpApi.apiEndpoint}/api/v1/` });
   }
 }

@@ -1,8 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import type { StageSettings } from './stage';
+
+/** The VPC's address range (CDK's default, spelled out so security group rules can name it). */
+export const VPC_CIDR = '10.0.0.0/16';
 
 /**
  * The network and the database: a VPC, Aurora PostgreSQL Serverless v2 in its isolated
@@ -15,6 +19,8 @@ export class Data extends Construct {
   readonly proxy: rds.DatabaseProxy;
   /** Security group of the functions that reach the database. */
   readonly functionsSecurityGroup: ec2.SecurityGroup;
+  /** Set in stages whose NAT is an instance (dev), so tests and nag rules can find it. */
+  readonly natInstanceProvider?: ec2.NatInstanceProviderV2;
   readonly databaseName = 'rental';
   readonly databaseUser = 'postgres';
 
@@ -31,10 +37,22 @@ export class Data extends Construct {
 
   constructor(scope: Construct, id: string, stage: StageSettings) {
     super(scope, id);
+    // Egress for functions in the VPC (Stripe, SES, SQS, Secrets Manager, Cognito's keys) goes
+    // through NAT: a managed gateway per AZ in prod; in dev one t4g.nano instance (~USD 4 a
+    // month instead of ~43), at the price of a single point of failure nobody pages for.
+    if (stage.nat.kind === 'instance') {
+      this.natInstanceProvider = ec2.NatProvider.instanceV2({
+        instanceType: new ec2.InstanceType(stage.nat.instanceType),
+        machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+        // Not the default "inbound from anywhere": only the VPC's own subnets may use it.
+        defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
+      });
+    }
     this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(VPC_CIDR),
       maxAzs: 2,
-      // Egress for functions in the VPC (Cognito keys, Stripe, SES) goes through NAT.
-      natGateways: stage.natGateways,
+      natGatewayProvider: this.natInstanceProvider ?? ec2.NatProvider.gateway(),
+      natGateways: stage.nat.kind === 'instance' ? 1 : stage.nat.count,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -42,6 +60,23 @@ export class Data extends Construct {
       ],
       // Photo checks, copies and deletes reach S3 through this free endpoint, not the NAT.
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+    });
+    this.natInstanceProvider?.connections.allowFrom(ec2.Peer.ipv4(VPC_CIDR), ec2.Port.allTraffic(), 'egress of the VPC subnets');
+    for (const instance of this.natInstanceProvider?.gatewayInstances ?? []) {
+      // An encrypted root volume (the provider offers no option for it); the image's own size.
+      (instance.node.defaultChild as ec2.CfnInstance).blockDeviceMappings = [
+        { deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } },
+      ];
+    }
+    // Rejected connections only: the traffic that tells a security group mistake from an outage.
+    this.vpc.addFlowLog('RejectedTraffic', {
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogs', {
+          retention: stage.logRetention,
+          removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        }),
+      ),
     });
     this.functionsSecurityGroup = new ec2.SecurityGroup(this, 'FunctionsSg', {
       vpc: this.vpc,
@@ -52,8 +87,8 @@ export class Data extends Construct {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_7 }),
       vpc: this.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      writer: rds.ClusterInstance.serverlessV2('writer'),
-      readers: stage.databaseReader ? [rds.ClusterInstance.serverlessV2('reader', { scaleWithWriter: true })] : [],
+      writer: rds.ClusterInstance.serverlessV2('writer', { enablePerformanceInsights: true }),
+      readers: stage.databaseReader ? [rds.ClusterInstance.serverlessV2('reader', { scaleWithWriter: true, enablePerformanceInsights: true })] : [],
       serverlessV2MinCapacity: stage.minAcu,
       serverlessV2MaxCapacity: stage.maxAcu,
       ...(stage.minAcu === 0 ? { serverlessV2AutoPauseDuration: Duration.minutes(10) } : {}),
@@ -61,9 +96,22 @@ export class Data extends Construct {
       credentials: rds.Credentials.fromGeneratedSecret(this.databaseUser),
       storageEncrypted: true,
       iamAuthentication: true,
-      backup: { retention: Duration.days(stage.backupDays) },
+      backup: { retention: Duration.days(stage.backupDays), preferredWindow: '19:00-20:00' }, // 02:00 in Phuket
+      preferredMaintenanceWindow: 'Mon:20:30-Mon:21:30',
+      // Performance Insights' 7 days are free; they show which query pinned or held connections.
+      enablePerformanceInsights: true,
       deletionProtection: stage.retainData,
       removalPolicy: stage.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+    });
+    // The cluster secret (the proxy's and the migrations' credentials) rotates monthly. The
+    // rotation function runs in the app subnets (it needs Secrets Manager through NAT) and
+    // reaches the writer; RDS Proxy reads the new password for its next database connections,
+    // and the functions never see it (IAM auth). Not at deploy: the first deploy's migration
+    // must not race a rotation.
+    this.cluster.addRotationSingleUser({
+      automaticallyAfter: Duration.days(30),
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      rotateImmediatelyOnUpdate: false,
     });
 
     this.proxy = this.cluster.addProxy('Proxy', {

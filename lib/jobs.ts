@@ -19,7 +19,7 @@ export class Jobs extends Construct {
       handlerModule: 'jobs/expire-holds',
       description: 'Expires unpaid booking holds and cancels their PaymentIntents',
       timeout: Duration.seconds(50),
-      logRetention: stage.logRetention,
+      stage,
       vpc: data.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [data.functionsSecurityGroup],

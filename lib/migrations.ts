@@ -22,7 +22,7 @@ export class Migrations extends Construct {
       handlerModule: 'jobs/migrate',
       description: 'Migrates the database to the latest schema (writer endpoint)',
       timeout: Duration.minutes(10),
-      logRetention: stage.logRetention,
+      stage,
       vpc: data.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [data.functionsSecurityGroup],

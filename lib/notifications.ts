@@ -60,7 +60,7 @@ export class Notifications extends Construct {
       vpc: data.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [data.functionsSecurityGroup],
-      logRetention: stage.logRetention,
+      stage,
     };
 
     this.dispatcher = new ApiFunction(this, 'DispatchFn', {

@@ -6,7 +6,9 @@ import { Auth } from './auth';
 import { Data } from './data';
 import { Jobs } from './jobs';
 import { Migrations } from './migrations';
+import { suppressNagFindings } from './nag';
 import { Notifications } from './notifications';
+import { Observability } from './observability';
 import type { StageSettings } from './stage';
 import { Storage, corsOriginsFromContext } from './storage';
 
@@ -20,10 +22,14 @@ export class RentalStack extends Stack {
   readonly stripeSecret: secretsmanager.Secret;
   readonly jobs: Jobs;
   readonly notifications: Notifications;
+  readonly observability: Observability;
+  readonly stage: StageSettings;
 
   constructor(scope: Construct, id: string, props: StackProps & { stage: StageSettings }) {
     super(scope, id, props);
     const { stage } = props;
+    this.stage = stage;
+    refuseWafContext(this.node);
     Tags.of(this).add('project', 'phuket-rental');
     Tags.of(this).add('stage', stage.name);
     this.data = new Data(this, 'Data', stage);
@@ -41,5 +47,29 @@ export class RentalStack extends Stack {
     this.notifications = new Notifications(this, 'Notifications', { stage, data: this.data });
     // Expand/contract: the new schema is in place before any function runs the new code.
     this.migrations.trigger.executeBefore(...this.api.functions.values(), this.jobs.expireHolds, ...this.notifications.functions);
+    this.observability = new Observability(this, 'Observability', {
+      stage,
+      api: this.api,
+      data: this.data,
+      jobs: [this.jobs.expireHolds, ...this.notifications.functions],
+      otherAlarms: [this.notifications.deadLetterAlarm],
+      deadLetterQueueDepth: this.notifications.deadLetterQueue.metricApproximateNumberOfMessagesVisible(),
+    });
+    suppressNagFindings(this);
+  }
+}
+
+/**
+ * Context `waf=true` asks for something an HTTP API cannot have: AWS WAF attaches to REST API
+ * stages, ALBs, AppSync, Cognito and CloudFront, not to HTTP APIs. Rather than deploy a stack
+ * that looks protected and is not, synth stops here; docs/operations.md ("WAF") gives the
+ * options (CloudFront + WAF in us-east-1 with an origin secret, or a REST API).
+ */
+function refuseWafContext(node: Construct['node']): void {
+  const waf = node.tryGetContext('waf') as boolean | string | undefined;
+  if (waf === true || waf === 'true') {
+    throw new Error(
+      'Context waf=true: AWS WAF cannot be associated with an API Gateway HTTP API. See docs/operations.md ("WAF") for what protects the API today and the two ways to add WAF.',
+    );
   }
 }

@@ -3,6 +3,27 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 
 export type StageName = 'dev' | 'prod';
 
+/** Steady-state requests per second and burst (the token bucket API Gateway applies). */
+export interface Throttle {
+  rate: number;
+  burst: number;
+}
+
+/**
+ * The throttle classes of the HTTP API. API Gateway applies them per route and for all
+ * clients together (not per client): they protect what sits behind a route (Cognito's quotas,
+ * the database, Stripe), they do not stop one abusive client. lib/throttling.ts says which
+ * route belongs to which class.
+ */
+export interface ThrottleClasses {
+  /** Every route without a class of its own. */
+  default: Throttle;
+  /** /auth/*: sign-up and sign-in call Cognito, whose UserCreation quota is 50 requests/s per account. */
+  auth: Throttle;
+  /** POST /bookings/: a transaction and a Stripe PaymentIntent each. */
+  booking: Throttle;
+}
+
 /** What differs between stages; chosen with `cdk synth -c stage=dev|prod` (default dev). */
 export interface StageSettings {
   name: StageName;
@@ -12,10 +33,14 @@ export interface StageSettings {
   maxAcu: number;
   databaseReader: boolean;
   backupDays: number;
-  natGateways: number;
+  /** NAT for the functions in the VPC: managed gateways, or one small instance (dev: ~10× cheaper). */
+  nat: { kind: 'gateway'; count: number } | { kind: 'instance'; instanceType: string };
   logRetention: logs.RetentionDays;
-  /** Steady-state requests per second and burst for the whole HTTP API. */
-  throttle: { rate: number; burst: number };
+  throttle: ThrottleClasses;
+  /** Alarm when the proxy holds this many database connections (about 80 % of max_connections at maxAcu). */
+  databaseConnectionsAlarm: number;
+  /** Alarm when the API's p99 latency stays above this many milliseconds. */
+  latencyP99AlarmMs: number;
 }
 
 const STAGES: Record<StageName, StageSettings> = {
@@ -26,9 +51,17 @@ const STAGES: Record<StageName, StageSettings> = {
     maxAcu: 2,
     databaseReader: false,
     backupDays: 1,
-    natGateways: 1,
+    nat: { kind: 'instance', instanceType: 't4g.nano' },
     logRetention: logs.RetentionDays.ONE_WEEK,
-    throttle: { rate: 50, burst: 100 },
+    throttle: {
+      default: { rate: 50, burst: 100 },
+      auth: { rate: 5, burst: 10 },
+      booking: { rate: 5, burst: 10 },
+    },
+    // Aurora sizes max_connections from the memory of maxAcu (2 ACU ≈ 4 GiB: a few hundred);
+    // docs/operations.md says how to read the real value and adjust this.
+    databaseConnectionsAlarm: 150,
+    latencyP99AlarmMs: 5000,
   },
   prod: {
     name: 'prod',
@@ -37,9 +70,16 @@ const STAGES: Record<StageName, StageSettings> = {
     maxAcu: 16,
     databaseReader: true,
     backupDays: 14,
-    natGateways: 2,
+    nat: { kind: 'gateway', count: 2 },
     logRetention: logs.RetentionDays.THREE_MONTHS,
-    throttle: { rate: 500, burst: 1000 },
+    throttle: {
+      default: { rate: 500, burst: 1000 },
+      auth: { rate: 20, burst: 40 },
+      booking: { rate: 25, burst: 50 },
+    },
+    // 16 ACU ≈ 32 GiB: a few thousand connections; check SHOW max_connections after the first deploy.
+    databaseConnectionsAlarm: 2000,
+    latencyP99AlarmMs: 2500,
   },
 };
 

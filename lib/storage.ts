@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type Node } from 'constructs';
 import { PHOTO_PREFIX, UPLOAD_PREFIX } from '../functions/core/cars/image-keys';
 import type { ImagesBucketAccess } from '../functions/platform/route';
+import { acknowledge } from './nag';
 import type { StageSettings } from './stage';
 
 /**
@@ -83,20 +84,38 @@ export class Storage extends Construct {
   grantImages(grantee: iam.IGrantable, access: readonly ImagesBucketAccess[]): void {
     const uploads = `${UPLOAD_PREFIX}*`;
     const photos = `${PHOTO_PREFIX}*`;
+    const bucketArn = `<${Stack.of(this).getLogicalId(this.imagesBucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
+    const principal = grantee.grantPrincipal;
+    const accept = (finding: string, reason: string) => {
+      if (Construct.isConstruct(principal)) acknowledge(principal, `AwsSolutions-IAM5[${finding}]`, reason);
+    };
+    const perObject = 'Photo keys are generated per upload (agency/car/uuid), so the prefix is the narrowest resource that works; pending/ and agencies/ separate unconfirmed uploads from published photos.';
     for (const operation of new Set(access)) {
       switch (operation) {
         case 'upload':
           this.imagesBucket.grantPut(grantee, uploads);
+          accept(`Resource::${bucketArn}/${uploads}`, perObject);
+          accept('Action::s3:Abort*', 'grantPut includes s3:AbortMultipartUpload, only on the same prefix.');
           break;
         case 'publish':
           // Read includes s3:ListBucket, so a missing upload is a 404 and not a 403.
           this.imagesBucket.grantRead(grantee, uploads);
           this.imagesBucket.grantPut(grantee, photos);
           this.imagesBucket.grantDelete(grantee, uploads);
+          accept(`Resource::${bucketArn}/${uploads}`, perObject);
+          accept(`Resource::${bucketArn}/${photos}`, perObject);
+          accept('Action::s3:Abort*', 'grantPut includes s3:AbortMultipartUpload, only under agencies/.');
+          accept('Action::s3:GetObject*', 'grantRead: GetObject and its version/tagging/ACL reads, only under pending/ (HeadObject before the copy).');
+          accept('Action::s3:GetBucket*', 'grantRead: bucket-level reads on this bucket alone (location, versioning).');
+          accept('Action::s3:List*', 'grantRead: ListBucket on this bucket, so a missing upload is a 404 and not a 403.');
+          accept('Action::s3:DeleteObject*', 'grantDelete: DeleteObject and DeleteObjectVersion, only under pending/ (the copied upload).');
           break;
         case 'delete':
           this.imagesBucket.grantDelete(grantee, uploads);
           this.imagesBucket.grantDelete(grantee, photos);
+          accept(`Resource::${bucketArn}/${uploads}`, perObject);
+          accept(`Resource::${bucketArn}/${photos}`, perObject);
+          accept('Action::s3:DeleteObject*', 'grantDelete: DeleteObject and DeleteObjectVersion on photos and uploads, nothing else.');
           break;
       }
     }

@@ -2,12 +2,13 @@ import middy from '@middy/core';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { DomainError, ValidationError, type FieldProblem } from '#core/errors';
 import { authenticate, type CallerFor } from './auth';
 import { toDomainError } from './database-errors';
-import { logger } from './logger';
+import { logger, MetricUnit, metrics } from './logger';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
 import type { RouteDefinition } from './route';
 
@@ -54,6 +55,8 @@ export function endpoint<const R extends RouteDefinition>(
 ): middy.MiddyfiedHandler<Event, Result> {
   const handler = middy<Event, Result>()
     .use(httpEventNormalizer() as middy.MiddlewareObj<Event, Result>)
+    .use(logMetrics(metrics, { captureColdStartMetric: true }) as middy.MiddlewareObj<Event, Result>)
+    .use(requestMetric(route))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(problemErrors())
     .use(requestIdLogging());
@@ -110,6 +113,20 @@ function toResult(response: ApiResponse): Result {
   }
   headers['content-type'] ??= 'application/json; charset=utf-8';
   return { statusCode: response.status, headers, body: JSON.stringify(response.body) };
+}
+
+/**
+ * One `Requests` count per request, by route and status class (2xx, 4xx, 5xx). It runs after
+ * the error middleware has shaped the answer, so failures are counted with the status the
+ * client saw; logMetrics (used before it) flushes the metric afterwards.
+ */
+function requestMetric(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
+  const count = (request: middy.Request<Event, Result>) => {
+    const status = request.response?.statusCode ?? 500;
+    metrics.addDimensions({ route: `${route.method} ${route.path}`, statusClass: `${Math.floor(status / 100)}xx` });
+    metrics.addMetric('Requests', MetricUnit.Count, 1);
+  };
+  return { after: count, onError: count };
 }
 
 function requestIdLogging(): middy.MiddlewareObj<Event, Result> {

@@ -1,0 +1,27 @@
+import type { RouteDefinition } from '../functions/platform/route';
+import type { StageSettings, Throttle, ThrottleClasses } from './stage';
+
+/**
+ * Routes throttled tighter than the API's default, by route-table key (`METHOD /path/`). API
+ * Gateway limits a route for all callers together, so these numbers protect what is behind
+ * the route, not fairness between clients (that needs WAF: docs/operations.md).
+ *
+ * - auth: every call reaches Cognito (SignUp, InitiateAuth, AdminAddUserToGroup), whose
+ *   per-account quotas are shared by every stage in the account; a password-guessing burst
+ *   should hit our 429 before it hits Cognito's TooManyRequests for everybody.
+ * - booking: one database transaction and one Stripe PaymentIntent per call.
+ */
+export const ROUTE_THROTTLE_CLASSES: Readonly<Record<string, Exclude<keyof ThrottleClasses, 'default'>>> = {
+  'POST /auth/register/': 'auth',
+  'POST /auth/token/': 'auth',
+  'POST /auth/token/refresh/': 'auth',
+  'POST /bookings/': 'booking',
+};
+
+export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+/** The route's own throttle, or undefined when the stage default applies. */
+export function routeThrottle(route: RouteDefinition, stage: StageSettings): Throttle | undefined {
+  const throttleClass = ROUTE_THROTTLE_CLASSES[routeKey(route)];
+  return throttleClass ? stage.throttle[throttleClass] : undefined;
+}
