@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { DomainError, ValidationError, type FieldProblem } from '#core/errors';
+import { DomainError, PayloadTooLarge, ValidationError, type FieldProblem } from '#core/errors';
 import { authenticate, type CallerFor } from './auth';
 import { toDomainError } from './database-errors';
 import { logger, MetricUnit, metrics } from './logger';
@@ -60,6 +60,7 @@ export function endpoint<const R extends RouteDefinition>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(problemErrors())
     .use(requestIdLogging());
+  if (route.body || route.rawBody) handler.use(bodyLimit(route));
   if (route.body) {
     handler.use(
       httpJsonBodyParser({ disableContentTypeCheck: true }) as unknown as middy.MiddlewareObj<Event, Result>,
@@ -80,6 +81,26 @@ export function endpoint<const R extends RouteDefinition>(
     result.headers = { ...result.headers, 'x-request-id': request.requestId };
     return result;
   });
+}
+
+/**
+ * The payload limit. An HTTP API cannot lower its own 10 MB limit, so each function refuses
+ * anything larger than its route can legitimately need before parsing it: the largest JSON
+ * body (a car with a 5,000-character description) is a few KB, while Stripe's event payloads
+ * vary with the objects they embed. Photos never pass through here (presigned PUTs to S3).
+ */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+export const MAX_RAW_BODY_BYTES = 512 * 1024;
+
+function bodyLimit(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
+  const limit = route.rawBody ? MAX_RAW_BODY_BYTES : MAX_JSON_BODY_BYTES;
+  return {
+    before: ({ event }) => {
+      if (!event.body) return;
+      const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body);
+      if (bytes > limit) throw new PayloadTooLarge(`Request bodies on this route are limited to ${limit} bytes; this one has ${bytes}.`);
+    },
+  };
 }
 
 function parsePart(part: 'path' | 'query' | 'body', schema: z.ZodType | undefined, value: unknown): unknown {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NotFound } from '#core/errors';
-import { endpoint, json } from '#platform/http';
+import { endpoint, json, MAX_JSON_BODY_BYTES } from '#platform/http';
 import { defineRoute } from '#platform/route';
 import { apiEvent, lambdaContext } from '../helpers/events';
 
@@ -121,5 +121,28 @@ describe('endpoint(): the shared middy stack', () => {
   it('decides validation (400) before the handler runs: a bad body never reaches a 404 handler', async () => {
     const result = await post(JSON.stringify({ name: '' }), { mode: 'missing' });
     expect(result.statusCode).toBe(400);
+  });
+
+  it(`refuses a body over ${MAX_JSON_BODY_BYTES} bytes with 413 before parsing it, and takes one at the limit`, async () => {
+    const padded = (bytes: number) => {
+      const skeleton = JSON.stringify({ name: '', count: 1 });
+      return JSON.stringify({ name: 'x'.repeat(bytes - skeleton.length), count: 1 });
+    };
+    const over = await post(padded(MAX_JSON_BODY_BYTES + 1));
+    expect(over.statusCode).toBe(413);
+    expect(problemOf(over).detail).toContain(String(MAX_JSON_BODY_BYTES));
+    // At the limit the body is parsed and validated as usual (the name is too long: 400, not 413).
+    const atLimit = await post(padded(MAX_JSON_BODY_BYTES));
+    expect(atLimit.statusCode).toBe(400);
+    expect(problemOf(atLimit).errors?.[0]?.path).toBe('name');
+  });
+
+  it('counts a base64-encoded body by its decoded bytes', async () => {
+    const body = Buffer.from(JSON.stringify({ name: 'y'.repeat(MAX_JSON_BODY_BYTES), count: 1 })).toString('base64');
+    const result = await handler(
+      { ...apiEvent({ method: 'POST', path: '/api/v1/test/things/', body }), isBase64Encoded: true },
+      lambdaContext('test-things'),
+    );
+    expect(result.statusCode).toBe(413);
   });
 });
