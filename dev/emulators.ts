@@ -72,6 +72,9 @@ export async function ensureCognitoPool(endpoint: string): Promise<CognitoPool> 
         Policies: {
           PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false },
         },
+        // As in lib/auth.ts (selfSignUpEnabled: false). cognito-local 5.3 stores this but does not
+        // enforce it, nor the password policy: its SignUp still works, so nothing may rely on it.
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       }),
     );
     userPoolId = created.UserPool!.Id!;

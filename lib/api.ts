@@ -125,7 +125,14 @@ export class Api extends Construct {
       });
       if (route.database) data.proxy.grantConnect(fn, data.databaseUser);
       if (route.uses?.includes('cognito-admin')) {
-        auth.userPool.grant(fn, 'cognito-idp:AdminConfirmSignUp', 'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminDeleteUser');
+        // Exactly what functions/platform/cognito.ts createUser/deleteUser call.
+        auth.userPool.grant(
+          fn,
+          'cognito-idp:AdminCreateUser',
+          'cognito-idp:AdminSetUserPassword',
+          'cognito-idp:AdminAddUserToGroup',
+          'cognito-idp:AdminDeleteUser',
+        );
       }
       if (route.uses?.includes('payments')) stripeSecret.grantRead(fn);
       if (route.uses?.includes('images-bucket')) {

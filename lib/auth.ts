@@ -7,6 +7,10 @@ import type { StageSettings } from './stage';
  * Cognito: who the users are. Email is the username; the app client allows the
  * USER_PASSWORD_AUTH flow the API's /auth/token/ uses, and refresh. Roles are the groups
  * `customers` and `agency_admins`; ownership still comes from our database.
+ *
+ * No self sign-up: Cognito's public SignUp API would let anyone create a user with our client
+ * id behind the API's back (a Cognito user without a users row, whose email then answers 409
+ * forever). POST /auth/register/ creates users with the admin API under its own IAM role.
  */
 export class Auth extends Construct {
   readonly userPool: cognito.UserPool;
@@ -17,7 +21,7 @@ export class Auth extends Construct {
     this.userPool = new cognito.UserPool(this, 'Users', {
       signInAliases: { email: true },
       signInCaseSensitive: false,
-      selfSignUpEnabled: true,
+      selfSignUpEnabled: false,
       standardAttributes: { email: { required: true, mutable: true }, fullname: { required: false, mutable: true } },
       passwordPolicy: {
         minLength: 8,

@@ -1,13 +1,13 @@
 import {
   AdminAddUserToGroupCommand,
-  AdminConfirmSignUpCommand,
+  AdminCreateUserCommand,
   AdminDeleteUserCommand,
+  AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
-  SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { Conflict, Unauthorized, ValidationError } from '#core/errors';
-import type { IdentityProvider, Tokens } from '#core/users/identity';
+import { removeIdentityAfterFailure, type IdentityProvider, type Tokens } from '#core/users/identity';
 import type { Role } from '#core/users/table';
 import { cognitoConfig } from './auth';
 
@@ -30,44 +30,53 @@ const errorName = (error: unknown) => (error as { name?: string } | null)?.name 
 /** The one 401 answer for every failed sign-in, so it never tells which part was wrong. */
 export const BAD_CREDENTIALS = 'The email or password is incorrect.';
 
-/** The IdentityProvider port, implemented with Cognito (cognito-local locally). */
+/**
+ * The IdentityProvider port, implemented with Cognito (cognito-local locally).
+ *
+ * Users are created only through the admin API with this function's IAM role: the pool has
+ * self sign-up switched off, so nobody can make a Cognito user behind our API's back (one
+ * without a users row, which would leave the real owner of the email with a 409 forever).
+ */
 export const cognitoIdentity: IdentityProvider = {
   async createUser({ email, password, fullName, role }) {
-    const { COGNITO_CLIENT_ID, COGNITO_USER_POOL_ID } = cognitoConfig();
-    let sub: string;
+    const UserPoolId = cognitoConfig().COGNITO_USER_POOL_ID;
+    let sub: string | undefined;
     try {
-      const signedUp = await cognito().send(
-        new SignUpCommand({
-          ClientId: COGNITO_CLIENT_ID,
+      const created = await cognito().send(
+        new AdminCreateUserCommand({
+          UserPoolId,
           Username: email,
-          Password: password,
+          // No invitation mail with a temporary password: the password is set just below.
+          MessageAction: 'SUPPRESS',
           UserAttributes: [
             { Name: 'email', Value: email },
+            { Name: 'email_verified', Value: 'true' },
             { Name: 'name', Value: fullName },
           ],
         }),
       );
-      sub = signedUp.UserSub!;
+      sub = created.User?.Attributes?.find((attribute) => attribute.Name === 'sub')?.Value;
     } catch (error) {
       if (errorName(error) === 'UsernameExistsException') throw new Conflict('An account with this email already exists.');
+      throw error;
+    }
+    try {
+      if (!sub) throw new Error('AdminCreateUser answered without the user\'s sub');
+      // Permanent: the user is CONFIRMED with this password (MVP flow: no email code yet).
+      await cognito().send(new AdminSetUserPasswordCommand({ UserPoolId, Username: email, Password: password, Permanent: true }));
+      await cognito().send(new AdminAddUserToGroupCommand({ UserPoolId, Username: email, GroupName: GROUP_OF_ROLE[role] }));
+      return sub;
+    } catch (error) {
+      await removeIdentityAfterFailure(cognitoIdentity, { email, sub }, error);
+      // The route's schema checks the same policy first, so this is only the pool's own word
+      // should the two ever differ; it is the same 400 on the same field.
       if (errorName(error) === 'InvalidPasswordException') {
-        throw new ValidationError('The password does not meet the policy.', {
+        throw new ValidationError('The request body failed validation.', {
           errors: [{ path: 'password', message: (error as Error).message }],
         });
       }
       throw error;
     }
-    try {
-      // MVP flow: accounts are confirmed at once (no email code yet).
-      await cognito().send(new AdminConfirmSignUpCommand({ UserPoolId: COGNITO_USER_POOL_ID, Username: email }));
-      await cognito().send(
-        new AdminAddUserToGroupCommand({ UserPoolId: COGNITO_USER_POOL_ID, Username: email, GroupName: GROUP_OF_ROLE[role] }),
-      );
-    } catch (error) {
-      await this.deleteUser(email);
-      throw error;
-    }
-    return sub;
   },
 
   async deleteUser(email) {

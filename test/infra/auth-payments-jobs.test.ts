@@ -19,9 +19,18 @@ const functionOf = (template: Template, description: string | RegExp) => {
   return found[0]!;
 };
 
-const policyText = (template: Template, functionLogicalId: string) => {
+interface PolicyProperties {
+  Roles: unknown;
+  PolicyDocument: { Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown }> };
+}
+
+const roleOf = (template: Template, functionLogicalId: string) => {
   const [, fn] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id === functionLogicalId)!;
-  const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+  return fn.Properties.Role['Fn::GetAtt'][0] as string;
+};
+
+const policyText = (template: Template, functionLogicalId: string) => {
+  const roleId = roleOf(template, functionLogicalId);
   return JSON.stringify(
     Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`)),
   );
@@ -41,6 +50,12 @@ describe('Cognito', () => {
     });
   });
 
+  it('refuses self sign-up: only the admin API creates users (AllowAdminCreateUserOnly)', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: Match.objectLike({ AllowAdminCreateUserOnly: true }),
+    });
+  });
+
   it('has an app client for USER_PASSWORD_AUTH and refresh, and the two role groups', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
@@ -49,11 +64,27 @@ describe('Cognito', () => {
     for (const group of ['customers', 'agency_admins']) template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group });
   });
 
-  it('lets only the registration function administer users', () => {
+  it('grants the registration function exactly the admin actions it calls, on the user pool, and no sign-up action', () => {
     const [registerId] = functionOf(template, 'POST /api/v1/auth/register/');
-    expect(policyText(template, registerId)).toContain('cognito-idp:AdminAddUserToGroup');
-    const [tokenId] = functionOf(template, 'POST /api/v1/auth/token/');
-    expect(policyText(template, tokenId)).not.toContain('cognito-idp:Admin');
+    const cognitoActions = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: PolicyProperties }>)
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleOf(template, registerId)}"`))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('cognito-idp:')));
+    expect(cognitoActions).toHaveLength(1);
+    expect([cognitoActions[0]!.Action].flat().sort()).toEqual([
+      'cognito-idp:AdminAddUserToGroup',
+      'cognito-idp:AdminCreateUser',
+      'cognito-idp:AdminDeleteUser',
+      'cognito-idp:AdminSetUserPassword',
+    ]);
+    expect(cognitoActions[0]).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/Users/), 'Arn'] } });
+  });
+
+  it('lets only the registration function administer users', () => {
+    for (const route of routes.filter((candidate) => candidate.path !== '/auth/register/')) {
+      const [id] = functionOf(template, `${route.method} /api/v1${route.path}`);
+      expect(policyText(template, id), `${route.method} ${route.path}`).not.toContain('cognito-idp:');
+    }
   });
 });
 

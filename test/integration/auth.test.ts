@@ -2,7 +2,11 @@ import { createPrivateKey, createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
+  AdminAddUserToGroupCommand,
   AdminConfirmSignUpCommand,
+  AdminCreateUserCommand,
+  AdminGetUserCommand,
+  AdminListGroupsForUserCommand,
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
@@ -25,6 +29,10 @@ const api = useApi();
 
 const agencyBody = { name: 'Kata Scooters', phone: '+66 81 234 5678', address: 'Kata Rd 12', lat: 7.8206, lng: 98.2987 };
 
+/** The SDK pointed at the emulator, as an operator (or an attacker with our client id) would call it. */
+const emulator = () => new CognitoIdentityProviderClient({ endpoint: process.env.COGNITO_ENDPOINT, region: 'local', credentials: EMULATOR_CREDENTIALS });
+const poolId = () => process.env.COGNITO_USER_POOL_ID!;
+
 function decodePayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
@@ -41,6 +49,9 @@ function signWithEmulatorKey(payload: Record<string, unknown>): string {
 }
 
 describe('POST /auth/register/', () => {
+  // Users are made only through this endpoint: the pool refuses Cognito's public SignUp
+  // (AllowAdminCreateUserOnly, asserted on the synthesised stack in test/infra). cognito-local
+  // 5.3 stores that setting but does not enforce it, so no test here can show the refusal.
   it('creates a customer: 201 with the user, no agency', async () => {
     const email = uniqueEmail();
     const answer = await api.post('/auth/register/', { email, password: TEST_PASSWORD, full_name: 'Somchai', role: 'customer' });
@@ -48,6 +59,27 @@ describe('POST /auth/register/', () => {
     expect(answer.body).toEqual({ user: { id: expect.any(String), email, full_name: 'Somchai', role: 'customer' } });
     const row = await getDb().selectFrom('users').selectAll().where('id', '=', answer.body.user.id).executeTakeFirstOrThrow();
     expect(row.role).toBe('customer');
+  });
+
+  it('creates the Cognito user with the admin API: confirmed, email verified, in the role group, signing in with the chosen password', async () => {
+    const email = uniqueEmail();
+    const answer = await api.post('/auth/register/', { email, password: TEST_PASSWORD, full_name: 'Somchai', role: 'customer' });
+    expect(answer.status).toBe(201);
+    const cognito = emulator();
+    const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: email }));
+    // CONFIRMED, not FORCE_CHANGE_PASSWORD: the password was set as permanent, no invitation pending.
+    expect(user.UserStatus).toBe('CONFIRMED');
+    const attributes = Object.fromEntries((user.UserAttributes ?? []).map((attribute) => [attribute.Name, attribute.Value]));
+    expect(attributes).toMatchObject({ email, email_verified: 'true', name: 'Somchai' });
+    const row = await getDb().selectFrom('users').select('cognito_sub').where('id', '=', answer.body.user.id).executeTakeFirstOrThrow();
+    expect(row.cognito_sub).toBe(attributes.sub);
+    // By the pool's own username (the sub): cognito-local resolves no email alias in this call.
+    const groups = await cognito.send(new AdminListGroupsForUserCommand({ UserPoolId: poolId(), Username: user.Username! }));
+    expect(groups.Groups?.map((group) => group.GroupName)).toEqual(['customers']);
+    cognito.destroy();
+    const signedIn = await api.post('/auth/token/', { email, password: TEST_PASSWORD });
+    expect(signedIn.status).toBe(200);
+    expect(decodePayload(signedIn.body.access_token).sub).toBe(row.cognito_sub);
   });
 
   it('creates an agency admin with their agency, one-to-one, in the same request', async () => {
@@ -72,6 +104,22 @@ describe('POST /auth/register/', () => {
     expect(again.headers.get('content-type')).toBe('application/problem+json');
   });
 
+  it('answers 409 when Cognito already has the email, and leaves that Cognito user in place', async () => {
+    // E.g. a registration of the same email still between its Cognito step and its commit.
+    const email = uniqueEmail();
+    const cognito = emulator();
+    const existing = await cognito.send(
+      new AdminCreateUserCommand({ UserPoolId: poolId(), Username: email, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: email }] }),
+    );
+    const answer = await api.post('/auth/register/', { email, password: TEST_PASSWORD, full_name: 'A', role: 'customer' });
+    expect(answer.status).toBe(409);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    const still = await cognito.send(new AdminGetUserCommand({ UserPoolId: poolId(), Username: email }));
+    expect(still.Username).toBe(existing.User!.Username);
+    cognito.destroy();
+    expect(await getDb().selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()).toBeUndefined();
+  });
+
   it('requires an agency for an agency admin and refuses one for a customer', async () => {
     const admin = await api.post('/auth/register/', { email: uniqueEmail(), password: TEST_PASSWORD, full_name: 'A', role: 'agency_admin' });
     expect(admin.status).toBe(400);
@@ -87,6 +135,18 @@ describe('POST /auth/register/', () => {
     expect(answer.status).toBe(400);
     const messages = answer.body.errors.filter((error: { path: string }) => error.path === 'password').map((error: { message: string }) => error.message);
     expect(messages).toEqual(['must contain an uppercase letter', 'must contain a digit']);
+  });
+
+  it('refuses a password that begins or ends with a blank with 400 on password (Cognito\'s own password pattern), creating nothing', async () => {
+    for (const password of [` ${TEST_PASSWORD}`, `${TEST_PASSWORD} `]) {
+      const email = uniqueEmail();
+      const answer = await api.post('/auth/register/', { email, password, full_name: 'A', role: 'customer' });
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors).toEqual([{ path: 'password', message: 'must not begin or end with a blank, nor contain a line break' }]);
+      await expect(cognitoIdentity.signIn(email, password)).rejects.toMatchObject({ status: 401 });
+    }
+    // A blank inside is allowed, as in Cognito.
+    expect((await api.post('/auth/register/', { email: uniqueEmail(), password: 'Phuket 2027', full_name: 'A', role: 'customer' })).status).toBe(201);
   });
 
   it('refuses unknown fields, a bad role, overlong names and malformed JSON with 400, creating nothing', async () => {
@@ -146,6 +206,37 @@ describe('POST /auth/token/ and /auth/token/refresh/', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ access_token: expect.any(String), id_token: expect.any(String), expires_in: expect.any(Number), token_type: 'Bearer' });
     expect((await api.get('/me/', { token: answer.body.access_token })).status).toBe(200);
+  });
+
+  it('answers an unknown or a missing field on /auth/token/ with 400 problem+json naming the field, even with good credentials', async () => {
+    const user = await createCustomer();
+    const cases: Array<[Record<string, unknown>, { path: string; message: string }]> = [
+      [{ email: user.email, password: user.password, remember_me: true }, { path: 'body', message: 'Unknown field(s): remember_me' }],
+      [{ email: user.email }, { path: 'password', message: expect.any(String) }],
+      [{ password: user.password }, { path: 'email', message: expect.any(String) }],
+    ];
+    for (const [body, problem] of cases) {
+      const answer = await api.post('/auth/token/', body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.headers.get('content-type')).toBe('application/problem+json');
+      expect(answer.body).toMatchObject({ status: 400, errors: [problem] });
+      expect(answer.text).not.toContain('access_token');
+    }
+  });
+
+  it('answers an unknown or a missing field on /auth/token/refresh/ with 400 problem+json naming the field, even with a good token', async () => {
+    const user = await createCustomer();
+    const cases: Array<[Record<string, unknown>, { path: string; message: string }]> = [
+      [{ refresh_token: user.refreshToken, client_id: 'x' }, { path: 'body', message: 'Unknown field(s): client_id' }],
+      [{}, { path: 'refresh_token', message: expect.any(String) }],
+    ];
+    for (const [body, problem] of cases) {
+      const answer = await api.post('/auth/token/refresh/', body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.headers.get('content-type')).toBe('application/problem+json');
+      expect(answer.body).toMatchObject({ status: 400, errors: [problem] });
+      expect(answer.text).not.toContain('access_token');
+    }
   });
 
   it('refuses a garbage refresh token with 401', async () => {
@@ -243,6 +334,21 @@ describe('GET /me/ and who may call what', () => {
       const customer = await createCustomer();
       expect((await call(customerHandler, customer.token)).statusCode).toBe(200);
       expect((await call(customerHandler, admin.token)).statusCode).toBe(403);
+    });
+
+    it('takes the role from the database by sub, not from cognito:groups: a customer whose token says agency_admins gets 403', async () => {
+      const customer = await createCustomer();
+      // Someone puts the customer into agency_admins in Cognito; the fresh token carries the claim.
+      const cognito = emulator();
+      await cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: poolId(), Username: customer.email, GroupName: 'agency_admins' }));
+      cognito.destroy();
+      const { accessToken } = await cognitoIdentity.signIn(customer.email, customer.password);
+      expect(decodePayload(accessToken)['cognito:groups']).toContain('agency_admins');
+      // Our users row still says customer, so an agency route refuses it.
+      const refused = await api.get('/agency/cars/', { token: accessToken });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('content-type')).toBe('application/problem+json');
+      expect((await call(agencyHandler, accessToken)).statusCode).toBe(403);
     });
 
     it('answers anonymous callers with 401 before looking at the role', async () => {

@@ -3,14 +3,20 @@ import { defineRoute } from '#platform/route';
 
 const Email = z.email({ message: 'must be an email address' }).max(254).transform((email) => email.toLowerCase());
 
-/** The user pool's password policy, checked here too so a 400 names the rule that failed. */
+/**
+ * The user pool's password policy (lib/auth.ts), checked here first so the 400 names the rule
+ * that failed and is the same against AWS and cognito-local (which enforces no policy at all).
+ * The last rule is Cognito's own input pattern for passwords (`^[\S]+.*[\S]+$`): AWS refuses
+ * a password with a leading or trailing blank (or a line break) as InvalidParameterException.
+ */
 const Password = z
   .string()
   .min(8, 'must be at least 8 characters')
   .max(256, 'must be at most 256 characters')
   .regex(/[a-z]/, 'must contain a lowercase letter')
   .regex(/[A-Z]/, 'must contain an uppercase letter')
-  .regex(/[0-9]/, 'must contain a digit');
+  .regex(/[0-9]/, 'must contain a digit')
+  .regex(/^\S(.*\S)?$/, 'must not begin or end with a blank, nor contain a line break');
 
 const Role = z.enum(['customer', 'agency_admin']);
 

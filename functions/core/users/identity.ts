@@ -12,11 +12,29 @@ export interface Tokens {
  * on this, not on the SDK, so registration's compensation logic is testable on its own.
  */
 export interface IdentityProvider {
-  /** Creates a confirmed user in the role's group; returns its `sub`. 409 if the email exists. */
+  /**
+   * Creates a confirmed user with this password in the role's group; returns its `sub`.
+   * 409 if the email exists; 400 naming the rule if the password breaks the pool's policy.
+   * Either the whole user is made or none of it is left behind.
+   */
   createUser(input: { email: string; password: string; fullName: string; role: Role }): Promise<string>;
   /** Removes the user; a user that does not exist is not an error. */
   deleteUser(email: string): Promise<void>;
   /** 401 Unauthorized on any bad credential, the same for unknown email and wrong password. */
   signIn(email: string, password: string): Promise<Tokens>;
   refresh(refreshToken: string): Promise<Tokens>;
+}
+
+/**
+ * The compensation step: removes an identity whose account could not be completed, so no
+ * half-made account stays behind. If the removal fails too, both errors travel on together.
+ */
+export async function removeIdentityAfterFailure(
+  identity: IdentityProvider,
+  user: { email: string; sub?: string | undefined },
+  error: unknown,
+): Promise<void> {
+  await identity.deleteUser(user.email).catch((cleanupError: unknown) => {
+    throw new AggregateError([error, cleanupError], `Creating an account failed and identity ${user.sub ?? '(no sub yet)'} could not be removed`);
+  });
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database';
 import { Conflict } from '../errors';
-import type { IdentityProvider } from './identity';
+import { removeIdentityAfterFailure, type IdentityProvider } from './identity';
 import type { Role } from './table';
 
 export interface Registration {
@@ -46,9 +46,7 @@ export async function registerUser(db: Kysely<Database>, identity: IdentityProvi
       return { user, agency };
     });
   } catch (error) {
-    await identity.deleteUser(email).catch((cleanupError: unknown) => {
-      throw new AggregateError([error, cleanupError], `Registration failed and identity ${sub} could not be removed`);
-    });
+    await removeIdentityAfterFailure(identity, { email, sub }, error);
     if (isUniqueViolation(error)) throw new Conflict('An account with this email already exists.');
     throw error;
   }
