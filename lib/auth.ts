@@ -22,6 +22,10 @@ export class Auth extends Construct {
       signInAliases: { email: true },
       signInCaseSensitive: false,
       selfSignUpEnabled: false,
+      // Lite: the API uses none of Essentials' features (managed login, passwordless, token
+      // customisation), and per-MAU pricing makes sign-ins the largest cost at scale
+      // (docs/operations.md, "Monthly cost").
+      featurePlan: cognito.FeaturePlan.LITE,
       standardAttributes: { email: { required: true, mutable: true }, fullname: { required: false, mutable: true } },
       passwordPolicy: {
         minLength: 8,

@@ -10,6 +10,7 @@ import type { RentalStack } from './rental-stack';
  * everything else is here, so this file is the list of accepted deviations and their reasons.
  */
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  if (reason.trim().length < 20) throw new Error(`Acknowledging ${id} needs a reason a reviewer can check, not "${reason}"`);
   Validations.of(scope).acknowledge({ id, reason });
 }
 

@@ -122,7 +122,7 @@ export class Notifications extends Construct {
     for (const fn of this.functions) data.proxy.grantConnect(fn, data.databaseUser);
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: `Notifications that failed ${MAX_DELIVERY_ATTEMPTS} deliveries are waiting in the dead-letter queue (docs/notifications.md)`,
+      alarmDescription: `Notifications that failed ${MAX_DELIVERY_ATTEMPTS} deliveries are waiting in the dead-letter queue (docs/notifications.md). Runbook: docs/operations.md, "Alarms and what to do", DeadLetters.`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: 1,
       evaluationPeriods: 1,

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { Api } from './api';
@@ -42,6 +42,7 @@ export class RentalStack extends Stack {
       description: 'Stripe secret key and webhook signing secret (JSON: secret_key, webhook_secret)',
       removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    new CfnOutput(this, 'StripeSecretArn', { value: this.stripeSecret.secretArn, description: 'put-secret-value {"secret_key","webhook_secret"} here after the first deploy' });
     this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth, storage: this.storage, stripeSecret: this.stripeSecret });
     this.jobs = new Jobs(this, 'Jobs', { stage, data: this.data, stripeSecret: this.stripeSecret });
     this.notifications = new Notifications(this, 'Notifications', { stage, data: this.data });

@@ -6,7 +6,7 @@ import type { StageSettings, Throttle, ThrottleClasses } from './stage';
  * Gateway limits a route for all callers together, so these numbers protect what is behind
  * the route, not fairness between clients (that needs WAF: docs/operations.md).
  *
- * - auth: every call reaches Cognito (SignUp, InitiateAuth, AdminAddUserToGroup), whose
+ * - auth: every call reaches Cognito (AdminCreateUser and friends, InitiateAuth), whose
  *   per-account quotas are shared by every stage in the account; a password-guessing burst
  *   should hit our 429 before it hits Cognito's TooManyRequests for everybody.
  * - booking: one database transaction and one Stripe PaymentIntent per call.

@@ -50,6 +50,10 @@ describe('Cognito', () => {
     });
   });
 
+  it('is on the Lite feature plan, billed per active user at the lowest rate', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', { UserPoolTier: 'LITE' });
+  });
+
   it('refuses self sign-up: only the admin API creates users (AllowAdminCreateUserOnly)', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: Match.objectLike({ AllowAdminCreateUserOnly: true }),
