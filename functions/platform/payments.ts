@@ -96,8 +96,21 @@ export const offlineProvider: PaymentProvider & { log: Array<{ action: string; i
   },
 };
 
+let providerForTests: PaymentProvider | undefined;
+
+/**
+ * Test seam, for tests only: from now on `paymentProvider()` returns `provider` (e.g. one that
+ * records its calls) in this process; `undefined` restores the configured one. The handlers run
+ * in the test's process (the local server imports them), so they pick it up. Never called by
+ * application code.
+ */
+export function setPaymentProviderForTests(provider: PaymentProvider | undefined): void {
+  providerForTests = provider;
+}
+
 /** The provider this process uses: Stripe when a secret key is configured, else offline. */
 export async function paymentProvider(): Promise<PaymentProvider> {
+  if (providerForTests) return providerForTests;
   const { secretKey } = await stripeSettings();
   return secretKey ? stripeProvider(secretKey) : offlineProvider;
 }

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createBooking } from '#core/bookings/create';
 import type { Database } from '#core/database';
 import { BookingConflict } from '#core/errors';
+import type { PaymentProvider } from '#core/payments/provider';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { offlineProvider } from '#platform/payments';
 import { bangkokDate } from '../helpers/cars';
@@ -49,12 +50,21 @@ async function race(url: string) {
   try {
     const { carId, users } = await seedCarAndCustomers(db, CONTENDERS);
     const wait = barrier(CONTENDERS);
+    // Counts the deposit intents asked for: a loser must roll back before it pays anything.
+    let intents = 0;
+    const payments: PaymentProvider = {
+      ...offlineProvider,
+      async createDepositIntent(input) {
+        intents += 1;
+        return offlineProvider.createDepositIntent(input);
+      },
+    };
     const outcomes = await Promise.allSettled(
       users.map((user) =>
         createBooking(
           db,
           { customerId: user.id, customerEmail: user.email, idempotencyKey: randomUUID(), carId, startDate: bangkokDate(20), endDate: bangkokDate(22) },
-          { payments: offlineProvider, rates: DEFAULT_PRICING_RATES, beforeInsert: wait },
+          { payments, rates: DEFAULT_PRICING_RATES, beforeInsert: wait },
         ),
       ),
     );
@@ -64,7 +74,7 @@ async function race(url: string) {
       .where('car_id', '=', carId)
       .where('status', 'in', ['pending', 'confirmed'])
       .executeTakeFirstOrThrow();
-    return { outcomes, bookings: Number(bookings.n) };
+    return { outcomes, bookings: Number(bookings.n), intents };
   } finally {
     await db.destroy();
   }
@@ -76,10 +86,10 @@ describe('50 customers racing for the same dates', () => {
     for (const database of scratch) await database.drop();
   });
 
-  it('gives exactly 1 booking and 49 conflicts (409), and no other failure', async () => {
+  it('gives exactly 1 booking with 1 PaymentIntent and 49 conflicts (409), and no other failure', async () => {
     const database = await createScratchDatabase({ fromTemplate: true });
     scratch.push(database);
-    const { outcomes, bookings } = await race(database.url);
+    const { outcomes, bookings, intents } = await race(database.url);
     const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
     const lost = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
     expect(won).toHaveLength(1);
@@ -89,6 +99,7 @@ describe('50 customers racing for the same dates', () => {
       expect((reason as BookingConflict).status).toBe(409);
     }
     expect(bookings).toBe(1);
+    expect(intents).toBe(1);
   }, 60_000);
 
   it('double-books on a copy of the schema without the exclusion constraint (so the race above is real)', async () => {
@@ -97,8 +108,9 @@ describe('50 customers racing for the same dates', () => {
     const admin = connect(database.url, 1);
     await sql`ALTER TABLE reservations DROP CONSTRAINT reservations_no_overlap`.execute(admin);
     await admin.destroy();
-    const { outcomes, bookings } = await race(database.url);
+    const { outcomes, bookings, intents } = await race(database.url);
     expect(bookings).toBeGreaterThan(1);
+    expect(intents).toBe(bookings);
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBe(bookings);
   }, 60_000);
 });

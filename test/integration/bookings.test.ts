@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { createBooking } from '#core/bookings/create';
+import type { PaymentProvider } from '#core/payments/provider';
+import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { getDb } from '#platform/db';
-import { offlineProvider } from '#platform/payments';
+import { offlineProvider, setPaymentProviderForTests } from '#platform/payments';
 import { useApi } from '../helpers/api';
 import { createAgencyAdmin, createCustomer } from '../helpers/auth';
 import { book, bookingWorld, type BookingWorld } from '../helpers/bookings';
@@ -11,6 +14,27 @@ const api = useApi();
 
 const countBookings = async (carId: string) =>
   Number((await getDb().selectFrom('reservations').select((eb) => eb.fn.countAll().as('n')).where('car_id', '=', carId).executeTakeFirstOrThrow()).n);
+
+/**
+ * For the rest of the current test, the handlers' payment provider records every deposit
+ * intent asked for and gives each a fresh id (as Stripe would without an idempotency key), so
+ * a second intent shows up both in `created` and as a second intent_id. Cancels and refunds
+ * go to the offline provider's log as usual.
+ */
+function recordDepositIntents(): Array<{ bookingId: string; amount: number }> {
+  const created: Array<{ bookingId: string; amount: number }> = [];
+  const recording: PaymentProvider = {
+    ...offlineProvider,
+    async createDepositIntent({ bookingId, amount }) {
+      created.push({ bookingId, amount });
+      const intentId = `pi_recorded_${randomUUID().replaceAll('-', '')}`;
+      return { provider: 'stripe', intentId, clientSecret: `${intentId}_secret`, amount };
+    },
+  };
+  setPaymentProviderForTests(recording);
+  onTestFinished(() => setPaymentProviderForTests(undefined));
+  return created;
+}
 
 describe('POST /bookings/', () => {
   let world: BookingWorld;
@@ -42,7 +66,8 @@ describe('POST /bookings/', () => {
     expect(await countBookings(world.car.id)).toBe(0);
   });
 
-  it('answers the same key and body with the same booking (201) and writes nothing new', async () => {
+  it('answers the same key and body with the same booking (201) and writes nothing new, no second PaymentIntent either', async () => {
+    const intents = recordDepositIntents();
     const key = randomUUID();
     const body = { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) };
     const first = await book(api, world.customer.token, body, key);
@@ -51,25 +76,97 @@ describe('POST /bookings/', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(await countBookings(world.car.id)).toBe(1);
+    expect(intents).toEqual([{ bookingId: first.body.id, amount: 500_000 }]);
   });
 
-  it('refuses the same key with another body with 409', async () => {
+  it('replays a stored 201 as it was even after the car was repriced and unpublished', async () => {
+    const key = randomUUID();
+    const body = { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) };
+    const first = await book(api, world.customer.token, body, key);
+    expect(first.status).toBe(201);
+    const changed = await api.patch(`/agency/cars/${world.car.id}/`, { daily_rate: 250_000, deposit_amount: 700_000, is_published: false }, { token: world.agency.token });
+    expect(changed.status).toBe(200);
+    // A new request for the car is refused now …
+    expect((await book(api, world.customer.token, { ...body, start_date: bangkokDate(40), end_date: bangkokDate(40) })).status).toBe(404);
+    // … but the replay is the first answer, old price and all, and writes nothing.
+    const again = await book(api, world.customer.token, body, key);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.body).toMatchObject({ daily_rate_at_booking: 90_000, deposit_amount: 500_000 });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await countBookings(world.car.id)).toBe(1);
+  });
+
+  it('replays a stored 201 as it was even after its start date has passed', async () => {
+    const key = randomUUID();
+    const body = { car_id: world.car.id, start_date: bangkokDate(1), end_date: bangkokDate(1) };
+    const first = await book(api, world.customer.token, body, key);
+    expect(first.status).toBe(201);
+    // The same request decided three days later, when a new booking for these dates would be a 400.
+    const request = { customerId: world.customer.user.id, customerEmail: world.customer.email, idempotencyKey: key, carId: body.car_id, startDate: body.start_date, endDate: body.end_date };
+    const later = new Date(Date.now() + 3 * 86_400_000);
+    const deps = { payments: offlineProvider, rates: DEFAULT_PRICING_RATES, now: later };
+    await expect(createBooking(getDb(), { ...request, idempotencyKey: randomUUID() }, deps)).rejects.toMatchObject({ status: 400 });
+    const replayed = await createBooking(getDb(), request, deps);
+    expect(replayed).toEqual({ booking: first.body, replayed: true });
+    expect(await countBookings(world.car.id)).toBe(1);
+  });
+
+  it('looks the key up per customer: another customer’s same key and body is a new request of theirs', async () => {
+    const key = randomUUID();
+    const body = { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) };
+    const mine = await book(api, world.customer.token, body, key);
+    const other = await createCustomer();
+    const theirs = await book(api, other.token, body, key);
+    expect(theirs.status).toBe(409);
+    expect(theirs.body.type).toBe('/problems/dates-not-available');
+    expect((await book(api, world.customer.token, body, key)).body).toEqual(mine.body);
+  });
+
+  it('refuses the same key with another body with 409, after validating that body’s dates (400 first)', async () => {
     const key = randomUUID();
     await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) }, key);
     const other = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(40), end_date: bangkokDate(41) }, key);
     expect(other.status).toBe(409);
     expect(other.body.detail).toMatch(/Idempotency-Key/);
+    const badDates = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(-1), end_date: bangkokDate(1) }, key);
+    expect(badDates.status).toBe(400);
     expect(await countBookings(world.car.id)).toBe(1);
   });
 
-  it('makes one booking and one PaymentIntent from 10 identical requests sent at once', async () => {
+  it('makes one booking and asks the provider for exactly one PaymentIntent from 10 identical requests sent at once', async () => {
+    const intents = recordDepositIntents();
     const key = randomUUID();
     const body = { car_id: world.car.id, start_date: bangkokDate(50), end_date: bangkokDate(52) };
     const answers = await Promise.all(Array.from({ length: 10 }, () => book(api, world.customer.token, body, key)));
     expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(201));
     expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
-    expect(new Set(answers.map((answer) => answer.body.payment.intent_id)).size).toBe(1);
+    expect(intents).toEqual([{ bookingId: answers[0]!.body.id, amount: 500_000 }]);
+    expect(new Set(answers.map((answer) => answer.body.payment.intent_id))).toEqual(new Set([answers[0]!.body.payment.intent_id]));
     expect(await countBookings(world.car.id)).toBe(1);
+  });
+
+  it('gives every booking a deposit PaymentIntent: a car with the minimum deposit (THB 10) is pending with an intent for 1,000 satang', async () => {
+    const intents = recordDepositIntents();
+    const car = await createCarFor(api, world.agency.token, { is_published: true, deposit_amount: 1_000 });
+    const answer = await book(api, world.customer.token, { car_id: car.id, start_date: bangkokDate(30), end_date: bangkokDate(30) });
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ status: 'pending', deposit_amount: 1_000, payment: { provider: 'stripe', intent_id: expect.any(String), client_secret: expect.any(String), amount: 1_000 } });
+    expect(intents).toEqual([{ bookingId: answer.body.id, amount: 1_000 }]);
+  });
+
+  it('refuses with 409, writing nothing and asking for no intent, a car whose stored deposit is below THB 10 (a row written around the API)', async () => {
+    const intents = recordDepositIntents();
+    const car = await createCarFor(api, world.agency.token, { is_published: true });
+    await getDb().updateTable('cars').set({ deposit_amount: 0 }).where('id', '=', car.id).execute();
+    const key = randomUUID();
+    const answer = await book(api, world.customer.token, { car_id: car.id, start_date: bangkokDate(30), end_date: bangkokDate(30) }, key);
+    expect(answer.status).toBe(409);
+    expect(answer.body.detail).toMatch(/deposit is below the minimum of 1000 satang/);
+    expect(await countBookings(car.id)).toBe(0);
+    expect(intents).toEqual([]);
+    const stored = await getDb().selectFrom('idempotency_keys').select('key').where('key', '=', key).executeTakeFirst();
+    expect(stored).toBeUndefined();
   });
 
   it('refuses overlapping dates with 409 under the inclusive rule, and books the day after', async () => {

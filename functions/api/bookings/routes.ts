@@ -29,10 +29,17 @@ export const BookingSchema = z
     expires_at: z.string().nullable(),
     created_at: z.string(),
     payment: z
-      .object({ provider: z.literal('stripe'), intent_id: z.string(), client_secret: z.string().optional(), amount: Money })
-      .nullable(),
+      .object({ provider: z.literal('stripe'), intent_id: z.string(), amount: Money })
+      .nullable()
+      .meta({ description: 'The deposit PaymentIntent; null only for a booking written without one (older data)' }),
   })
   .meta({ id: 'Booking' });
+
+/** The answer to POST /bookings/: always pending, always with the deposit intent the browser pays. */
+export const CreatedBookingSchema = BookingSchema.extend({
+  status: z.literal('pending'),
+  payment: z.object({ provider: z.literal('stripe'), intent_id: z.string(), client_secret: z.string(), amount: Money }),
+}).meta({ id: 'CreatedBooking' });
 
 export const BlockSchema = z
   .object({ id: z.uuid(), car_id: z.uuid(), start_date: IsoDate, end_date: IsoDate, reason: z.string(), status: z.enum(['confirmed', 'cancelled']) })
@@ -52,9 +59,13 @@ export const bookingRoutes = {
     tags: ['Bookings'],
     body: CreateBookingBody,
     responses: {
-      201: { description: 'The pending booking and its deposit PaymentIntent (also for a replay of the same Idempotency-Key and body)', schema: BookingSchema },
+      201: {
+        description:
+          'The pending booking and its deposit PaymentIntent. A replay of the same Idempotency-Key and body answers the stored 201 as it was (header Idempotent-Replayed: true), even after the dates started or the car changed',
+        schema: CreatedBookingSchema,
+      },
       404: { description: 'No such published car' },
-      409: { description: 'The dates are no longer available, or the Idempotency-Key was used with another body' },
+      409: { description: "The dates are no longer available, the Idempotency-Key was used with another body, or the car's deposit is below the THB 10 minimum (older data)" },
     },
   }),
   listBookings: defineRoute({
@@ -129,6 +140,8 @@ export const bookingRoutes = {
     handler: 'api/bookings/create-block',
     access: 'agency_admin',
     database: true,
+    // It expires the car's overdue holds first and cancels their PaymentIntents at Stripe.
+    uses: ['payments'],
     summary: 'Take a car off the road for inclusive dates (maintenance); same no-overlap rule as bookings',
     tags: ['Agency bookings'],
     params: IdParams,

@@ -5,10 +5,10 @@ import { isCalendarDate, rentalRangeProblems, todayInBangkok } from '../availabi
 import type { Database } from '../database';
 import { BookingConflict, Conflict, NotFound, ValidationError } from '../errors';
 import { enqueueBookingNotifications } from '../notifications/outbox';
-import type { PaymentProvider } from '../payments/provider';
+import { MIN_DEPOSIT_SATANG, type PaymentProvider } from '../payments/provider';
 import { priceRental, type PricingRates } from '../pricing/pricing';
 import { cancelIntents, expireOverdueHolds } from './expiry';
-import { bookingJson, type BookingJson } from './shape';
+import { createdBookingJson, type CreatedBookingJson } from './shape';
 
 /** How long a pending booking holds the car while the deposit is being paid. */
 export const HOLD_MINUTES = 15;
@@ -31,7 +31,7 @@ export interface BookingDependencies {
 }
 
 export interface CreatedBooking {
-  booking: BookingJson;
+  booking: CreatedBookingJson;
   /** True when this answer is the stored one of an earlier request with the same key. */
   replayed: boolean;
 }
@@ -53,9 +53,14 @@ export function assertBookableDates(startDate: string, endDate: string, now: Dat
 
 /**
  * Books a car (the roadmap's `transaction.atomic` block), in ONE transaction:
- * claim the idempotency key → expire this car's overdue holds → re-run the availability
- * check → price from the car's current rate → insert the booking as pending for 15 minutes →
- * create the deposit PaymentIntent → store the answer under the key.
+ * claim the idempotency key → check the dates → expire this car's overdue holds → re-run the
+ * availability check → price from the car's current rate → insert the booking as pending for
+ * 15 minutes → create the deposit PaymentIntent → store the answer under the key.
+ *
+ * The key comes first (the handler has already checked the body's shape): a key this customer
+ * already used with the same body answers the stored 201 as it was, even when its dates have
+ * started since, or the car was unpublished or repriced. Only a new request is judged on dates
+ * and state. Every booking this makes is `pending` with a deposit PaymentIntent.
  *
  * READ COMMITTED is enough: the availability check can race (two transactions may both see
  * the dates free), but the exclusion constraint cannot — the second insert waits for the first
@@ -64,7 +69,6 @@ export function assertBookableDates(startDate: string, endDate: string, now: Dat
  */
 export async function createBooking(db: Kysely<Database>, request: CreateBookingRequest, deps: BookingDependencies): Promise<CreatedBooking> {
   const now = deps.now ?? new Date();
-  assertBookableDates(request.startDate, request.endDate, now);
   const hash = requestHash(request);
   let expiredIntents: string[] = [];
 
@@ -76,7 +80,9 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
       .onConflict((conflict) => conflict.columns(['customer_id', 'key']).doNothing())
       .returning('key')
       .executeTakeFirst();
-    if (!claimed) return replay(trx, request, hash);
+    if (!claimed) return replay(trx, request, hash, now);
+    // A new request: validation (400) before state (404, 409). Throwing rolls the claim back.
+    assertBookableDates(request.startDate, request.endDate, now);
 
     const car = await trx
       .selectFrom('cars')
@@ -86,6 +92,11 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (!car) throw new NotFound('No published car with this id.');
+    // The car schemas refuse a smaller deposit; a row written around them (the CHECK allows ≥ 0)
+    // cannot take a card payment, so it is refused here rather than failing at Stripe.
+    if (car.deposit_amount < MIN_DEPOSIT_SATANG) {
+      throw new Conflict(`This car cannot be booked online: its deposit is below the minimum of ${MIN_DEPOSIT_SATANG} satang (THB 10). The agency must raise it.`);
+    }
 
     expiredIntents = await expireOverdueHolds(trx, { carId: car.id });
     if (!(await isCarAvailable(trx, car.id, request.startDate, request.endDate))) throw new BookingConflict();
@@ -121,37 +132,23 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
       .executeTakeFirst();
     if (!inserted) throw new BookingConflict();
 
-    let booking = inserted;
-    let clientSecret: string | undefined;
-    if (price.deposit_amount > 0) {
-      const intent = await deps.payments.createDepositIntent({
-        bookingId: inserted.id,
-        amount: price.deposit_amount,
-        currency: 'thb',
-        customerEmail: request.customerEmail,
-      });
-      clientSecret = intent.clientSecret;
-      booking = await trx
-        .updateTable('reservations')
-        .set({ payment_intent_id: intent.intentId })
-        .where('id', '=', inserted.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    } else {
-      // Nothing to pay: the booking holds its dates at once.
-      booking = await trx
-        .updateTable('reservations')
-        .set({ status: 'confirmed', expires_at: null })
-        .where('id', '=', inserted.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    }
+    const intent = await deps.payments.createDepositIntent({
+      bookingId: inserted.id,
+      amount: price.deposit_amount,
+      currency: 'thb',
+      customerEmail: request.customerEmail,
+    });
+    const booking = await trx
+      .updateTable('reservations')
+      .set({ payment_intent_id: intent.intentId })
+      .where('id', '=', inserted.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
 
-    // The notifications commit with the booking (transactional outbox), or not at all.
+    // The notification commits with the booking (transactional outbox), or not at all.
     await enqueueBookingNotifications(trx, booking.id, 'created');
-    if (booking.status === 'confirmed') await enqueueBookingNotifications(trx, booking.id, 'confirmed');
 
-    const answer = bookingJson(booking, clientSecret);
+    const answer = createdBookingJson(booking, intent);
     await trx
       .updateTable('idempotency_keys')
       .set({ reservation_id: booking.id, response_status: 201, response_body: JSON.stringify(answer) })
@@ -164,7 +161,12 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
   return created;
 }
 
-async function replay(trx: Transaction<Database>, request: CreateBookingRequest, hash: string): Promise<CreatedBooking> {
+/**
+ * The answer to a key this customer already used. Same body: the stored answer, as it was,
+ * whatever happened to the dates or the car since (nothing is checked, nothing written).
+ * Another body: it is a new request, so its dates are validated first (400), then 409.
+ */
+async function replay(trx: Transaction<Database>, request: CreateBookingRequest, hash: string, now: Date): Promise<CreatedBooking> {
   const stored = await trx
     .selectFrom('idempotency_keys')
     .select(['request_hash', 'response_body'])
@@ -172,7 +174,8 @@ async function replay(trx: Transaction<Database>, request: CreateBookingRequest,
     .where('key', '=', request.idempotencyKey)
     .executeTakeFirstOrThrow();
   if (stored.request_hash !== hash) {
+    assertBookableDates(request.startDate, request.endDate, now);
     throw new Conflict('This Idempotency-Key was already used with a different request body.');
   }
-  return { booking: stored.response_body as BookingJson, replayed: true };
+  return { booking: stored.response_body as CreatedBookingJson, replayed: true };
 }

@@ -1,3 +1,4 @@
+import type { DepositIntent } from '../payments/provider';
 import type { Reservation } from '../reservations/table';
 
 /** A booking as the API shows it (API.md, Bookings). */
@@ -17,14 +18,18 @@ export interface BookingJson {
   currency: 'thb';
   expires_at: string | null;
   created_at: string;
-  payment: { provider: 'stripe'; intent_id: string; client_secret?: string; amount: number } | null;
+  /** null only for bookings written without one (older rows, direct inserts); POST /bookings/ always makes one. */
+  payment: { provider: 'stripe'; intent_id: string; amount: number } | null;
 }
 
-/**
- * The client secret is shown only in the answer to the booking request (and its replays):
- * it lets the customer's browser pay, and nobody else needs it later.
- */
-export function bookingJson(row: Reservation, clientSecret?: string): BookingJson {
+/** The answer to POST /bookings/ (and its replays): always pending, always with its deposit intent. */
+export interface CreatedBookingJson extends BookingJson {
+  status: 'pending';
+  payment: { provider: 'stripe'; intent_id: string; client_secret: string; amount: number };
+}
+
+/** A booking as GET, list, cancel and the agency's routes show it: no client secret. */
+export function bookingJson(row: Reservation): BookingJson {
   return {
     id: row.id,
     status: row.status,
@@ -41,8 +46,19 @@ export function bookingJson(row: Reservation, clientSecret?: string): BookingJso
     currency: row.currency,
     expires_at: row.expires_at ? row.expires_at.toISOString() : null,
     created_at: row.created_at.toISOString(),
-    payment: row.payment_intent_id
-      ? { provider: 'stripe', intent_id: row.payment_intent_id, ...(clientSecret ? { client_secret: clientSecret } : {}), amount: row.deposit_amount! }
-      : null,
+    payment: row.payment_intent_id ? { provider: 'stripe', intent_id: row.payment_intent_id, amount: row.deposit_amount! } : null,
+  };
+}
+
+/**
+ * A booking just made (a pending row and its deposit intent). The client secret is shown only
+ * in the answer to the booking request (and its replays): it lets the customer's browser pay,
+ * and nobody else needs it later.
+ */
+export function createdBookingJson(row: Reservation, intent: DepositIntent): CreatedBookingJson {
+  return {
+    ...bookingJson(row),
+    status: 'pending',
+    payment: { provider: 'stripe', intent_id: intent.intentId, client_secret: intent.clientSecret, amount: row.deposit_amount! },
   };
 }

@@ -19,6 +19,7 @@ export interface CarInput {
   seats: number;
   fuel_type: FuelType;
   daily_rate: number;
+  /** Satang, at least MIN_DEPOSIT_SATANG (THB 10, Stripe's minimum charge): the API schemas check it. */
   deposit_amount: number;
   description?: string;
   /** Both or neither; null (or absent) places the car at its agency. */

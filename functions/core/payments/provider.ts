@@ -2,6 +2,13 @@
  * The port to the payment provider. Stripe in production; an offline provider (pi_local_…)
  * when no Stripe key is configured, so dev and tests run with no network.
  */
+/**
+ * The smallest deposit a booking can take, in satang: Stripe's minimum charge in THB is ฿10.
+ * Every booking gets a PaymentIntent, so a car's deposit must be at least this much (the
+ * agency car schemas refuse less; the database CHECK only keeps it ≥ 0).
+ */
+export const MIN_DEPOSIT_SATANG = 1_000;
+
 export interface DepositIntent {
   provider: 'stripe';
   intentId: string;
