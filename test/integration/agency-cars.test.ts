@@ -108,6 +108,8 @@ describe('POST /agency/cars/', () => {
       { daily_rate: 900.5 },
       { daily_rate: '90000' },
       { deposit_amount: -1 },
+      { deposit_amount: 0 },
+      { deposit_amount: 999 },
       { deposit_amount: 10_000_001 },
       { make: 'x'.repeat(201) },
       { model: '' },
@@ -129,7 +131,7 @@ describe('POST /agency/cars/', () => {
       { seats: 60 },
       { daily_rate: 1 },
       { daily_rate: 10_000_000 },
-      { deposit_amount: 0 },
+      { deposit_amount: 1_000 },
       { deposit_amount: 10_000_000 },
       { make: 'x'.repeat(200) },
       { description: 'x'.repeat(5000) },
@@ -138,6 +140,20 @@ describe('POST /agency/cars/', () => {
       const answer = await api.post('/agency/cars/', carBody(change), { token: admin.token });
       expect(answer.status, JSON.stringify(change).slice(0, 80)).toBe(201);
     }
+  });
+
+  it('refuses a deposit below THB 10 (1,000 satang, Stripe’s minimum charge) with a 400 naming the minimum, on create and on PATCH', async () => {
+    for (const deposit_amount of [0, 999]) {
+      const created = await api.post('/agency/cars/', carBody({ deposit_amount }), { token: admin.token });
+      expect(created.status, String(deposit_amount)).toBe(400);
+      expect(created.body.errors).toEqual([{ path: 'deposit_amount', message: expect.stringMatching(/at least 1000 satang \(THB 10\)/) }]);
+    }
+    const car = await createCarFor(api, admin.token, { deposit_amount: 1_000 });
+    expect(car.deposit_amount).toBe(1_000);
+    const patched = await api.patch(`/agency/cars/${car.id}/`, { deposit_amount: 0 }, { token: admin.token });
+    expect(patched.status).toBe(400);
+    expect(patched.body.errors).toEqual([{ path: 'deposit_amount', message: expect.stringMatching(/at least 1000 satang \(THB 10\)/) }]);
+    expect(await carRow(car.id)).toMatchObject({ deposit_amount: 1_000 });
   });
 
   it('takes lat and lng together or not at all (400 for one without the other)', async () => {
@@ -262,10 +278,9 @@ describe('GET and PATCH /agency/cars/{id}/', () => {
     expect(answer.body).toMatchObject({ is_published: false, lat: null, lng: null });
   });
 
-  it('PATCH refuses an empty body, unknown or read-only fields, invalid values and half a location with 400, changing nothing', async () => {
+  it('PATCH refuses unknown or read-only fields, invalid values and half a location with 400, changing nothing', async () => {
     const car = await createCarFor(api, admin.token, { lat: 7.9, lng: 98.3 });
     const bodies: Record<string, unknown>[] = [
-      {},
       { colour: 'red' },
       { id: randomUUID() },
       { agency_id: randomUUID() },
@@ -274,6 +289,7 @@ describe('GET and PATCH /agency/cars/{id}/', () => {
       { car_type: 'tank' },
       { seats: 0 },
       { daily_rate: 0 },
+      { deposit_amount: 999 },
       { deposit_amount: 10_000_001 },
       { year: thisYear + 2 },
       { description: 'x'.repeat(5001) },

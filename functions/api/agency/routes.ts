@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_IMAGE_BYTES, MAX_IMAGES_PER_CAR, UPLOAD_URL_LIFETIME_SECONDS } from '#core/cars/images';
 import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from '#core/cars/table';
+import { MIN_DEPOSIT_SATANG } from '#core/payments/provider';
 import { defineRoute } from '#platform/route';
 import { PageQuery, Uuid, pageOf } from '#platform/schemas';
 
@@ -29,7 +30,10 @@ const carFields = {
   seats: z.number().int().min(1).max(60),
   fuel_type: z.enum(FUEL_TYPES),
   daily_rate: Satang.min(1).max(MAX_SATANG).meta({ description: 'Satang per day' }),
-  deposit_amount: Satang.min(0).max(MAX_SATANG).meta({ description: 'Satang' }),
+  // Every booking takes its deposit through a Stripe PaymentIntent, and Stripe charges at least THB 10.
+  deposit_amount: Satang.min(MIN_DEPOSIT_SATANG, `must be at least ${MIN_DEPOSIT_SATANG} satang (THB 10), the smallest deposit a card payment can take`)
+    .max(MAX_SATANG)
+    .meta({ description: `Satang, at least ${MIN_DEPOSIT_SATANG} (THB 10): every booking pays its deposit by card` }),
   description: z.string().max(5000),
   lat: z.number().min(-90).max(90).nullable().meta({ description: "null or absent: the agency's location" }),
   lng: z.number().min(-180).max(180).nullable(),
@@ -62,10 +66,8 @@ export const CreateCarBody = z
 export const UpdateCarBody = z
   .strictObject(carFields)
   .partial()
-  .superRefine((body, ctx) => {
-    if (Object.keys(body).length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'send at least one field to change' });
-    locationComplete(body, ctx);
-  })
+  // Any subset, the empty one included (a no-op: update-car.ts answers the car as it is).
+  .superRefine(locationComplete)
   .meta({ id: 'CarUpdate' });
 
 export const ImageUploadBody = z
