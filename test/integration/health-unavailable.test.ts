@@ -37,11 +37,18 @@ async function callHealth() {
   return { result, elapsedMs: Date.now() - started };
 }
 
+/** API.md: 503 "database unavailable (with Retry-After)", as RFC 9457 problem+json like every error. */
 function expectUnavailable(result: Awaited<ReturnType<typeof callHealth>>['result']) {
   expect(result.statusCode).toBe(503);
-  expect(result.headers?.['retry-after']).toMatch(/^\d+$/);
-  expect(result.headers?.['content-type']).toMatch(/^application\/json/);
-  expect(JSON.parse(result.body ?? '')).toEqual({ status: 'degraded', database: 'unavailable' });
+  expect(result.headers?.['retry-after']).toMatch(/^[1-9]\d*$/);
+  expect(result.headers?.['content-type']).toBe('application/problem+json');
+  expect(JSON.parse(result.body ?? '')).toEqual({
+    type: '/problems/service-unavailable',
+    title: expect.any(String),
+    status: 503,
+    detail: expect.any(String),
+    database: 'unavailable',
+  });
   // Nothing about the connection leaks to the client.
   expect(result.body).not.toMatch(/ECONNREFUSED|timeout|127\.0\.0\.1|postgres/i);
 }
@@ -60,14 +67,14 @@ afterAll(async () => {
 });
 
 describe('GET /health/ without a database', () => {
-  it('answers 503 {database: unavailable} with Retry-After when nothing listens on the database port', async () => {
+  it('answers 503 problem+json {database: unavailable} with Retry-After when nothing listens on the database port', async () => {
     await pointDatabaseAt(await freePort());
     const { result, elapsedMs } = await callHealth();
     expectUnavailable(result);
     expect(elapsedMs).toBeLessThan(5_000);
   });
 
-  it('answers 503 with Retry-After within about DB_CONNECT_TIMEOUT_MS when the database accepts but never answers', async () => {
+  it('answers 503 problem+json with Retry-After within about DB_CONNECT_TIMEOUT_MS when the database accepts but never answers', async () => {
     const port = await new Promise<number>((resolve) => {
       silentServer.listen(0, '127.0.0.1', () => resolve((silentServer.address() as net.AddressInfo).port));
     });

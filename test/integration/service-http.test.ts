@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { handler as catchAll } from '#functions/api/service/not-found';
+import { logger } from '#platform/logger';
 import { useApi, type ApiAnswer } from '../helpers/api';
+import { apiEvent } from '../helpers/events';
 
 const api = useApi();
 
@@ -23,9 +26,11 @@ describe('GET /health/', () => {
     expect(answer.headers.get('allow')).toBe('GET');
   });
 
-  it('answers HEAD like GET without a body', async () => {
+  it('answers HEAD with 405 and Allow: GET, no body: no route declares HEAD, so locally as in AWS it reaches the catch-all', async () => {
     const answer = await api.request('HEAD', '/health/');
-    expect(answer.status).toBe(200);
+    expect(answer.status).toBe(405);
+    expect(answer.headers.get('allow')).toBe('GET');
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
     expect(answer.text).toBe('');
   });
 });
@@ -141,5 +146,50 @@ describe('unknown paths and odd requests', () => {
       if (answer.status >= 500) failures.push(`${method} ${path.slice(0, 60)} → ${answer.status}`);
     }
     expect(failures).toEqual([]);
+  });
+});
+
+/**
+ * The $default catch-all, called as API Gateway calls it. A request the route table serves
+ * reaching it means API Gateway misrouted it (say, `/x/` not mapped to the route `/x`).
+ */
+describe('the catch-all ($default)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  async function callCatchAll(method: string, path: string) {
+    const result = await catchAll(apiEvent({ method, path }));
+    return { ...result, problem: JSON.parse(result.body ?? '') };
+  }
+
+  it.each(['/api/v1/health/', '/api/v1/health'])(
+    'logs an error naming the path when API Gateway sends it a route the table serves (GET %s), and answers 404 problem+json',
+    async (path) => {
+      const logged = vi.spyOn(logger, 'error');
+      const result = await callCatchAll('GET', path);
+      expect(result.statusCode).toBe(404);
+      expect(result.headers?.['content-type']).toBe('application/problem+json');
+      expect(result.problem).toMatchObject({ type: '/problems/not-found', status: 404, detail: expect.any(String) });
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(logged.mock.calls[0]![1]).toMatchObject({ method: 'GET', path, route: 'GET /health/' });
+    },
+  );
+
+  it('answers a known path with a method no route declares with 405 + Allow, logging no error (that is the client’s mistake)', async () => {
+    const logged = vi.spyOn(logger, 'error');
+    const result = await callCatchAll('DELETE', '/api/v1/health/');
+    expect(result.statusCode).toBe(405);
+    expect(result.headers?.allow).toBe('GET');
+    expect(result.problem).toMatchObject({ type: '/problems/method-not-allowed', status: 405 });
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('answers an unknown path with 404 problem+json, logging no error', async () => {
+    const logged = vi.spyOn(logger, 'error');
+    const result = await callCatchAll('GET', '/api/v1/nowhere/');
+    expect(result.statusCode).toBe(404);
+    expect(Object.keys(result.problem).sort()).toEqual(['detail', 'status', 'title', 'type']);
+    expect(logged).not.toHaveBeenCalled();
   });
 });

@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { defineRoute } from '#platform/route';
+import { ProblemSchema } from '#platform/schemas';
 
-export const HealthSchema = z
-  .object({ status: z.enum(['ok', 'degraded']), database: z.enum(['ok', 'unavailable']) })
-  .meta({ id: 'Health' });
+export const HealthSchema = z.object({ status: z.literal('ok'), database: z.literal('ok') }).meta({ id: 'Health' });
+
+/** The 503 of every route that needs the database, plus which dependency is down. */
+export const HealthUnavailableSchema = ProblemSchema.extend({ database: z.literal('unavailable') }).meta({
+  id: 'HealthUnavailable',
+  description: 'RFC 9457 problem details; sent with Retry-After',
+});
 
 export const serviceRoutes = {
   getHealth: defineRoute({
@@ -16,7 +21,7 @@ export const serviceRoutes = {
     tags: ['Service'],
     responses: {
       200: { description: 'The API and its database answer', schema: HealthSchema },
-      503: { description: 'The database cannot be reached', schema: HealthSchema },
+      503: { description: 'The database cannot be reached (Retry-After says when to retry)', schema: HealthUnavailableSchema },
     },
   }),
   getOpenApi: defineRoute({

@@ -1,0 +1,229 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../dev/ports';
+
+/**
+ * Issue 2, "Done when": after `npm run dev`, GET /api/v1/health/ answers 200 within 60 s, and
+ * Ctrl-C stops the server and its PostgreSQL with no orphan process. Each test runs the real
+ * dev server (package.json's `dev` command) as a child process in its own process group, with
+ * its own data directory (DEV_DATA_DIR), no demo data and free ports, then stops it.
+ */
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const READY_WITHIN_MS = 60_000;
+const STOPPED_WITHIN_MS = 25_000;
+
+interface DevServer {
+  child: ChildProcess;
+  dataDir: string;
+  ports: Record<'PORT' | 'DEV_PG_PORT' | 'DEV_COGNITO_PORT' | 'DEV_S3_PORT' | 'DEV_SES_PORT', number>;
+  baseUrl: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+const started: DevServer[] = [];
+const scratch: string[] = [];
+
+async function startDevServer(extraEnv: Record<string, string> = {}): Promise<DevServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rental-dev-server-'));
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data dir.
+  chmodSync(dataDir, 0o755);
+  const ports = {
+    PORT: await freePort(),
+    DEV_PG_PORT: await freePort(),
+    DEV_COGNITO_PORT: await freePort(),
+    DEV_S3_PORT: await freePort(),
+    DEV_SES_PORT: await freePort(),
+  };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, DEV_DATA_DIR: dataDir, DEV_SEED: '0' };
+  for (const [name, port] of Object.entries(ports)) env[name] = String(port);
+  // This test file's own database must not turn the dev server into a client of another server.
+  delete env.DATABASE_URL;
+  delete env.DB_CONNECT_TIMEOUT_MS;
+
+  // `npm run dev` is `tsx dev/server.ts`: the same command, minus npm, with this Node.
+  const [bin, ...args] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { dev: string } }).scripts.dev.split(' ');
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', '.bin', bin!), ...args], {
+    cwd: ROOT,
+    env,
+    detached: true, // its own process group, as in a terminal, so survivors can be found and killed
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const server: DevServer = { child, dataDir, ports, baseUrl: `http://127.0.0.1:${ports.PORT}`, exited, output: () => output };
+  started.push(server);
+  return server;
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Polls GET /api/v1/health/ until it answers 200; fails at once if the server exits. */
+async function waitForHealth(server: DevServer, withinMs: number): Promise<{ status: number; body: unknown; elapsedMs: number }> {
+  const startedAt = Date.now();
+  for (;;) {
+    if (!isRunning(server.child)) throw new Error(`npm run dev exited before it was ready:\n${server.output()}`);
+    try {
+      const response = await fetch(`${server.baseUrl}/api/v1/health/`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) return { status: 200, body: await response.json(), elapsedMs: Date.now() - startedAt };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - startedAt > withinMs) throw new Error(`GET /api/v1/health/ not 200 after ${withinMs} ms:\n${server.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function waitForExit(server: DevServer) {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`npm run dev still running ${STOPPED_WITHIN_MS} ms after being stopped:\n${server.output()}`)), STOPPED_WITHIN_MS).unref(),
+  );
+  return Promise.race([server.exited, timeout]);
+}
+
+function pgrep(args: string[]): number[] {
+  try {
+    return execFileSync('pgrep', args, { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch (error) {
+    if ((error as { status?: number }).status === 1) return []; // pgrep: nothing matched
+    throw error;
+  }
+}
+
+/** PostgreSQL processes whose command line names this data directory (postgres -D <dir>/postgres). */
+const postgresProcessesOf = (dataDir: string) => pgrep(['-f', dataDir]);
+
+/** Live (not zombie) processes of the server's process group: the server, PostgreSQL, cognito-local … */
+function liveProcessesOfGroup(pgid: number): string[] {
+  return pgrep(['-g', String(pgid)]).flatMap((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      if (state === 'Z') return [];
+      return [`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function openPorts(server: DevServer): Promise<string[]> {
+  const open: string[] = [];
+  for (const [name, port] of Object.entries(server.ports)) if (await isListening(port)) open.push(`${name}=${port}`);
+  return open;
+}
+
+/** Whatever happened in the test: nothing it started outlives it. */
+afterEach(async () => {
+  for (const server of started.splice(0)) {
+    const pgid = server.child.pid;
+    if (pgid !== undefined && isRunning(server.child)) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+      await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    }
+    const leftovers = [...(pgid === undefined ? [] : pgrep(['-g', String(pgid)])), ...postgresProcessesOf(server.dataDir)];
+    for (const pid of leftovers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    rmSync(server.dataDir, { recursive: true, force: true });
+  }
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** After the server has exited: its PostgreSQL, emulators and ports are gone with it. */
+async function expectNothingLeft(server: DevServer) {
+  expect(postgresProcessesOf(server.dataDir), 'PostgreSQL processes of the data dir').toEqual([]);
+  expect(liveProcessesOfGroup(server.child.pid!), "processes of the server's group").toEqual([]);
+  expect(await openPorts(server), 'ports still accepting connections').toEqual([]);
+}
+
+/** Up and healthy, with a PostgreSQL of its own that the orphan check can see. */
+async function startHealthy(extraEnv?: Record<string, string>): Promise<DevServer> {
+  const server = await startDevServer(extraEnv);
+  const health = await waitForHealth(server, READY_WITHIN_MS);
+  expect(health.body).toEqual({ status: 'ok', database: 'ok' });
+  expect(health.elapsedMs).toBeLessThan(READY_WITHIN_MS);
+  expect(postgresProcessesOf(server.dataDir).length, 'PostgreSQL running on the data dir').toBeGreaterThan(0);
+  return server;
+}
+
+describe('npm run dev', { timeout: READY_WITHIN_MS + STOPPED_WITHIN_MS + 20_000 }, () => {
+  it('answers GET /api/v1/health/ with 200 {status: ok, database: ok} within 60 s; SIGINT to the server process alone stops it, its PostgreSQL and emulators (exit 0, no process or port left)', async () => {
+    const server = await startHealthy();
+
+    server.child.kill('SIGINT');
+
+    expect(await waitForExit(server)).toEqual({ code: 0, signal: null });
+    await expectNothingLeft(server);
+  });
+
+  it('stops cleanly on Ctrl-C, which signals the whole process group (PostgreSQL included) at once', async () => {
+    const server = await startHealthy();
+
+    process.kill(-server.child.pid!, 'SIGINT');
+
+    expect(await waitForExit(server)).toEqual({ code: 0, signal: null });
+    await expectNothingLeft(server);
+  });
+
+  it.each(['uncaughtException', 'unhandledRejection'])(
+    'on a crash (%s) stops PostgreSQL and the emulators, then exits 1',
+    async (kind) => {
+      // Loaded into the server's Node process (NODE_OPTIONS): SIGUSR2 makes it crash the chosen way.
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'rental-dev-crash-'));
+      scratch.push(dir);
+      const crasher = path.join(dir, 'crash-on-sigusr2.mjs');
+      writeFileSync(
+        crasher,
+        `process.on('SIGUSR2', () => {
+  if (process.env.DEV_TEST_CRASH === 'unhandledRejection') void Promise.reject(new Error('test crash'));
+  else setImmediate(() => { throw new Error('test crash'); });
+});
+`,
+      );
+      const server = await startHealthy({
+        DEV_TEST_CRASH: kind,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(crasher).href}`.trim(),
+      });
+      // tsx runs dev/server.ts in a child Node process: crash that one, not tsx's launcher.
+      const [serverProcess] = pgrep(['-P', String(server.child.pid), '-f', 'dev/server.ts']);
+      expect(serverProcess, 'the Node process running dev/server.ts').toBeDefined();
+
+      process.kill(serverProcess!, 'SIGUSR2');
+
+      expect(await waitForExit(server)).toEqual({ code: 1, signal: null });
+      await expectNothingLeft(server);
+      expect(server.output()).toContain(`npm run dev crashed (${kind === 'uncaughtException' ? 'uncaught exception' : 'unhandled rejection'})`);
+    },
+  );
+});
