@@ -1,7 +1,7 @@
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Forbidden, ServiceUnavailable, Unauthorized } from '#core/errors';
 import { findCallerBySub, type Caller } from '#core/users/repository';
 import { defineConfig } from './config';

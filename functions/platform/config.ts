@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Environment configuration, checked with zod the first time a module asks for it (at cold

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Database } from '#core/database';
 import { booleanFlag, defineConfig } from './config';
 import { logger } from './logger';

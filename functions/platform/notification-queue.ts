@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { queueMessageBody, type NotificationQueue } from '#core/notifications/delivery';
 import { defineConfig } from './config';
 

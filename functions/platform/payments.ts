@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DepositIntent, PaymentProvider } from '#core/payments/provider';
 import { defineConfig } from './config';
 import { logger } from './logger';

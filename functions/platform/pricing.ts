@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_PRICING_RATES, type PricingRates } from '#core/pricing/pricing';
 import { defineConfig } from './config';
 

@@ -1,6 +1,6 @@
 import { CopyObjectCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ImageStorage } from '#core/cars/image-storage';
 import { defineConfig } from './config';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Shapes shared by every area's contract. */
 export const ProblemSchema = z

@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OutgoingSms } from '#core/notifications/delivery';
 import { booleanFlag, defineConfig } from './config';
 

@@ -14,7 +14,7 @@ import {
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { registerUser } from '#core/users/registration';
 import { cognitoIdentity } from '#platform/cognito';
 import { getDb } from '#platform/db';

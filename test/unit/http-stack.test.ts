@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFound } from '#core/errors';
 import { endpoint, json, MAX_JSON_BODY_BYTES } from '#platform/http';
 import { defineRoute } from '#platform/route';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_IMAGE_BYTES, MAX_IMAGES_PER_CAR, UPLOAD_URL_LIFETIME_SECONDS } from '#core/cars/images';
 import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from '#core/cars/table';
 import { MIN_DEPOSIT_SATANG } from '#core/payments/provider';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute } from '#platform/route';
 
 const Email = z.email({ message: 'must be an email address' }).max(254).transform((email) => email.toLowerCase());

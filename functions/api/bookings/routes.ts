@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RESERVATION_STATUSES } from '#core/reservations/table';
 import { defineRoute } from '#platform/route';
 import { IdParams, PageQuery, pageOf, Uuid } from '#platform/schemas';

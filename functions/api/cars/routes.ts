@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCalendarDate, MAX_MONTHS_AHEAD, MAX_RENTAL_DAYS, rentalRangeProblems, todayInBangkok } from '#core/availability/dates';
 import { CAR_TYPES, FUEL_TYPES, TRANSMISSIONS } from '#core/cars/table';
 import { DEFAULT_RADIUS_KM, MAX_RADIUS_KM } from '#core/geo/place';
