@@ -69,6 +69,23 @@ function fakeSender(options: { failFor?: (to: string) => boolean; delayMs?: numb
   return { sender, emails, sms };
 }
 
+/**
+ * The real sender (the SES emulator) behind a provider that throws on its first `failures`
+ * calls, as a throttled SES would; counts every call it is given.
+ */
+function flakySender(failures: number) {
+  const ses = notificationSender();
+  let calls = 0;
+  const sender: NotificationSender = {
+    async sendEmail(email) {
+      calls++;
+      if (calls <= failures) throw new Error(`SES throttled (call ${calls})`);
+      await ses.sendEmail(email);
+    },
+  };
+  return { sender, calls: () => calls };
+}
+
 /** Only this test's rows: the outbox tests below start from an empty table. */
 const emptyOutbox = () => db.deleteFrom('notifications').execute();
 
@@ -188,6 +205,27 @@ describe('drainOutbox (local delivery)', () => {
     await db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
     expect(await drainOutbox(db, working.sender)).toEqual({ sent: 1, skipped: 0, failed: 0 });
     expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
+  });
+
+  it('sends once when the send fails twice and then succeeds: attempts = 3, one email in the SES emulator, and no further sends', async () => {
+    const { id, customerEmail } = await queueConfirmation();
+    const flaky = flakySender(2);
+    const makeDue = () => db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+
+    expect(await drainOutbox(db, flaky.sender)).toEqual({ sent: 0, skipped: 0, failed: 1 });
+    expect(await rowById(id)).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringContaining('throttled (call 1)') });
+    await makeDue();
+    expect(await drainOutbox(db, flaky.sender)).toEqual({ sent: 0, skipped: 0, failed: 1 });
+    expect(await rowById(id)).toMatchObject({ status: 'pending', attempts: 2, last_error: expect.stringContaining('throttled (call 2)') });
+    await makeDue();
+    expect(await drainOutbox(db, flaky.sender)).toEqual({ sent: 1, skipped: 0, failed: 0 });
+    expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 3, last_error: null, sent_at: expect.any(Date) });
+
+    // Even made due again, a sent row is never sent again.
+    await makeDue();
+    expect(await drainOutbox(db, flaky.sender)).toEqual({ sent: 0, skipped: 0, failed: 0 });
+    expect(flaky.calls()).toBe(3);
+    expect(await sentMailTo(customerEmail)).toHaveLength(1);
   });
 
   it('backs off twice as long each time and gives up after 5 attempts: the row is failed and no longer claimed', async () => {
@@ -338,6 +376,34 @@ describe('the queue consumer (functions/jobs/send-notifications)', () => {
     expect(result.failedMessageIds).toEqual(['m-t']);
     expect(delays).toEqual([['m-t', 30]]);
     expect(await rowById(id)).toMatchObject({ status: 'dispatched', attempts: 1, last_error: expect.stringContaining('unavailable') });
+  });
+
+  it('sends once when the queue delivers a message whose send fails twice and then succeeds: attempts = 3, one email, redeliveries after it do nothing', async () => {
+    const { id, customerEmail } = await queueConfirmation();
+    await db.updateTable('notifications').set({ status: 'dispatched' }).where('id', '=', id).execute();
+    const flaky = flakySender(2);
+    const message = { messageId: 'm-flaky', body: queueMessageBody(id) };
+    const delays: number[] = [];
+    const retryLater = async (_record: unknown, seconds: number) => {
+      delays.push(seconds);
+    };
+
+    // The queue redelivers a reported failure; the row keeps counting.
+    for (const attempt of [1, 2]) {
+      const failed = await consumeNotificationMessages(db, flaky.sender, [message], { retryLater });
+      expect(failed.failedMessageIds).toEqual(['m-flaky']);
+      expect(await rowById(id)).toMatchObject({ status: 'dispatched', attempts: attempt });
+    }
+    expect(delays).toEqual([30, 60]);
+    const succeeded = await consumeNotificationMessages(db, flaky.sender, [message], { retryLater });
+    expect(succeeded).toMatchObject({ failedMessageIds: [], outcomes: { sent: 1 } });
+    expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 3, last_error: null });
+
+    // A late duplicate of the message (at-least-once delivery) sends nothing.
+    const duplicate = await consumeNotificationMessages(db, flaky.sender, [message], { retryLater });
+    expect(duplicate).toMatchObject({ failedMessageIds: [], outcomes: { sent: 0, 'already-delivered': 1 } });
+    expect(flaky.calls()).toBe(3);
+    expect(await sentMailTo(customerEmail)).toHaveLength(1);
   });
 
   it('acknowledges a message for an unknown notification, and fails one that is no notification message', async () => {

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { InsertQueryNode, SelectQueryNode, sql, type KyselyPlugin } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Conflict } from '#core/errors';
 import { createReview } from '#core/reviews/reviews';
@@ -41,6 +41,111 @@ async function booking(options: { carId?: string; customerId?: string; status?: 
 const agencyRating = (agencyId: string) =>
   db.selectFrom('agencies').select(['rating_average', 'review_count']).where('id', '=', agencyId).executeTakeFirstOrThrow();
 const reviewsOf = (bookingId: string) => db.selectFrom('reviews').selectAll().where('reservation_id', '=', bookingId).execute();
+
+/** Resolves every waiter at once when the last of `parties` arrives (as in booking-race.test.ts). */
+function barrier(parties: number) {
+  let arrived = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return {
+    arrive: async () => {
+      arrived += 1;
+      if (arrived === parties) release();
+      await released;
+    },
+    arrived: () => arrived,
+  };
+}
+
+/**
+ * A Kysely on its own pool (a connection per contender) whose createReview transactions are
+ * held at two points, so that they really overlap (NOTES.md: a race without a barrier passes
+ * falsely):
+ * 1. after the booking check (createReview's SELECT), until all `parties` transactions are open
+ *    and have checked;
+ * 2. after the review INSERT, until every transaction has inserted or is blocked inside its
+ *    INSERT on another's lock (the agency row the rating trigger updates, or the unique index);
+ *    only then do they go on to their commits, all together.
+ * `held()` tells how many reached each point before being let go.
+ */
+function reviewRace(url: string, parties: number) {
+  const kinds = new WeakMap<object, 'check' | 'insert'>();
+  const checked = barrier(parties);
+  let inserted = 0;
+  let insertedOrBlocked = 0;
+  let stopped = false;
+  let letGo!: () => void;
+  const goOn = new Promise<void>((resolve) => (letGo = resolve));
+  const pool = connect(url, parties + 1); // one connection per contender, one for the monitor
+  const monitor = (async () => {
+    // Poll until every contender has inserted or waits on a lock (each database here belongs to one test file).
+    const deadline = Date.now() + 15_000;
+    while (!stopped && Date.now() < deadline) {
+      const { rows } = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(pool);
+      if (checked.arrived() === parties && inserted + rows[0]!.n >= parties) {
+        insertedOrBlocked = inserted + rows[0]!.n;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    letGo();
+  })();
+  const plugin: KyselyPlugin = {
+    transformQuery({ node, queryId }) {
+      if (SelectQueryNode.is(node)) kinds.set(queryId, 'check');
+      if (InsertQueryNode.is(node) && node.into?.table.identifier.name === 'reviews') kinds.set(queryId, 'insert');
+      return node;
+    },
+    async transformResult({ queryId, result }) {
+      const kind = kinds.get(queryId);
+      if (kind === 'check') await checked.arrive();
+      if (kind === 'insert') {
+        inserted += 1;
+        await goOn;
+      }
+      return result;
+    },
+  };
+  return {
+    db: pool.withPlugin(plugin),
+    held: () => ({ checked: checked.arrived(), insertedOrBlocked }),
+    destroy: async () => {
+      stopped = true;
+      letGo();
+      await monitor;
+      await pool.destroy();
+    },
+  };
+}
+
+/**
+ * Drops a scratch database once every connection to it has really closed: a pool's destroy()
+ * resolves before its sockets are gone, and DROP … WITH (FORCE) would kill them mid-close.
+ */
+async function dropWhenDisconnected(scratch: { name: string; drop: () => Promise<void> }) {
+  for (let tries = 0; tries < 200; tries++) {
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${scratch.name}`.execute(db);
+    if (rows[0]!.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await scratch.drop();
+}
+
+const RACE_RATINGS = [5, 4, 3, 5, 2, 5, 4, 1, 5, 3, 4, 4, 5, 2, 3, 5, 4, 5, 1, 3]; // sum 73: 73 / 20 = 3.65
+
+/** 20 reviews of the customer's 20 bookings (one agency), held open together by reviewRace and committed together. */
+async function raceTwentyReviews(url: string, customerId: string, bookings: string[]) {
+  const race = reviewRace(url, RACE_RATINGS.length);
+  try {
+    const outcomes = await Promise.allSettled(
+      bookings.map((bookingId, index) => createReview(race.db, customerId, bookingId, { rating: RACE_RATINGS[index]!, comment: '' })),
+    );
+    return { held: race.held(), failures: outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : [])) };
+  } finally {
+    await race.destroy();
+  }
+}
 
 describe('POST /bookings/{id}/review/', () => {
   it("creates the review (201) and moves the agency's rating_average and review_count with it", async () => {
@@ -117,21 +222,28 @@ describe('POST /bookings/{id}/review/', () => {
     expect(await agencyRating(shop.id)).toEqual({ rating_average: 5, review_count: 1 });
   });
 
-  it('lets exactly one of two concurrent reviews of one booking through: the unique constraint answers the other with a conflict', async () => {
-    const bookingId = await booking();
-    const connections = [connect(process.env.DATABASE_URL!, 1), connect(process.env.DATABASE_URL!, 1)];
+  it('lets exactly one of two reviews of one booking, held open together, through: the unique constraint answers the other with 409', async () => {
+    const shop = await insertAgency();
+    const bookingId = await booking({ carId: await insertCar(shop.id) });
+    const race = reviewRace(process.env.DATABASE_URL!, 2);
     try {
-      await Promise.all(connections.map((connection) => sql`SELECT 1`.execute(connection)));
       const outcomes = await Promise.allSettled(
-        connections.map((connection, index) => createReview(connection, customer.user.id, bookingId, { rating: index + 3, comment: '' })),
+        [3, 4].map((rating) => createReview(race.db, customer.user.id, bookingId, { rating, comment: '' })),
       );
-      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
-      const [loser] = outcomes.filter((outcome) => outcome.status === 'rejected');
-      expect(loser!.reason).toBeInstanceOf(Conflict);
-      expect((loser!.reason as Conflict).cause).toMatchObject({ code: '23505', constraint: 'reviews_reservation_id_key' });
+      // Both had checked the booking before either inserted, and the loser's INSERT waited on the winner's open transaction.
+      expect(race.held()).toEqual({ checked: 2, insertedOrBlocked: 2 });
+      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      const lost = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toBeInstanceOf(Conflict);
+      expect((lost[0] as Conflict).status).toBe(409);
+      expect((lost[0] as Conflict).cause).toMatchObject({ code: '23505', constraint: 'reviews_reservation_id_key' });
+      const [review] = await reviewsOf(bookingId);
       expect(await reviewsOf(bookingId)).toHaveLength(1);
+      expect(await agencyRating(shop.id)).toEqual({ rating_average: review!.rating, review_count: 1 });
     } finally {
-      await Promise.all(connections.map((connection) => connection.destroy()));
+      await race.destroy();
     }
   });
 
@@ -176,26 +288,50 @@ describe('POST /bookings/{id}/review/', () => {
     expect((await api.post(`/bookings/${bookingId}/review/`, { rating: 5 }, { token: agency.token })).status).toBe(403);
   });
 
-  it('keeps rating_average exact under 20 concurrent reviews of one agency on separate connections', async () => {
+  it('keeps rating_average and review_count exact when 20 reviews of one agency, each in its own open transaction, commit together', async () => {
     const shop = await insertAgency();
     const car = await insertCar(shop.id);
-    const ratings = [5, 4, 3, 5, 2, 5, 4, 1, 5, 3, 4, 4, 5, 2, 3, 5, 4, 5, 1, 3]; // sum 73: 73 / 20 = 3.65
     const bookings: string[] = [];
-    for (const _ of ratings) bookings.push(await booking({ carId: car }));
-    const connections = ratings.map(() => connect(process.env.DATABASE_URL!, 1));
-    try {
-      // Every connection is open before the race starts, so the 20 transactions really overlap.
-      await Promise.all(connections.map((connection) => sql`SELECT 1`.execute(connection)));
-      await Promise.all(
-        connections.map((connection, index) => createReview(connection, customer.user.id, bookings[index]!, { rating: ratings[index]!, comment: '' })),
-      );
-    } finally {
-      await Promise.all(connections.map((connection) => connection.destroy()));
-    }
+    for (const _ of RACE_RATINGS) bookings.push(await booking({ carId: car }));
+    const outcome = await raceTwentyReviews(process.env.DATABASE_URL!, customer.user.id, bookings);
+    expect(outcome.held).toEqual({ checked: 20, insertedOrBlocked: 20 });
+    expect(outcome.failures).toEqual([]);
     const { rows } = await sql<{ average: number; count: number }>`
       SELECT round(avg(rating), 2) AS average, count(*) AS count FROM reviews WHERE agency_id = ${shop.id}`.execute(db);
     expect(rows[0]).toEqual({ average: 3.65, count: 20 });
     expect(await agencyRating(shop.id)).toEqual({ rating_average: 3.65, review_count: 20 });
+  });
+
+  it('miscounts the same race on a copy of the schema whose trigger recomputes avg() and count() (so the race above is real)', async () => {
+    const scratch = await createScratchDatabase({ fromTemplate: true });
+    const scratchDb = connect(scratch.url, 1);
+    try {
+      await sql`
+        CREATE OR REPLACE FUNCTION reviews_update_agency_rating() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          UPDATE agencies
+          SET review_count = totals.n, rating_sum = totals.total, rating_average = round(totals.total::numeric / totals.n, 2)
+          FROM (SELECT count(*) AS n, sum(rating) AS total FROM reviews WHERE agency_id = NEW.agency_id) AS totals
+          WHERE id = NEW.agency_id;
+          RETURN NULL;
+        END $$`.execute(scratchDb);
+      const shop = await insertAgency({}, scratchDb);
+      const car = await insertCar(shop.id, {}, scratchDb);
+      const reviewer = await insertUser('customer', {}, scratchDb);
+      const bookings: string[] = [];
+      for (const [index] of RACE_RATINGS.entries()) {
+        const day = `2025-03-${String(index + 1).padStart(2, '0')}`;
+        bookings.push(await insertBookingRow({ carId: car, customerId: reviewer.id, status: 'completed', start: day, end: day }, scratchDb));
+      }
+      const outcome = await raceTwentyReviews(scratch.url, reviewer.id, bookings);
+      expect(outcome.held).toEqual({ checked: 20, insertedOrBlocked: 20 });
+      expect(outcome.failures).toEqual([]);
+      const rating = await scratchDb.selectFrom('agencies').select(['rating_average', 'review_count']).where('id', '=', shop.id).executeTakeFirstOrThrow();
+      expect(rating.review_count).toBeLessThan(20);
+    } finally {
+      await scratchDb.destroy();
+      await dropWhenDisconnected(scratch);
+    }
   });
 });
 
@@ -349,7 +485,7 @@ describe('the database', () => {
       expect(row).toEqual({ rating_average: 4, review_count: 3, rating_sum: 12 });
     } finally {
       await scratchDb.destroy();
-      await scratch.drop();
+      await dropWhenDisconnected(scratch);
     }
   });
 });

@@ -1,0 +1,213 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { drainOutbox } from '#core/notifications/delivery';
+import { formatDate, formatRange } from '#core/notifications/templates';
+import type { PaymentProvider } from '#core/payments/provider';
+import { handler as expireHolds } from '#functions/jobs/expire-holds';
+import { getDb } from '#platform/db';
+import { notificationSender } from '#platform/notifications';
+import { offlineProvider, setPaymentProviderForTests } from '#platform/payments';
+import { useApi } from '../helpers/api';
+import { createCustomer } from '../helpers/auth';
+import { book, bookingWorld, postStripeEvent, stripeEvent, type BookingWorld } from '../helpers/bookings';
+import { bangkokDate } from '../helpers/cars';
+import { sentMailTo } from '../helpers/mail';
+
+/**
+ * Every booking flow writes its notifications to the outbox in its own transaction, and they
+ * arrive as email: each test drives the real handler (HTTP, webhook or scheduled job), then
+ * drains the outbox with the delivery code the local server runs (dev/jobs.ts) into the SES
+ * emulator. Every world has its own customer and agency admin, so their mailboxes are theirs.
+ */
+
+const api = useApi();
+const db = getDb();
+
+const CAR = 'Toyota Yaris Ativ'; // carBody()'s make and model
+
+/** The booking's outbox rows as [kind, channel, recipient], sorted. */
+async function outboxOf(bookingId: string): Promise<string[][]> {
+  const rows = await db.selectFrom('notifications').select(['kind', 'channel', 'recipient']).where('reservation_id', '=', bookingId).execute();
+  return rows.map((row) => [row.kind, row.channel, row.recipient]).sort();
+}
+
+/** What the local server does every 3 s: deliver every due outbox row, here through the SES emulator. */
+const deliver = () => drainOutbox(db, notificationSender());
+
+/** The subjects of every email the SES emulator holds for this address, sorted. */
+const subjectsTo = async (address: string) => (await sentMailTo(address)).map((mail) => mail.subject).sort();
+
+/** A pending booking for days 30–31 made through POST /bookings/. */
+async function pendingBooking(world: BookingWorld) {
+  const start = bangkokDate(30);
+  const end = bangkokDate(31);
+  const made = await book(api, world.customer.token, { car_id: world.car.id, start_date: start, end_date: end });
+  expect(made.status).toBe(201);
+  return { id: made.body.id as string, intent: made.body.payment.intent_id as string, start, end };
+}
+
+const agencySms = '+6676000000'; // the test agencies' '+66 76 000 000' in E.164
+
+describe('booking flows write their notifications to the outbox and they arrive as email', () => {
+  it("POST /bookings/ queues booking_received for the customer and agency_new_booking for the agency, delivered as the 'received' and 'new booking' emails", async () => {
+    const world = await bookingWorld(api);
+    const booking = await pendingBooking(world);
+    expect(await outboxOf(booking.id)).toEqual(
+      [
+        ['agency_new_booking', 'email', world.agency.email],
+        ['agency_new_booking', 'sms', agencySms],
+        ['booking_received', 'email', world.customer.email],
+      ].sort(),
+    );
+    await deliver();
+    expect(await subjectsTo(world.customer.email)).toEqual([`Booking received: ${CAR}, ${formatDate(booking.start)}`]);
+    expect(await subjectsTo(world.agency.email)).toEqual([`New booking: ${CAR}, ${formatRange(booking.start, booking.end, 2)}`]);
+  });
+
+  it("a signed payment_intent.succeeded webhook confirms the booking, and the customer finds the 'booking confirmed' email in the SES emulator", async () => {
+    const world = await bookingWorld(api);
+    const booking = await pendingBooking(world);
+    const paid = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', booking.intent));
+    expect(paid.body).toEqual({ received: true, outcome: 'confirmed' });
+    expect(await outboxOf(booking.id)).toContainEqual(['booking_confirmed', 'email', world.customer.email]);
+
+    expect((await deliver()).sent).toBeGreaterThanOrEqual(3);
+    const mail = await sentMailTo(world.customer.email);
+    expect(mail.map((email) => email.subject).sort()).toEqual([
+      `Booking confirmed: ${CAR}, ${formatDate(booking.start)}`,
+      `Booking received: ${CAR}, ${formatDate(booking.start)}`,
+    ]);
+    const confirmed = mail.find((email) => email.subject.startsWith('Booking confirmed'))!;
+    expect(confirmed).toMatchObject({ from: process.env.EMAIL_FROM, body: { text: expect.stringContaining(booking.id) } });
+    // The agency hears of the booking once, when it was made; not again when it is paid.
+    expect(await subjectsTo(world.agency.email)).toEqual([`New booking: ${CAR}, ${formatRange(booking.start, booking.end, 2)}`]);
+  });
+
+  it("a failed or cancelled deposit (webhook) cancels the booking and mails 'booking cancelled' to the customer and the agency", async () => {
+    for (const type of ['payment_intent.payment_failed', 'payment_intent.canceled']) {
+      const world = await bookingWorld(api);
+      const booking = await pendingBooking(world);
+      expect((await postStripeEvent(api, stripeEvent(type, booking.intent))).body.outcome, type).toBe('cancelled');
+      expect(await outboxOf(booking.id), type).toEqual(
+        expect.arrayContaining([
+          ['booking_cancelled', 'email', world.customer.email],
+          ['booking_cancelled', 'email', world.agency.email],
+        ]),
+      );
+      await deliver();
+      const cancelled = `Booking cancelled: ${CAR}, ${formatDate(booking.start)}`;
+      expect(await subjectsTo(world.customer.email), type).toEqual([cancelled, `Booking received: ${CAR}, ${formatDate(booking.start)}`]);
+      expect(await subjectsTo(world.agency.email), type).toContain(cancelled);
+    }
+  });
+
+  it("the customer cancelling (POST /bookings/{id}/cancel/) mails 'booking cancelled' to the customer and the agency", async () => {
+    const world = await bookingWorld(api);
+    const booking = await pendingBooking(world);
+    expect((await api.post(`/bookings/${booking.id}/cancel/`, undefined, { token: world.customer.token })).status).toBe(200);
+    const cancelled = `Booking cancelled: ${CAR}, ${formatDate(booking.start)}`;
+    expect(await outboxOf(booking.id)).toEqual(
+      expect.arrayContaining([
+        ['booking_cancelled', 'email', world.customer.email],
+        ['booking_cancelled', 'email', world.agency.email],
+      ]),
+    );
+    await deliver();
+    expect(await subjectsTo(world.customer.email)).toEqual([cancelled, `Booking received: ${CAR}, ${formatDate(booking.start)}`]);
+    expect(await subjectsTo(world.agency.email)).toEqual([cancelled, `New booking: ${CAR}, ${formatRange(booking.start, booking.end, 2)}`]);
+  });
+
+  it("the agency confirming a booking (PATCH /agency/bookings/{id}/) mails the customer 'booking confirmed'; cancelling it later mails both 'booking cancelled'", async () => {
+    const world = await bookingWorld(api);
+    const booking = await pendingBooking(world);
+    const path = `/agency/bookings/${booking.id}/`;
+    expect((await api.patch(path, { status: 'confirmed' }, { token: world.agency.token })).status).toBe(200);
+    expect(await outboxOf(booking.id)).toContainEqual(['booking_confirmed', 'email', world.customer.email]);
+    await deliver();
+    const confirmed = `Booking confirmed: ${CAR}, ${formatDate(booking.start)}`;
+    const received = `Booking received: ${CAR}, ${formatDate(booking.start)}`;
+    expect(await subjectsTo(world.customer.email)).toEqual([confirmed, received]);
+
+    expect((await api.patch(path, { status: 'cancelled' }, { token: world.agency.token })).status).toBe(200);
+    await deliver();
+    const cancelled = `Booking cancelled: ${CAR}, ${formatDate(booking.start)}`;
+    expect(await subjectsTo(world.customer.email)).toEqual([cancelled, confirmed, received]);
+    expect(await subjectsTo(world.agency.email)).toContain(cancelled);
+  });
+
+  it("the expiry job expires an unpaid hold past its 15 minutes and mails its customer 'booking expired'", async () => {
+    const world = await bookingWorld(api);
+    const booking = await pendingBooking(world);
+    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', booking.id).execute();
+    expect(await expireHolds()).toEqual({ expired: 1 });
+    expect(await outboxOf(booking.id)).toContainEqual(['booking_expired', 'email', world.customer.email]);
+    await deliver();
+    expect(await subjectsTo(world.customer.email)).toEqual([`Booking expired: ${CAR}, ${formatDate(booking.start)}`, `Booking received: ${CAR}, ${formatDate(booking.start)}`]);
+  });
+});
+
+describe('the outbox commits with the booking or not at all', () => {
+  it('a booking whose transaction fails at COMMIT, after its notifications were queued, leaves no booking, no notification row and sends no mail', async () => {
+    const world = await bookingWorld(api);
+    // A deferred trigger fails the COMMIT of a booking, but only once the booking's three
+    // notifications are in place in its transaction: had they not been written (or been
+    // written outside it), the commit would go through and the test would see a booking.
+    await sql`
+      CREATE FUNCTION test_fail_commit_with_notifications() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF (SELECT count(*) FROM notifications WHERE reservation_id = NEW.reservation_id) = 3 THEN
+          RAISE EXCEPTION 'commit refused: the booking and its notifications must go together';
+        END IF;
+        RETURN NULL;
+      END $$`.execute(db);
+    await sql`
+      CREATE CONSTRAINT TRIGGER test_fail_commit_with_notifications AFTER UPDATE ON idempotency_keys
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.key LIKE 'doomed-%')
+      EXECUTE FUNCTION test_fail_commit_with_notifications()`.execute(db);
+    try {
+      const start = bangkokDate(30);
+      const answer = await book(api, world.customer.token, { car_id: world.car.id, start_date: start, end_date: start }, `doomed-${world.customer.user.id}`);
+      expect(answer.status).toBe(500);
+    } finally {
+      await sql`DROP TRIGGER test_fail_commit_with_notifications ON idempotency_keys`.execute(db);
+      await sql`DROP FUNCTION test_fail_commit_with_notifications()`.execute(db);
+    }
+    expect(await db.selectFrom('reservations').select('id').where('car_id', '=', world.car.id).execute()).toEqual([]);
+    const recipients = [world.customer.email, world.agency.email];
+    expect(await db.selectFrom('notifications').select('id').where('recipient', 'in', recipients).execute()).toEqual([]);
+    await deliver();
+    expect(await sentMailTo(world.customer.email)).toEqual([]);
+    expect(await sentMailTo(world.agency.email)).toEqual([]);
+  });
+
+  it("a booking that fails at the payment provider after expiring an overdue hold on the car rolls the hold's expiry and its 'booking expired' notice back: no row, no mail", async () => {
+    const world = await bookingWorld(api);
+    const hold = await pendingBooking(world);
+    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', hold.id).execute();
+    await deliver(); // the hold's own 'received' mail, so that only what follows is in question
+
+    const rival = await createCustomer();
+    const stripeDown: PaymentProvider = {
+      createDepositIntent: async () => {
+        throw new Error('payment provider unavailable');
+      },
+      cancelIntent: (intentId) => offlineProvider.cancelIntent(intentId),
+      refundDeposit: (intentId) => offlineProvider.refundDeposit(intentId),
+    };
+    setPaymentProviderForTests(stripeDown);
+    try {
+      const answer = await book(api, rival.token, { car_id: world.car.id, start_date: hold.start, end_date: hold.end });
+      expect(answer.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      setPaymentProviderForTests(undefined);
+    }
+
+    const rows = await db.selectFrom('reservations').select(['id', 'status']).where('car_id', '=', world.car.id).execute();
+    expect(rows).toEqual([{ id: hold.id, status: 'pending' }]);
+    expect(await outboxOf(hold.id)).not.toContainEqual(['booking_expired', 'email', world.customer.email]);
+    expect(await db.selectFrom('notifications').select('id').where('recipient', '=', rival.email).execute()).toEqual([]);
+    await deliver();
+    expect(await subjectsTo(world.customer.email)).toEqual([`Booking received: ${CAR}, ${formatDate(hold.start)}`]);
+    expect(await sentMailTo(rival.email)).toEqual([]);
+  });
+});
