@@ -4,7 +4,7 @@
  * createRequire banner) and reports each bundle's size, where its bytes come from (esbuild's
  * metafile), and its module-initialisation time: `await import(bundle)` in a fresh Node process
  * with the environment the function has in AWS (dummy values; nothing is contacted at import),
- * median of --runs (default 10). Results: docs/coldstart.md.
+ * median of --runs (default 10). Results: docs/benchmarks.md, "Cold starts".
  *
  * Options (to try what the stack could do differently; the default is what it does now):
  *   --external=@aws-sdk/*,@smithy/*   leave these out of the bundles (the nodejs24.x runtime ships SDK v3)

@@ -32,7 +32,7 @@ export const BUNDLING = {
   banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   // The SDK v3 clients ship with the runtime, but bundling our pinned versions keeps
   // behaviour identical to the tests; esbuild drops what a function does not import.
-  // docs/coldstart.md weighs externalising them.
+  // docs/benchmarks.md ("Cold starts") weighs externalising them.
   externalModules: [] as string[],
 } satisfies BundlingOptions;
 
@@ -46,7 +46,7 @@ export interface ApiFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'r
 /**
  * Every function of the app with the same defaults: Node.js 24 on arm64 (cheaper per ms,
  * fast cold start), one minified ESM bundle with source maps, JSON logs, X-Ray active tracing
- * (no tracer library: docs/coldstart.md), and a role of its own that may write to its own log
+ * (no tracer library: docs/benchmarks.md, "Cold starts"), and a role of its own that may write to its own log
  * group only. Whatever else a function may do is granted explicitly by the construct using it.
  */
 export class ApiFunction extends NodejsFunction {
