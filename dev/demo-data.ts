@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { addDays } from '#core/availability/dates';
 import type { CarType } from '#core/cars/table';
 import type { Database } from '#core/database';
+import { Conflict } from '#core/errors';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
 import { registerUser } from '#core/users/registration';
 import type { IdentityProvider } from '#core/users/identity';
@@ -59,6 +60,9 @@ export async function resetDemoData(db: Kysely<Database>, identity: IdentityProv
 }
 
 export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvider, options: { today: string }): Promise<{ agencies: number; cars: number; bookings: number }> {
+  // Refuse before touching Cognito: the registrations below first remove leftover identities,
+  // which on a seeded database would be the live demo accounts.
+  if (!(await isCatalogueEmpty(db))) throw new Conflict('The database already holds a catalogue: seed only an empty one (npm run seed -- --reset).');
   const random = randomSource(2027);
   const { today } = options;
   const register = async (input: Parameters<typeof registerUser>[2]) => {
@@ -109,7 +113,11 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
       cars.push(car);
     }
   }
-  await db.updateTable('cars').set({ deleted_at: new Date(), is_published: false }).where('id', '=', cars.at(-1)!.id).execute();
+  // The retired car is deleted before any booking is made, so it holds none (the API refuses to
+  // delete a car with upcoming bookings).
+  const retired = cars.at(-1)!;
+  await db.updateTable('cars').set({ deleted_at: new Date(), is_published: false }).where('id', '=', retired.id).execute();
+  retired.is_published = false;
   const published = cars.filter((car) => car.is_published);
 
   // Bookings: past ones completed and reviewed, upcoming ones confirmed, one live hold.

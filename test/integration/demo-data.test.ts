@@ -1,0 +1,255 @@
+import { sql } from 'kysely';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addDays, todayInBangkok } from '#core/availability/dates';
+import { cognitoIdentity } from '#platform/cognito';
+import { getDb } from '#platform/db';
+import { DEMO_AGENCY_ADMIN, DEMO_CUSTOMER, DEMO_PASSWORD, hasDemoUsers, isCatalogueEmpty, resetDemoData, seedDemoData } from '../../dev/demo-data';
+import { useApi } from '../helpers/api';
+
+/**
+ * The demo catalogue `npm run dev` seeds into an empty database (dev/demo-data.ts), seeded
+ * here into this file's own database and the shared Cognito emulator, exactly as dev/server.ts
+ * calls it. What a newcomer relies on: the counts README.md promises, cars on the island, the
+ * demo sign-ins, a search that finds something, and data the schema's rules would accept.
+ */
+
+const api = useApi();
+
+/** Phuket island with a little sea around it: Promthep Cape (7.76) to Mai Khao (8.15), the west coast (98.27) to Rassada Pier (98.40). */
+const PHUKET = { lat: [7.75, 8.2], lng: [98.25, 98.45] } as const;
+
+const today = todayInBangkok();
+let seeded: Awaited<ReturnType<typeof seedDemoData>>;
+
+beforeAll(async () => {
+  expect(await isCatalogueEmpty(getDb())).toBe(true);
+  seeded = await seedDemoData(getDb(), cognitoIdentity, { today });
+});
+
+const count = async (table: 'agencies' | 'cars' | 'users' | 'reviews' | 'reservations') =>
+  (await getDb().selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+
+async function signIn(email: string, password: string) {
+  const answer = await api.post('/auth/token/', { email, password });
+  expect(answer.status, answer.text).toBe(200);
+  return answer.body.access_token as string;
+}
+
+describe('seedDemoData: the catalogue README.md promises', () => {
+  it('reports and writes 10 agencies, 60 cars and scooters (one soft-deleted, five unpublished) and 47 bookings', async () => {
+    expect(seeded).toEqual({ agencies: 10, cars: 60, bookings: 47 });
+    expect(await count('agencies')).toBe(10);
+    expect(await count('cars')).toBe(60);
+    const cars = await getDb().selectFrom('cars').select(['is_published', 'deleted_at']).execute();
+    expect(cars.filter((car) => car.deleted_at !== null)).toHaveLength(1);
+    expect(cars.filter((car) => car.deleted_at === null && !car.is_published)).toHaveLength(5);
+    expect(cars.filter((car) => car.deleted_at === null && car.is_published)).toHaveLength(54);
+  });
+
+  it('gives every agency six vehicles, two of them scooters and one an economy car', async () => {
+    const cars = await getDb().selectFrom('cars').select(['agency_id', 'car_type']).execute();
+    const byAgency = Map.groupBy(cars, (car) => car.agency_id);
+    expect(byAgency.size).toBe(10);
+    for (const fleet of byAgency.values()) {
+      expect(fleet).toHaveLength(6);
+      expect(fleet.filter((car) => car.car_type === 'scooter').length).toBeGreaterThanOrEqual(2);
+      expect(fleet.filter((car) => car.car_type === 'economy').length).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('registers 13 users, 10 agency admins and 3 customers, the two demo accounts among them', async () => {
+    const users = await getDb().selectFrom('users').select(['email', 'role']).execute();
+    expect(users).toHaveLength(13);
+    expect(users.filter((user) => user.role === 'agency_admin')).toHaveLength(10);
+    expect(users.filter((user) => user.role === 'customer')).toHaveLength(3);
+    expect(users).toContainEqual({ email: DEMO_CUSTOMER, role: 'customer' });
+    expect(users).toContainEqual({ email: DEMO_AGENCY_ADMIN, role: 'agency_admin' });
+    expect(await hasDemoUsers(getDb())).toBe(true);
+  });
+
+  it('books 27 completed (each reviewed), 18 confirmed, 1 live pending hold and 1 cancelled, and blocks one car for service', async () => {
+    const reservations = await getDb().selectFrom('reservations').select(['kind', 'status', 'reason', 'start_date', 'end_date', 'expires_at']).execute();
+    expect(reservations).toHaveLength(48);
+    const bookings = reservations.filter((reservation) => reservation.kind === 'booking');
+    const byStatus = Object.groupBy(bookings, (booking) => booking.status);
+    expect(Object.fromEntries(Object.entries(byStatus).map(([status, rows]) => [status, rows.length]))).toEqual({
+      completed: 27, confirmed: 18, pending: 1, cancelled: 1,
+    });
+    expect(await count('reviews')).toBe(27);
+    for (const completed of bookings.filter((booking) => booking.status === 'completed')) expect(completed.end_date < today).toBe(true);
+    for (const confirmed of bookings.filter((booking) => booking.status === 'confirmed')) expect(confirmed.start_date > today).toBe(true);
+    const pending = bookings.find((booking) => booking.status === 'pending')!;
+    expect(pending.expires_at!.getTime()).toBeGreaterThan(Date.now());
+
+    const blocks = reservations.filter((reservation) => reservation.kind === 'block');
+    expect(blocks).toEqual([expect.objectContaining({ status: 'confirmed', reason: 'Scheduled service', start_date: addDays(today, 5), end_date: addDays(today, 7) })]);
+  });
+});
+
+describe('seedDemoData: places', () => {
+  it('puts every agency and every car (its own point or its agency’s) inside Phuket’s bounding box', async () => {
+    const agencies = await getDb().selectFrom('agencies').select(['name', 'lat', 'lng']).execute();
+    const cars = await getDb()
+      .selectFrom('cars')
+      .select(['id', sql<number>`latitude(location)`.as('lat'), sql<number>`longitude(location)`.as('lng')])
+      .execute();
+    expect(cars).toHaveLength(60);
+    for (const place of [...agencies, ...cars]) {
+      expect(place.lat, JSON.stringify(place)).toBeGreaterThanOrEqual(PHUKET.lat[0]);
+      expect(place.lat, JSON.stringify(place)).toBeLessThanOrEqual(PHUKET.lat[1]);
+      expect(place.lng, JSON.stringify(place)).toBeGreaterThanOrEqual(PHUKET.lng[0]);
+      expect(place.lng, JSON.stringify(place)).toBeLessThanOrEqual(PHUKET.lng[1]);
+    }
+  });
+});
+
+describe('seedDemoData: what the demo accounts can do', () => {
+  it('lets the demo traveller and the demo agency admin sign in through POST /auth/token/ with the documented password', async () => {
+    expect(DEMO_PASSWORD).toBe('Phuket-2027');
+    expect(await signIn(DEMO_CUSTOMER, 'Phuket-2027')).toEqual(expect.any(String));
+    expect(await signIn(DEMO_AGENCY_ADMIN, 'Phuket-2027')).toEqual(expect.any(String));
+    // Every seeded user can: README's "each can sign in with DEMO_PASSWORD".
+    const others = await getDb().selectFrom('users').select('email').where('email', 'not in', [DEMO_CUSTOMER, DEMO_AGENCY_ADMIN]).execute();
+    for (const { email } of others) expect((await api.post('/auth/token/', { email, password: DEMO_PASSWORD })).status, email).toBe(200);
+  });
+
+  it('shows the demo agency admin its own six cars, published or not, on GET /agency/cars/', async () => {
+    const token = await signIn(DEMO_AGENCY_ADMIN, DEMO_PASSWORD);
+    const own = await getDb()
+      .selectFrom('cars')
+      .innerJoin('agencies', 'agencies.id', 'cars.agency_id')
+      .innerJoin('users', 'users.id', 'agencies.admin_user_id')
+      .select(['cars.id', 'cars.is_published'])
+      .where('users.email', '=', DEMO_AGENCY_ADMIN)
+      .where('cars.deleted_at', 'is', null)
+      .orderBy('cars.created_at')
+      .orderBy('cars.id')
+      .execute();
+    expect(own).toHaveLength(6);
+    expect(own.some((car) => !car.is_published)).toBe(true);
+
+    const answer = await api.get('/agency/cars/?limit=100', { token });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body.results.map((car: { id: string }) => car.id)).toEqual(own.map((car) => car.id));
+    expect(answer.body.next_cursor).toBeNull();
+  });
+
+  it('answers the sample search around Patong Beach two weeks ahead with published cars within the default 5 km', async () => {
+    const [start, end] = [addDays(today, 14), addDays(today, 16)];
+    const answer = await api.get(`/cars/?start_date=${start}&end_date=${end}&landmark=patong-beach`);
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body.results.length).toBeGreaterThan(0);
+    const listed = await getDb()
+      .selectFrom('cars')
+      .select('id')
+      .where('is_published', '=', true)
+      .where('deleted_at', 'is', null)
+      .execute();
+    const listedIds = new Set(listed.map((car) => car.id));
+    for (const car of answer.body.results as Array<{ id: string; distance_km: number; days: number }>) {
+      expect(listedIds.has(car.id)).toBe(true);
+      expect(car.distance_km).toBeLessThanOrEqual(5);
+      expect(car.days).toBe(3);
+    }
+  });
+});
+
+describe('seedDemoData: data the schema’s rules accept', () => {
+  it('gives the soft-deleted car no reservation at all (the API refuses to delete a car with upcoming bookings)', async () => {
+    const held = await getDb()
+      .selectFrom('reservations')
+      .innerJoin('cars', 'cars.id', 'reservations.car_id')
+      .select('reservations.id')
+      .where('cars.deleted_at', 'is not', null)
+      .execute();
+    expect(held).toEqual([]);
+  });
+
+  it('never gives a car two pending or confirmed reservations on overlapping days', async () => {
+    const holding = await getDb()
+      .selectFrom('reservations')
+      .select(['car_id', 'start_date', 'end_date'])
+      .where('status', 'in', ['pending', 'confirmed'])
+      .orderBy('car_id')
+      .orderBy('start_date')
+      .execute();
+    expect(holding.length).toBe(20); // 18 confirmed bookings, the pending hold, the block
+    for (const reservations of Map.groupBy(holding, (reservation) => reservation.car_id).values()) {
+      for (const [index, reservation] of reservations.entries()) {
+        expect(reservation.start_date <= reservation.end_date).toBe(true);
+        // Dates are inclusive on both ends: the next one starts after this one's last day.
+        const next = reservations[index + 1];
+        if (next) expect(next.start_date > reservation.end_date, JSON.stringify([reservation, next])).toBe(true);
+      }
+    }
+  });
+
+  it('keeps each agency’s rating_average and review_count equal to its reviews, and some agencies rated', async () => {
+    const agencies = await getDb()
+      .selectFrom('agencies')
+      .leftJoin('reviews', 'reviews.agency_id', 'agencies.id')
+      .select((eb) => [
+        'agencies.name',
+        'agencies.rating_average',
+        'agencies.review_count',
+        eb.fn.count<number>('reviews.id').as('reviews'),
+        sql<number | null>`round(avg(reviews.rating), 2)::float8`.as('average'),
+      ])
+      .groupBy('agencies.id')
+      .execute();
+    expect(agencies).toHaveLength(10);
+    for (const agency of agencies) {
+      expect(agency.review_count, agency.name).toBe(agency.reviews);
+      expect(agency.rating_average, agency.name).toBe(agency.average ?? 0);
+    }
+    expect(agencies.filter((agency) => agency.review_count > 0).length).toBeGreaterThan(0);
+  });
+
+  it('reviews only completed bookings, by their own customer, of a car of the reviewed agency', async () => {
+    const reviews = await getDb()
+      .selectFrom('reviews')
+      .innerJoin('reservations', 'reservations.id', 'reviews.reservation_id')
+      .innerJoin('cars', 'cars.id', 'reservations.car_id')
+      .select(['reservations.status', 'reservations.customer_id as booked_by', 'reviews.customer_id as reviewed_by', 'cars.agency_id as car_agency', 'reviews.agency_id as reviewed_agency'])
+      .execute();
+    expect(reviews).toHaveLength(27);
+    for (const review of reviews) {
+      expect(review.status).toBe('completed');
+      expect(review.reviewed_by).toBe(review.booked_by);
+      expect(review.reviewed_agency).toBe(review.car_agency);
+    }
+  });
+});
+
+// Last: it empties and re-seeds the database the tests above read.
+describe('seeding only an empty database (dev/server.ts and dev/seed.ts check isCatalogueEmpty first)', () => {
+  it('a seeded database is no longer empty, so a second `npm run dev` or `npm run seed` seeds nothing', async () => {
+    expect(await isCatalogueEmpty(getDb())).toBe(false);
+  });
+
+  it('refuses to seed a seeded database without touching it or the demo accounts’ sign-ins', async () => {
+    const before = await count('reservations');
+    await expect(seedDemoData(getDb(), cognitoIdentity, { today })).rejects.toThrow(/already holds a catalogue/);
+    expect(await count('reservations')).toBe(before);
+    await signIn(DEMO_CUSTOMER, DEMO_PASSWORD);
+    await signIn(DEMO_AGENCY_ADMIN, DEMO_PASSWORD);
+  });
+
+  it('`npm run seed -- --reset` empties it (landmarks stay) and seeds the same catalogue again, the demo sign-ins working', async () => {
+    const landmarks = (await getDb().selectFrom('landmarks').select('slug').execute()).length;
+    await resetDemoData(getDb(), cognitoIdentity);
+    expect(await isCatalogueEmpty(getDb())).toBe(true);
+    expect(await hasDemoUsers(getDb())).toBe(false);
+    expect(await count('users')).toBe(0);
+    expect(await count('reservations')).toBe(0);
+    expect((await getDb().selectFrom('landmarks').select('slug').execute()).length).toBe(landmarks);
+    expect((await api.post('/auth/token/', { email: DEMO_CUSTOMER, password: DEMO_PASSWORD })).status).toBe(401);
+
+    expect(await seedDemoData(getDb(), cognitoIdentity, { today })).toEqual({ agencies: 10, cars: 60, bookings: 47 });
+    expect(await count('agencies')).toBe(10);
+    expect(await count('cars')).toBe(60);
+    expect(await count('reviews')).toBe(27);
+    await signIn(DEMO_CUSTOMER, DEMO_PASSWORD);
+    await signIn(DEMO_AGENCY_ADMIN, DEMO_PASSWORD);
+  });
+});
