@@ -1,10 +1,11 @@
 import * as z from 'zod';
 
 /**
- * Environment configuration, checked with zod the first time a module asks for it (at cold
- * start in Lambda). A bad value fails loudly with every problem named instead of surfacing
- * later as a confusing runtime error. Each concern declares only its own slice (database,
- * auth, storage …), so a function that never touches S3 needs no S3 settings.
+ * Environment configuration, checked with zod. A bad value fails loudly with every problem
+ * named instead of surfacing later as a confusing runtime error. Each concern declares only its
+ * own slice (database, auth, storage …), so a function that never touches S3 needs no S3
+ * settings: a bundle holds only the slices of the modules it imports, and `checkAllConfig()`
+ * (called at cold start in Lambda by `endpoint()`) checks exactly those.
  */
 export function defineConfig<S extends z.ZodObject>(name: string, schema: S): () => z.infer<S> {
   let cached: z.infer<S> | undefined;
@@ -19,17 +20,37 @@ export function defineConfig<S extends z.ZodObject>(name: string, schema: S): ()
     }
     return cached;
   };
-  configReaders.add(() => {
-    cached = undefined;
+  configReaders.add({
+    read,
+    forget: () => {
+      cached = undefined;
+    },
   });
   return read;
 }
 
-const configReaders = new Set<() => void>();
+const configReaders = new Set<{ read: () => unknown; forget: () => void }>();
+
+/**
+ * Checks every configuration slice this process has loaded, all at once: at a Lambda cold
+ * start a missing or malformed variable then fails the init with every problem named, instead
+ * of failing some later request with an answer that blames something else.
+ */
+export function checkAllConfig(): void {
+  const problems: string[] = [];
+  for (const { read } of configReaders) {
+    try {
+      read();
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.join(' | '));
+}
 
 /** Tests point the process at another database or emulator; production never calls this. */
 export function forgetConfig(): void {
-  for (const forget of configReaders) forget();
+  for (const { forget } of configReaders) forget();
 }
 
 export const booleanFlag = z

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { DomainError, PayloadTooLarge, ValidationError, type FieldProblem } from '#core/errors';
 import { authenticate, type CallerFor } from './auth';
+import { checkAllConfig } from './config';
 import { toDomainError } from './database-errors';
 import { logger, MetricUnit, metrics } from './logger';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
@@ -53,6 +54,10 @@ export function endpoint<const R extends RouteDefinition>(
   route: R,
   run: (request: ApiRequest<R>) => Promise<ApiResponse>,
 ): middy.MiddyfiedHandler<Event, Result> {
+  // At cold start in Lambda (the module's init, where the handler is made): a function whose
+  // environment is wrong fails to start, with every problem in its log, rather than answering
+  // its first requests with 500s or a misleading 503. Locally the dev server sets its env first.
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) checkConfigAtColdStart();
   const handler = middy<Event, Result>()
     .use(httpEventNormalizer() as middy.MiddlewareObj<Event, Result>)
     .use(logMetrics(metrics, { captureColdStartMetric: true }) as middy.MiddlewareObj<Event, Result>)
@@ -101,6 +106,15 @@ function bodyLimit(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
       if (bytes > limit) throw new PayloadTooLarge(`Request bodies on this route are limited to ${limit} bytes; this one has ${bytes}.`);
     },
   };
+}
+
+function checkConfigAtColdStart(): void {
+  try {
+    checkAllConfig();
+  } catch (error) {
+    logger.error('invalid configuration: the function cannot start', { error });
+    throw error;
+  }
 }
 
 function parsePart(part: 'path' | 'query' | 'body', schema: z.ZodType | undefined, value: unknown): unknown {
