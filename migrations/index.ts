@@ -4,6 +4,7 @@ import * as coreSchema from './2026_11_25_0001_core_schema';
 import * as bookingSupportTables from './2026_11_25_0002_booking_support_tables';
 import * as searchAndGeo from './2026_11_25_0003_search_and_geo';
 import * as reviewsAndOutbox from './2026_11_25_0004_reviews_and_outbox';
+import * as depositRefundedNotice from './2026_12_02_0005_deposit_refunded_notice';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0002_booking_support_tables': bookingSupportTables,
   '2026_11_25_0003_search_and_geo': searchAndGeo,
   '2026_11_25_0004_reviews_and_outbox': reviewsAndOutbox,
+  '2026_12_02_0005_deposit_refunded_notice': depositRefundedNotice,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -144,6 +144,54 @@ describe('booking flows write their notifications to the outbox and they arrive 
     await deliver();
     expect(await subjectsTo(world.customer.email)).toEqual([`Booking expired: ${CAR}, ${formatDate(booking.start)}`, `Booking received: ${CAR}, ${formatDate(booking.start)}`]);
   });
+
+  it("a deposit paid after its hold expired is refunded and mails the customer alone 'deposit refunded', once however often Stripe delivers the event", async () => {
+    const world = await bookingWorld(api);
+    const booking = await pendingBooking(world);
+    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', booking.id).execute();
+    expect(await expireHolds()).toEqual({ expired: 1 });
+    await deliver(); // 'received' and 'expired', so that only what the late payment sends is in question
+    const customerBefore = await subjectsTo(world.customer.email);
+    const agencyBefore = await subjectsTo(world.agency.email);
+
+    const late = stripeEvent('payment_intent.succeeded', booking.intent);
+    expect((await postStripeEvent(api, late)).body).toEqual({ received: true, outcome: 'refunded' });
+    const refundNotices = () => db.selectFrom('notifications').select(['channel', 'recipient', 'payload']).where('reservation_id', '=', booking.id).where('kind', '=', 'deposit_refunded').execute();
+    expect(await refundNotices()).toEqual([
+      { channel: 'email', recipient: world.customer.email, payload: expect.objectContaining({ audience: 'customer', booking_status: 'expired', deposit_amount: 500_000 }) },
+    ]);
+
+    await deliver();
+    const refunded = `Deposit refunded: ${CAR}, ${formatDate(booking.start)}`;
+    expect(await subjectsTo(world.customer.email)).toEqual([refunded, ...customerBefore].sort());
+    const mail = (await sentMailTo(world.customer.email)).find((email) => email.subject === refunded)!;
+    expect(mail.body.text).toContain('full deposit of THB 5,000.00');
+    expect(mail.body.text).toContain('after the 15-minute hold on your booking had expired');
+    expect(await subjectsTo(world.agency.email)).toEqual(agencyBefore);
+
+    // Stripe delivers the same event again: a 200 with no effect, and no second email.
+    expect((await postStripeEvent(api, late)).body).toEqual({ received: true, outcome: 'duplicate' });
+    expect(await refundNotices()).toHaveLength(1);
+    await deliver();
+    expect(await subjectsTo(world.customer.email)).toEqual([refunded, ...customerBefore].sort());
+    expect(await subjectsTo(world.agency.email)).toEqual(agencyBefore);
+  });
+
+  it("a deposit paid after the customer cancelled is refunded, and the 'deposit refunded' email says the booking had been cancelled, to the customer alone", async () => {
+    const world = await bookingWorld(api);
+    const booking = await pendingBooking(world);
+    expect((await api.post(`/bookings/${booking.id}/cancel/`, undefined, { token: world.customer.token })).status).toBe(200);
+    await deliver();
+    const agencyBefore = await subjectsTo(world.agency.email);
+
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', booking.intent))).body.outcome).toBe('refunded');
+    expect(await outboxOf(booking.id)).toContainEqual(['deposit_refunded', 'email', world.customer.email]);
+    await deliver();
+    const mail = (await sentMailTo(world.customer.email)).find((email) => email.subject === `Deposit refunded: ${CAR}, ${formatDate(booking.start)}`);
+    expect(mail?.body.text).toContain('after your booking had been cancelled');
+    expect(mail?.body.text).not.toContain('15-minute hold');
+    expect(await subjectsTo(world.agency.email)).toEqual(agencyBefore);
+  });
 });
 
 describe('the outbox commits with the booking or not at all', () => {

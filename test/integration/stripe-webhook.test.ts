@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getDb } from '#platform/db';
-import { offlineProvider } from '#platform/payments';
+import { offlineProvider, setPaymentProviderForTests } from '#platform/payments';
 import { useApi } from '../helpers/api';
 import { book, bookingWorld, postStripeEvent, stripeEvent } from '../helpers/bookings';
 import { bangkokDate } from '../helpers/cars';
@@ -90,6 +90,30 @@ describe('POST /payments/webhook/', () => {
     await getDb().updateTable('reservations').set({ status: 'expired' }).where('id', '=', id).execute();
     expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent))).body.outcome).toBe('refunded');
     expect(await statusOf(id)).toBe('expired');
+  });
+
+  it("a refund that fails at the provider rolls back the event and its 'deposit refunded' notice, so Stripe's retry refunds and queues it once", async () => {
+    const { id, intent } = await pendingBooking();
+    await getDb().updateTable('reservations').set({ status: 'expired' }).where('id', '=', id).execute();
+    const refundNotices = async () =>
+      (await getDb().selectFrom('notifications').select('recipient').where('reservation_id', '=', id).where('kind', '=', 'deposit_refunded').execute()).length;
+    const event = stripeEvent('payment_intent.succeeded', intent, { eventId: `evt_refund_down_${id.replaceAll('-', '')}` });
+
+    setPaymentProviderForTests({
+      ...offlineProvider,
+      refundDeposit: async () => {
+        throw new Error('payment provider unavailable');
+      },
+    });
+    try {
+      expect((await postStripeEvent(api, event)).status).toBeGreaterThanOrEqual(500);
+    } finally {
+      setPaymentProviderForTests(undefined);
+    }
+    expect(await refundNotices()).toBe(0);
+
+    expect((await postStripeEvent(api, event)).body.outcome).toBe('refunded');
+    expect(await refundNotices()).toBe(1);
   });
 
   it('records an event for an unknown intent and answers 200, so Stripe stops retrying', async () => {

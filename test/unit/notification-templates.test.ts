@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NOTIFICATION_KINDS, smsNumber } from '#core/notifications/outbox';
+import { bookingNotifications, NOTIFICATION_KINDS, smsNumber, type BookingNotice } from '#core/notifications/outbox';
 import { formatDate, formatRange, formatThb, renderNotification, UnrenderableNotification } from '#core/notifications/templates';
 
 const booking = {
@@ -25,7 +25,12 @@ const review = {
   comment: 'Clean car, friendly staff',
   customer_name: 'Anna M.',
 };
-const payloadOf = (kind: string) => (kind === 'review_received' ? review : kind === 'agency_new_booking' ? { ...booking, audience: 'agency' } : booking);
+const refunded = { ...booking, booking_status: 'expired' };
+const payloadOf = (kind: string) =>
+  kind === 'review_received' ? review
+  : kind === 'agency_new_booking' ? { ...booking, audience: 'agency' }
+  : kind === 'deposit_refunded' ? refunded
+  : booking;
 
 describe('money and dates in notifications', () => {
   it('shows satang as THB with two decimals and thousands separators, without floating-point drift', () => {
@@ -89,6 +94,28 @@ describe('renderNotification', () => {
     expect(renderNotification('agency_new_booking', { ...booking, audience: 'agency', deposit_amount: 0 }).text).toContain('the booking is confirmed');
   });
 
+  it('tells the customer a late deposit is refunded in full to the card within 5–10 business days, and why the dates were no longer held', () => {
+    const expired = renderNotification('deposit_refunded', refunded);
+    expect(expired.subject).toBe('Deposit refunded: Toyota Yaris Ativ, Sun 10 Jan 2027');
+    expect(expired.text).toMatch(/^Hello Anna,/);
+    expect(expired.text).toContain('after the 15-minute hold on your booking had expired');
+    expect(expired.text).toContain('The dates were no longer held for you');
+    expect(expired.text).toContain('We have refunded the full deposit of THB 5,000.00 to your card');
+    expect(expired.text).toContain('within 5–10 business days');
+    expect(expired.text).toContain('You need to do nothing. You are welcome to book again.');
+    expect(expired.html).toContain('THB 5,000.00');
+
+    const cancelled = renderNotification('deposit_refunded', { ...refunded, booking_status: 'cancelled' });
+    expect(cancelled.text).toContain('after your booking had been cancelled');
+    expect(cancelled.text).not.toContain('15-minute hold');
+  });
+
+  it('renders deposit_refunded for the customer only: an agency audience, or no reason the dates were released, is unrenderable', () => {
+    expect(() => renderNotification('deposit_refunded', { ...refunded, audience: 'agency' })).toThrow(UnrenderableNotification);
+    expect(() => renderNotification('deposit_refunded', { ...refunded, audience: 'agency' })).toThrow(/audience/);
+    expect(() => renderNotification('deposit_refunded', booking)).toThrow(/booking_status/);
+  });
+
   it('escapes what customers and agencies wrote in the HTML, and keeps it readable in the text', () => {
     const hostile = renderNotification('review_received', { ...review, comment: '<script>alert("x")</script> & <b>bold</b>' });
     expect(hostile.html).not.toContain('<script>');
@@ -112,5 +139,32 @@ describe('smsNumber', () => {
     expect(smsNumber('(076) 123 456')).toBe('+6676123456');
     expect(smsNumber('0049 30 1234567')).toBe('+49301234567');
     expect(smsNumber('12')).toBeNull();
+  });
+});
+
+describe('bookingNotifications', () => {
+  const { audience: _audience, ...facts } = booking;
+  const notice: BookingNotice = {
+    reservationId: booking.booking_id,
+    customerEmail: 'anna@example.com',
+    agencyEmail: 'admin@patong.example',
+    agencySmsNumber: '+6676000000',
+    status: 'expired',
+    facts: { ...facts, currency: 'thb' },
+  };
+
+  it('a refunded deposit queues one deposit_refunded email to the customer and nothing to the agency, once per booking', () => {
+    const rows = bookingNotifications(notice, 'refunded');
+    expect(rows).toEqual([
+      {
+        kind: 'deposit_refunded',
+        recipient: 'anna@example.com',
+        reservationId: booking.booking_id,
+        payload: { ...notice.facts, audience: 'customer', booking_status: 'expired' },
+        dedupeKey: `deposit_refunded:customer:${booking.booking_id}`,
+      },
+    ]);
+    expect(rows.map((row) => row.recipient)).not.toContain('admin@patong.example');
+    expect(bookingNotifications({ ...notice, status: 'cancelled' }, 'refunded')[0]!.payload).toMatchObject({ booking_status: 'cancelled' });
   });
 });

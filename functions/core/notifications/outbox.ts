@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database';
+import type { ReservationStatus } from '../reservations/table';
 import type { NotificationChannel } from './table';
 import type { BookingPayload } from './templates';
 
@@ -17,6 +18,7 @@ export const NOTIFICATION_KINDS = [
   'pickup_reminder',
   'agency_new_booking',
   'review_received',
+  'deposit_refunded',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -65,7 +67,8 @@ export async function insertNotifications(trx: Kysely<Database>, notifications: 
   return inserted.length;
 }
 
-export type BookingEvent = 'created' | 'confirmed' | 'cancelled' | 'expired';
+/** 'refunded': a deposit paid after the booking had expired or been cancelled went back to the card. */
+export type BookingEvent = 'created' | 'confirmed' | 'cancelled' | 'expired' | 'refunded';
 
 /** A booking as its notifications tell it, with who gets them. */
 export interface BookingNotice {
@@ -74,6 +77,8 @@ export interface BookingNotice {
   agencyEmail: string;
   /** The agency's phone as an E.164 number, if it can be read as one. */
   agencySmsNumber: string | null;
+  /** The booking's status when it was loaded (in the caller's transaction: after its change). */
+  status: ReservationStatus;
   /** The payload without its audience. */
   facts: Omit<BookingPayload, 'audience'>;
 }
@@ -89,6 +94,7 @@ export async function loadBookingNotices(db: Kysely<Database>, reservationIds: r
     .innerJoin('users as customer', 'customer.id', 'reservations.customer_id')
     .select([
       'reservations.id',
+      'reservations.status',
       'reservations.start_date',
       'reservations.end_date',
       'reservations.days',
@@ -115,6 +121,7 @@ export async function loadBookingNotices(db: Kysely<Database>, reservationIds: r
         customerEmail: row.customer_email,
         agencyEmail: row.agency_email,
         agencySmsNumber: smsNumber(row.agency_phone),
+        status: row.status,
         facts: {
           booking_id: row.id,
           car: `${row.make} ${row.model}`,
@@ -152,7 +159,9 @@ export function smsNumber(phone: string): string | null {
  * - created: booking_received to the customer; agency_new_booking to the agency admin (email,
  *   and SMS to the agency's phone, sent only where SMS is on);
  * - confirmed / expired: booking_confirmed / booking_expired to the customer;
- * - cancelled: booking_cancelled to the customer and to the agency admin.
+ * - cancelled: booking_cancelled to the customer and to the agency admin;
+ * - refunded: deposit_refunded to the customer only (the agency never had the booking's money),
+ *   saying whether the hold had expired or the booking was cancelled.
  * Each (kind, audience, booking) is queued once however often this is called.
  */
 export async function enqueueBookingNotifications(trx: Kysely<Database>, reservationId: string, event: BookingEvent): Promise<void> {
@@ -194,6 +203,10 @@ export function bookingNotifications(notice: BookingNotice, event: BookingEvent)
       return [toCustomer('booking_expired')];
     case 'cancelled':
       return [toCustomer('booking_cancelled'), toAgency('booking_cancelled')];
+    case 'refunded': {
+      const refunded = toCustomer('deposit_refunded');
+      return [{ ...refunded, payload: { ...refunded.payload, booking_status: notice.status } }];
+    }
   }
 }
 

@@ -31,6 +31,14 @@ export const BookingPayload = z.object({
 });
 export type BookingPayload = z.infer<typeof BookingPayload>;
 
+/** A refunded late deposit: told to the customer alone, with why the dates were no longer held. */
+export const DepositRefundedPayload = BookingPayload.extend({
+  audience: z.literal('customer'),
+  /** The booking's status when the payment arrived. */
+  booking_status: z.enum(['expired', 'cancelled']),
+});
+export type DepositRefundedPayload = z.infer<typeof DepositRefundedPayload>;
+
 export const ReviewPayload = z.object({
   review_id: z.uuid(),
   booking_id: z.uuid(),
@@ -158,6 +166,23 @@ const TEMPLATES: Record<NotificationKind, (payload: unknown) => Content> = {
         `The deposit for your booking of the ${p.car} was not paid within 15 minutes, so the hold expired and the dates were released. Nothing was charged. You are welcome to book again.`,
       ],
       facts: bookingFacts(p, 'customer'),
+    };
+  },
+  deposit_refunded: (payload) => {
+    const p = DepositRefundedPayload.parse(payload);
+    const tooLate =
+      p.booking_status === 'expired'
+        ? 'after the 15-minute hold on your booking had expired'
+        : 'after your booking had been cancelled';
+    return {
+      subject: `Deposit refunded: ${p.car}, ${formatDate(p.start_date)}`,
+      greeting: `Hello ${firstName(p.customer_name)},`,
+      paragraphs: [
+        `Your deposit for the ${p.car} with ${p.agency_name} reached us ${tooLate}. The dates were no longer held for you, so the booking was not confirmed.`,
+        `We have refunded the full deposit of ${formatThb(p.deposit_amount)} to your card. It usually reaches your account within 5–10 business days.`,
+        'You need to do nothing. You are welcome to book again.',
+      ],
+      facts: [...bookingFacts(p, 'customer'), ['Refunded', formatThb(p.deposit_amount)]],
     };
   },
   pickup_reminder: (payload) => {

@@ -25,7 +25,8 @@ export type PaymentEventOutcome =
  * its effect (the primary key turns "once" into a constraint), and the booking row is locked,
  * so duplicates and reordered events for one intent converge:
  * - succeeded: a pending booking becomes confirmed; one already cancelled or expired is NOT
- *   confirmed over dates another customer may now hold: its deposit is refunded instead.
+ *   confirmed over dates another customer may now hold: its deposit is refunded instead, and
+ *   the customer is told so (deposit_refunded, queued in this transaction).
  * - payment_failed / canceled: a pending booking is cancelled and its dates are freed; a
  *   confirmed one stays confirmed (a late failure of an earlier attempt).
  * A refund that fails rolls the transaction back, so Stripe's retry of the event tries again.
@@ -64,6 +65,9 @@ export async function applyPaymentEvent(
         outcome = 'confirmed';
       } else if (booking.status === 'confirmed' || booking.status === 'completed') outcome = 'already_confirmed';
       else {
+        // Queued before the refund: a refund that fails rolls the notice back with the rest,
+        // and Stripe's retry of the event tries both again.
+        await enqueueBookingNotifications(trx, booking.id, 'refunded');
         await provider.refundDeposit(event.intentId!);
         outcome = 'refunded';
       }
