@@ -81,6 +81,30 @@ export function suppressNagFindings(stack: RentalStack): void {
     'The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the security policy at TLSv1; a minimum of TLSv1.2_2021 requires a custom domain with an ACM certificate (docs/operations.md, "Known gaps").',
   );
 
+  if (stack.edge) {
+    // Context waf=true: CloudFront and WAF in front of the API (lib/edge.ts, lib/waf-stack.ts).
+    acknowledge(
+      stack.edge.originVerifySecret,
+      'AwsSolutions-SMG4',
+      'A scheduled rotation would change the value behind CloudFront\'s back: the origin header and the functions\' ORIGIN_VERIFY_SECRET are dynamic references, resolved only when CloudFormation updates them. Rotation is a new version plus a deploy that pins it (docs/operations.md, "WAF").',
+    );
+    acknowledge(
+      stack.edge.distribution,
+      'AwsSolutions-CFR1',
+      'Geo restriction does not fit: customers are travellers booking from anywhere in the world.',
+    );
+    acknowledge(
+      stack.edge.distribution,
+      'AwsSolutions-CFR3',
+      'Every request that reaches the API is in its JSON access log (lib/api.ts), and WAF keeps metrics and sampled requests, with the client address, for every rule; standard logs would need a log bucket with ACLs.',
+    );
+    acknowledge(
+      stack.edge.distribution,
+      'AwsSolutions-CFR4',
+      'The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the security policy at TLSv1; a minimum of TLSv1.2_2021 requires a custom domain with an ACM certificate (docs/operations.md, "Known gaps").',
+    );
+  }
+
   if (!stage.retainData) {
     acknowledge(
       data.cluster,

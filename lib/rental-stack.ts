@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { Api } from './api';
 import { Auth } from './auth';
 import { Data } from './data';
+import { Edge } from './edge';
 import { Jobs } from './jobs';
 import { Migrations } from './migrations';
 import { suppressNagFindings } from './nag';
@@ -11,6 +12,16 @@ import { Notifications } from './notifications';
 import { Observability } from './observability';
 import type { StageSettings } from './stage';
 import { Storage, corsOriginsFromContext } from './storage';
+import { wafFromContext } from './waf-stack';
+
+export interface RentalStackProps extends StackProps {
+  stage: StageSettings;
+  /**
+   * Context `waf=true` only: the CloudFront-scope web ACL of lib/waf-stack.ts. The stack then
+   * serves the API through CloudFront with it (lib/edge.ts); lib/stacks.ts wires both stacks.
+   */
+  webAclArn?: string;
+}
 
 /** The whole backend of one stage: data, auth, migrations, then the API that uses them. */
 export class RentalStack extends Stack {
@@ -23,13 +34,22 @@ export class RentalStack extends Stack {
   readonly jobs: Jobs;
   readonly notifications: Notifications;
   readonly observability: Observability;
+  /** With context `waf=true`: CloudFront and WAF in front of the API. */
+  readonly edge?: Edge;
   readonly stage: StageSettings;
 
-  constructor(scope: Construct, id: string, props: StackProps & { stage: StageSettings }) {
-    super(scope, id, props);
-    const { stage } = props;
+  constructor(scope: Construct, id: string, props: RentalStackProps) {
+    const { stage, webAclArn, ...stackProps } = props;
+    super(scope, id, stackProps);
     this.stage = stage;
-    refuseWafContext(this.node);
+    if (wafFromContext(this.node) !== (webAclArn !== undefined)) {
+      // Either way the API would look protected and not be, or be slowed by a WAF nobody asked for.
+      throw new Error(
+        webAclArn === undefined
+          ? 'Context waf=true needs the web ACL of the WAF stack in us-east-1: create the stacks with defineStacks (lib/stacks.ts).'
+          : 'A web ACL was given but context waf is not true: pass -c waf=true, or no web ACL.',
+      );
+    }
     Tags.of(this).add('project', 'phuket-rental');
     Tags.of(this).add('stage', stage.name);
     this.data = new Data(this, 'Data', stage);
@@ -44,6 +64,7 @@ export class RentalStack extends Stack {
     });
     new CfnOutput(this, 'StripeSecretArn', { value: this.stripeSecret.secretArn, description: 'put-secret-value {"secret_key","webhook_secret"} here after the first deploy' });
     this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth, storage: this.storage, stripeSecret: this.stripeSecret });
+    if (webAclArn !== undefined) this.edge = new Edge(this, 'Edge', { stage, api: this.api, webAclArn });
     this.jobs = new Jobs(this, 'Jobs', { stage, data: this.data, stripeSecret: this.stripeSecret });
     this.notifications = new Notifications(this, 'Notifications', { stage, data: this.data });
     // Expand/contract: the new schema is in place before any function runs the new code.
@@ -57,20 +78,5 @@ export class RentalStack extends Stack {
       deadLetterQueueDepth: this.notifications.deadLetterQueue.metricApproximateNumberOfMessagesVisible(),
     });
     suppressNagFindings(this);
-  }
-}
-
-/**
- * Context `waf=true` asks for something an HTTP API cannot have: AWS WAF attaches to REST API
- * stages, ALBs, AppSync, Cognito and CloudFront, not to HTTP APIs. Rather than deploy a stack
- * that looks protected and is not, synth stops here; docs/operations.md ("WAF") gives the
- * options (CloudFront + WAF in us-east-1 with an origin secret, or a REST API).
- */
-function refuseWafContext(node: Construct['node']): void {
-  const waf = node.tryGetContext('waf') as boolean | string | undefined;
-  if (waf === true || waf === 'true') {
-    throw new Error(
-      'Context waf=true: AWS WAF cannot be associated with an API Gateway HTTP API. See docs/operations.md ("WAF") for what protects the API today and the two ways to add WAF.',
-    );
   }
 }

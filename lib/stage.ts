@@ -41,6 +41,11 @@ export interface StageSettings {
   databaseConnectionsAlarm: number;
   /** Alarm when the API's p99 latency stays above this many milliseconds. */
   latencyP99AlarmMs: number;
+  /**
+   * With context `waf=true` only (lib/waf-stack.ts): requests one client IP may send in any
+   * 5 minutes before WAF blocks it with 429. Per client, unlike the API's throttles.
+   */
+  wafRequestsPerIpPer5Minutes: number;
 }
 
 const STAGES: Record<StageName, StageSettings> = {
@@ -62,6 +67,7 @@ const STAGES: Record<StageName, StageSettings> = {
     // docs/operations.md says how to read the real value and adjust this.
     databaseConnectionsAlarm: 150,
     latencyP99AlarmMs: 5000,
+    wafRequestsPerIpPer5Minutes: 1000,
   },
   prod: {
     name: 'prod',
@@ -80,6 +86,9 @@ const STAGES: Record<StageName, StageSettings> = {
     // 16 ACU ≈ 32 GiB: a few thousand connections; check SHOW max_connections after the first deploy.
     databaseConnectionsAlarm: 2000,
     latencyP99AlarmMs: 2500,
+    // ≈ 3 requests/s sustained: a person searching is far below; a hotel Wi-Fi or a carrier
+    // NAT shares one address, so watch the rule's sampled requests before lowering it.
+    wafRequestsPerIpPer5Minutes: 1000,
   },
 };
 

@@ -10,6 +10,7 @@ import { authenticate, type CallerFor } from './auth';
 import { checkAllConfig } from './config';
 import { toDomainError } from './database-errors';
 import { logger, MetricUnit, metrics } from './logger';
+import { originRefusal } from './origin-verify';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
 import type { RouteDefinition } from './route';
 
@@ -45,7 +46,8 @@ type Result = APIGatewayProxyStructuredResultV2;
 
 /**
  * Wraps one route's business function in the middy stack every endpoint shares:
- * normalise the event → log context → authenticate (401/403) → parse JSON only where the
+ * normalise the event → log context → refuse a request that went around CloudFront and WAF
+ * (403, only when ORIGIN_VERIFY_SECRET is set) → authenticate (401/403) → parse JSON only where the
  * route has a body → validate params/query/body with the route's zod schemas (400) → run →
  * shape the answer. Any error becomes RFC 9457 problem+json in one place; unknown errors are
  * logged with the request id and answered with a generic 500 that reveals nothing.
@@ -64,7 +66,8 @@ export function endpoint<const R extends RouteDefinition>(
     .use(requestMetric(route))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(problemErrors())
-    .use(requestIdLogging());
+    .use(requestIdLogging())
+    .use(throughOrigin());
   if (route.body || route.rawBody) handler.use(bodyLimit(route));
   if (route.body) {
     handler.use(
@@ -162,6 +165,16 @@ function requestMetric(route: RouteDefinition): middy.MiddlewareObj<Event, Resul
     metrics.addMetric('Requests', MetricUnit.Count, 1);
   };
   return { after: count, onError: count };
+}
+
+/** Before the body, the token or the handler are looked at (functions/platform/origin-verify.ts). */
+function throughOrigin(): middy.MiddlewareObj<Event, Result> {
+  return {
+    before: ({ event }) => {
+      const refusal = originRefusal(event.headers);
+      if (refusal) throw refusal;
+    },
+  };
 }
 
 function requestIdLogging(): middy.MiddlewareObj<Event, Result> {

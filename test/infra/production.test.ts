@@ -259,8 +259,4 @@ describe('cdk-nag in the tests', () => {
     const app = new App();
     expect(() => acknowledge(app, 'AwsSolutions-S1', 'ok')).toThrow(/reason/);
   });
-
-  it('refuses context waf=true instead of deploying an API that only looks protected', () => {
-    expect(() => synthesize('dev', { waf: 'true' })).toThrow(/WAF cannot be associated with an API Gateway HTTP API/);
-  });
 });

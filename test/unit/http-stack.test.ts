@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { NotFound } from '#core/errors';
+import { forgetConfig } from '#platform/config';
 import { endpoint, json, MAX_JSON_BODY_BYTES } from '#platform/http';
 import { defineRoute } from '#platform/route';
 import { apiEvent, lambdaContext } from '../helpers/events';
@@ -144,5 +145,45 @@ describe('endpoint(): the shared middy stack', () => {
       lambdaContext('test-things'),
     );
     expect(result.statusCode).toBe(413);
+  });
+});
+
+describe('endpoint() behind CloudFront and WAF (ORIGIN_VERIFY_SECRET set, context waf=true)', () => {
+  const ORIGIN_SECRET = 'k3Jd9QmZx7TfLw2VbN8rYpC4sHgE6uAo5iKqXz1M';
+  const body = JSON.stringify({ name: 'Honda Click', count: 2 });
+  const saved = process.env.ORIGIN_VERIFY_SECRET;
+  beforeEach(() => {
+    process.env.ORIGIN_VERIFY_SECRET = ORIGIN_SECRET;
+    forgetConfig();
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.ORIGIN_VERIFY_SECRET;
+    else process.env.ORIGIN_VERIFY_SECRET = saved;
+    forgetConfig();
+  });
+
+  it('refuses a request without the origin header (sent to the execute-api URL directly) with 403 problem+json', async () => {
+    const result = await post(body);
+    expect(result.statusCode).toBe(403);
+    expect(problemOf(result)).toMatchObject({ status: 403, title: 'Forbidden' });
+  });
+
+  it('refuses a wrong origin header with 403, before reading the body', async () => {
+    for (const value of ['', 'wrong', ORIGIN_SECRET.slice(0, -1), `${ORIGIN_SECRET}x`]) {
+      const result = await post('{"not json', undefined, { 'content-type': 'application/json', 'x-origin-verify': value });
+      expect(result.statusCode, JSON.stringify(value)).toBe(403);
+      problemOf(result);
+    }
+  });
+
+  it('handles a request that carries the header CloudFront adds', async () => {
+    const result = await post(body, undefined, { 'content-type': 'application/json', 'x-origin-verify': ORIGIN_SECRET });
+    expect(result.statusCode).toBe(201);
+  });
+
+  it('checks nothing when ORIGIN_VERIFY_SECRET is unset (locally, in tests, without WAF)', async () => {
+    delete process.env.ORIGIN_VERIFY_SECRET;
+    forgetConfig();
+    expect((await post(body)).statusCode).toBe(201);
   });
 });

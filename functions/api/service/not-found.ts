@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { MethodNotAllowed, NotFound } from '#core/errors';
 import { problemResponse } from '#platform/http';
 import { logger } from '#platform/logger';
+import { originRefusal } from '#platform/origin-verify';
 import { matchRoute } from '#platform/router';
 
 /**
@@ -18,6 +19,9 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const method = event.requestContext?.http?.method ?? 'GET';
   const path = event.rawPath ?? '/';
   const requestId = event.requestContext?.requestId;
+  // Like every endpoint (functions/platform/http.ts): nothing for requests that went around WAF.
+  const refusal = originRefusal(event.headers);
+  if (refusal) return problemResponse(refusal, requestId);
   const match = matchRoute(method, path);
   if (match.kind === 'found') {
     logger.error('catch-all reached by a request the route table serves: API Gateway misrouted it', {
