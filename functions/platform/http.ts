@@ -69,6 +69,7 @@ export function endpoint<const R extends RouteDefinition>(
     .use(requestIdLogging())
     .use(throughOrigin());
   if (route.body || route.rawBody) handler.use(bodyLimit(route));
+  else handler.use(noBody());
   if (route.body) {
     handler.use(
       httpJsonBodyParser({ disableContentTypeCheck: true }) as unknown as middy.MiddlewareObj<Event, Result>,
@@ -107,6 +108,33 @@ function bodyLimit(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
       if (!event.body) return;
       const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body);
       if (bytes > limit) throw new PayloadTooLarge(`Request bodies on this route are limited to ${limit} bytes; this one has ${bytes}.`);
+    },
+  };
+}
+
+/**
+ * Routes that take no body (a confirm, a cancel, a DELETE): an empty body or `{}` is fine, as
+ * clients often send one; anything else is a field the route does not know, and API.md makes
+ * unknown fields a 400, so nothing a client believed it sent is silently dropped.
+ */
+function noBody(): middy.MiddlewareObj<Event, Result> {
+  return {
+    before: ({ event }) => {
+      const text = (event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '')).trim();
+      if (text === '') return;
+      if (text.length > MAX_JSON_BODY_BYTES) throw new PayloadTooLarge('This endpoint takes no request body.');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      const isEmptyObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.keys(parsed).length === 0;
+      if (isEmptyObject) return;
+      const fields = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+      throw new ValidationError('This endpoint takes no request body.', {
+        errors: [{ path: 'body', message: fields.length > 0 ? `Unknown field(s): ${fields.join(', ')}` : 'must be empty (or {})' }],
+      });
     },
   };
 }

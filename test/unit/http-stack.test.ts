@@ -187,3 +187,30 @@ describe('endpoint() behind CloudFront and WAF (ORIGIN_VERIFY_SECRET set, contex
     expect((await post(body)).statusCode).toBe(201);
   });
 });
+
+describe('a route that takes no body', () => {
+  const confirmRoute = defineRoute({
+    method: 'POST',
+    path: '/test/things/{id}/confirm/',
+    handler: 'test/confirm',
+    access: 'public',
+    database: false,
+    summary: 'A route without a body',
+    tags: ['Test'],
+    responses: { 200: { description: 'Confirmed' } },
+  });
+  const confirm = endpoint(confirmRoute, async () => json(200, { confirmed: true }));
+  const send = (body?: string) =>
+    confirm(apiEvent({ method: 'POST', path: '/api/v1/test/things/1/confirm/', ...(body !== undefined ? { body } : {}) }), lambdaContext('test-confirm'));
+
+  it('takes no body, an empty one or {}', async () => {
+    for (const body of [undefined, '', '  ', '{}', ' { } ']) expect((await send(body)).statusCode, JSON.stringify(body)).toBe(200);
+  });
+
+  it('refuses fields it does not know with 400 naming them, and anything else that is not {}', async () => {
+    const unknown = await send(JSON.stringify({ status: 'ready', position: 1 }));
+    expect(unknown.statusCode).toBe(400);
+    expect(problemOf(unknown).errors).toEqual([{ path: 'body', message: 'Unknown field(s): status, position' }]);
+    for (const body of ['[]', '"x"', '42', 'null', '{"a":', 'not json']) expect((await send(body)).statusCode, body).toBe(400);
+  });
+});
