@@ -14,13 +14,23 @@ export abstract class DomainError extends Error {
   abstract readonly slug: string;
   readonly errors?: FieldProblem[];
   readonly headers?: Record<string, string>;
+  /** RFC 9457 extension members, answered beside type, title, status and detail. */
+  readonly extensions?: Record<string, unknown>;
 
-  constructor(detail: string, options?: { errors?: FieldProblem[]; headers?: Record<string, string>; cause?: unknown }) {
+  constructor(detail: string, options?: DomainErrorOptions) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     if (options?.errors) this.errors = options.errors;
     if (options?.headers) this.headers = options.headers;
+    if (options?.extensions) this.extensions = options.extensions;
   }
+}
+
+export interface DomainErrorOptions {
+  errors?: FieldProblem[];
+  headers?: Record<string, string>;
+  extensions?: Record<string, unknown>;
+  cause?: unknown;
 }
 
 export class ValidationError extends DomainError {
@@ -90,7 +100,7 @@ export class ServiceUnavailable extends DomainError {
   readonly status = 503;
   readonly title: string = 'Service unavailable';
   readonly slug: string = 'service-unavailable';
-  constructor(detail = 'The service is temporarily unavailable. Please retry shortly.', options?: { cause?: unknown }) {
+  constructor(detail = 'The service is temporarily unavailable. Please retry shortly.', options?: Omit<DomainErrorOptions, 'headers'>) {
     super(detail, { headers: { 'retry-after': '5' }, ...options });
   }
 }

@@ -47,10 +47,12 @@ type Result = APIGatewayProxyStructuredResultV2;
 /**
  * Wraps one route's business function in the middy stack every endpoint shares:
  * normalise the event → log context → refuse a request that went around CloudFront and WAF
- * (403, only when ORIGIN_VERIFY_SECRET is set) → authenticate (401/403) → parse JSON only where the
- * route has a body → validate params/query/body with the route's zod schemas (400) → run →
- * shape the answer. Any error becomes RFC 9457 problem+json in one place; unknown errors are
- * logged with the request id and answered with a generic 500 that reveals nothing.
+ * (403, only when ORIGIN_VERIFY_SECRET is set) → refuse an oversized body (413), or any body
+ * on a route that takes none (400), before reading it → authenticate (401/403) → parse JSON
+ * only where the route has a body → validate params/query/body with the route's zod schemas
+ * (400) → run → shape the answer. Any error becomes RFC 9457 problem+json in one place;
+ * unknown errors are logged with the request id and answered with a generic 500 that reveals
+ * nothing.
  */
 export function endpoint<const R extends RouteDefinition>(
   route: R,
@@ -120,7 +122,7 @@ function bodyLimit(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
 function noBody(): middy.MiddlewareObj<Event, Result> {
   return {
     before: ({ event }) => {
-      const text = (event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '')).trim();
+      const text = decodeRawBody(event).trim();
       if (text === '') return;
       if (text.length > MAX_JSON_BODY_BYTES) throw new PayloadTooLarge('This endpoint takes no request body.');
       let parsed: unknown;
@@ -129,11 +131,10 @@ function noBody(): middy.MiddlewareObj<Event, Result> {
       } catch {
         parsed = undefined;
       }
-      const isEmptyObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.keys(parsed).length === 0;
-      if (isEmptyObject) return;
-      const fields = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.keys(parsed) : [];
+      const fields = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? Object.keys(parsed) : undefined;
+      if (fields?.length === 0) return;
       throw new ValidationError('This endpoint takes no request body.', {
-        errors: [{ path: 'body', message: fields.length > 0 ? `Unknown field(s): ${fields.join(', ')}` : 'must be empty (or {})' }],
+        errors: [{ path: 'body', message: fields ? `Unknown field(s): ${fields.join(', ')}` : 'must be empty (or {})' }],
       });
     },
   };
@@ -226,6 +227,7 @@ export function problemResponse(error: DomainError, requestId?: string): Result 
     status: error.status,
     detail: error.message,
     ...(error.errors ? { errors: error.errors } : {}),
+    ...error.extensions,
   };
   return {
     statusCode: error.status,
