@@ -108,7 +108,7 @@ function bodyLimit(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
   return {
     before: ({ event }) => {
       if (!event.body) return;
-      const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body);
+      const bytes = Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
       if (bytes > limit) throw new PayloadTooLarge(`Request bodies on this route are limited to ${limit} bytes; this one has ${bytes}.`);
     },
   };
