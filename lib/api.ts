@@ -13,7 +13,7 @@ import type { Auth } from './auth';
 import type { Data } from './data';
 import type { StageSettings } from './stage';
 import type { Storage } from './storage';
-import { ROUTE_THROTTLE_CLASSES, routeKey, routeThrottle } from './throttling';
+import { assertThrottledRoutesExist, routeThrottle } from './throttling';
 
 /**
  * One JSON line per request in the access log: who, which route, the status and where the
@@ -152,12 +152,7 @@ export class Api extends Construct {
       }
       this.functions.set(route, fn);
     }
-    const unknown = Object.keys(routeSettings).length !== Object.keys(ROUTE_THROTTLE_CLASSES).length;
-    if (unknown) {
-      const known = new Set(routes.map(routeKey));
-      const missing = Object.keys(ROUTE_THROTTLE_CLASSES).filter((key) => !known.has(key));
-      throw new Error(`lib/throttling.ts names routes that are not in the route table: ${missing.join(', ')}`);
-    }
+    assertThrottledRoutesExist(routes);
     stageResource.addPropertyOverride('RouteSettings', routeSettings);
     new CfnOutput(this, 'ApiUrl', { value: `${this.httpApi.apiEndpoint}/api/v1/` });
   }

@@ -1,4 +1,4 @@
-import type { RouteDefinition } from '../functions/platform/route';
+import { routeKey, type RouteDefinition } from '../functions/platform/route';
 import type { StageSettings, Throttle, ThrottleClasses } from './stage';
 
 /**
@@ -18,7 +18,14 @@ export const ROUTE_THROTTLE_CLASSES: Readonly<Record<string, Exclude<keyof Throt
   'POST /bookings/': 'booking',
 };
 
-export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+export { routeKey };
+
+/** Refuses a throttle entry that names no route of the table (a renamed route would silently lose its limit). */
+export function assertThrottledRoutesExist(table: readonly RouteDefinition[]): void {
+  const known = new Set(table.map(routeKey));
+  const missing = Object.keys(ROUTE_THROTTLE_CLASSES).filter((key) => !known.has(key));
+  if (missing.length > 0) throw new Error(`lib/throttling.ts names routes that are not in the route table: ${missing.join(', ')}`);
+}
 
 /** The route's own throttle, or undefined when the stage default applies. */
 export function routeThrottle(route: RouteDefinition, stage: StageSettings): Throttle | undefined {

@@ -12,7 +12,7 @@ import { toDomainError } from './database-errors';
 import { logger, MetricUnit, metrics } from './logger';
 import { originRefusal } from './origin-verify';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
-import type { RouteDefinition } from './route';
+import { routeKey, type RouteDefinition } from './route';
 
 type Infer<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
 
@@ -190,7 +190,7 @@ function toResult(response: ApiResponse): Result {
 function requestMetric(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
   const count = (request: middy.Request<Event, Result>) => {
     const status = request.response?.statusCode ?? 500;
-    metrics.addDimensions({ route: `${route.method} ${route.path}`, statusClass: `${Math.floor(status / 100)}xx` });
+    metrics.addDimensions({ route: routeKey(route), statusClass: `${Math.floor(status / 100)}xx` });
     metrics.addMetric('Requests', MetricUnit.Count, 1);
   };
   return { after: count, onError: count };

@@ -60,3 +60,6 @@ export function defineRoute<const R extends RouteDefinition>(route: R): R {
 }
 
 export const API_PREFIX = '/api/v1';
+
+/** A route's key as the route table writes it (`POST /bookings/`): metrics, logs and lib/throttling.ts name routes by it. */
+export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -3,6 +3,7 @@ import { MethodNotAllowed, NotFound } from '#core/errors';
 import { problemResponse } from '#platform/http';
 import { logger } from '#platform/logger';
 import { originRefusal } from '#platform/origin-verify';
+import { routeKey } from '#platform/route';
 import { matchRoute } from '#platform/router';
 
 /**
@@ -27,7 +28,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     logger.error('catch-all reached by a request the route table serves: API Gateway misrouted it', {
       method,
       path,
-      route: `${match.route.method} ${match.route.path}`,
+      route: routeKey(match.route),
       handler: match.route.handler,
       routeKey: event.routeKey,
       request_id: requestId,
