@@ -49,6 +49,12 @@ export class Storage extends Construct {
       autoDeleteObjects: !stage.retainData,
     });
 
+    // Browsers must take a photo for its declared type and never sniff it into, say, HTML.
+    const photoHeaders = new cloudfront.ResponseHeadersPolicy(this, 'ImagesResponseHeaders', {
+      comment: `Car photos (${stage.name}): X-Content-Type-Options nosniff`,
+      securityHeadersBehavior: { contentTypeOptions: { override: true } },
+    });
+
     this.distribution = new cloudfront.Distribution(this, 'ImagesCdn', {
       comment: `Car photos (${stage.name})`,
       defaultBehavior: {
@@ -57,6 +63,7 @@ export class Storage extends Construct {
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         compress: false, // JPEG, PNG and WebP are compressed already
+        responseHeadersPolicy: photoHeaders,
       },
       // Edge locations in Asia are in class 200; class 100 would serve Thailand from far away.
       priceClass: cloudfront.PriceClass.PRICE_CLASS_200,
@@ -78,8 +85,8 @@ export class Storage extends Construct {
 
   /**
    * Exactly what one function needs of the bucket (least privilege per route):
-   * `upload` signs PUT URLs for pending/…; `publish` reads an upload, copies it to
-   * agencies/… and removes the upload; `delete` removes photos and their uploads.
+   * `upload` signs PUT URLs for pending/…; `publish` reads an upload's first bytes, copies it
+   * to agencies/… and removes the upload; `delete` removes photos and their uploads.
    */
   grantImages(grantee: iam.IGrantable, access: readonly ImagesBucketAccess[]): void {
     const uploads = `${UPLOAD_PREFIX}*`;
@@ -98,17 +105,16 @@ export class Storage extends Construct {
           accept('Action::s3:Abort*', 'grantPut includes s3:AbortMultipartUpload, only on the same prefix.');
           break;
         case 'publish':
-          // Read includes s3:ListBucket, so a missing upload is a 404 and not a 403.
-          this.imagesBucket.grantRead(grantee, uploads);
-          this.imagesBucket.grantPut(grantee, photos);
-          this.imagesBucket.grantDelete(grantee, uploads);
+          // Exactly the calls confirm makes: a ranged GetObject of the upload (its first
+          // bytes), CopyObject (GetObject on the source, PutObject on the target) and
+          // DeleteObjects of the upload; the CDK grant* helpers would add tagging, ACL and
+          // version actions it never uses.
+          iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:DeleteObject'], resourceArns: [this.imagesBucket.arnForObjects(uploads)] });
+          iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [this.imagesBucket.arnForObjects(photos)] });
+          // Without ListBucket, S3 answers a missing upload with 403 instead of 404.
+          iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.imagesBucket.bucketArn] });
           accept(`Resource::${bucketArn}/${uploads}`, perObject);
           accept(`Resource::${bucketArn}/${photos}`, perObject);
-          accept('Action::s3:Abort*', 'grantPut includes s3:AbortMultipartUpload, only under agencies/.');
-          accept('Action::s3:GetObject*', 'grantRead: GetObject and its version/tagging/ACL reads, only under pending/ (HeadObject before the copy).');
-          accept('Action::s3:GetBucket*', 'grantRead: bucket-level reads on this bucket alone (location, versioning).');
-          accept('Action::s3:List*', 'grantRead: ListBucket on this bucket, so a missing upload is a 404 and not a 403.');
-          accept('Action::s3:DeleteObject*', 'grantDelete: DeleteObject and DeleteObjectVersion, only under pending/ (the copied upload).');
           break;
         case 'delete':
           this.imagesBucket.grantDelete(grantee, uploads);

@@ -1,4 +1,4 @@
-import { CopyObjectCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import * as z from 'zod';
 import type { ImageStorage } from '#core/cars/image-storage';
@@ -35,6 +35,11 @@ const isMissing = (error: unknown) => {
   return name === 'NotFound' || name === 'NoSuchKey' || $metadata?.httpStatusCode === 404;
 };
 
+const isEmptyRange = (error: unknown) => {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'InvalidRange' || $metadata?.httpStatusCode === 416;
+};
+
 /** Photos are immutable (a new photo gets a new key), so browsers and CloudFront keep them. */
 const PHOTO_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
@@ -63,12 +68,24 @@ export const s3ImageStorage: ImageStorage = {
     };
   },
 
-  async head(key) {
+  async readStart(key, byteCount) {
     try {
-      const object = await s3().send(new HeadObjectCommand({ Bucket: storageConfig().IMAGES_BUCKET, Key: key }));
-      return { contentType: object.ContentType, contentLength: object.ContentLength };
+      const object = await s3().send(
+        new GetObjectCommand({ Bucket: storageConfig().IMAGES_BUCKET, Key: key, Range: `bytes=0-${byteCount - 1}` }),
+      );
+      const firstBytes = object.Body ? await object.Body.transformToByteArray() : new Uint8Array();
+      // A ranged answer's Content-Length is the range's; the whole size follows the slash in
+      // Content-Range ("bytes 0-15/48213"). An object shorter than the range comes whole.
+      const total = object.ContentRange?.match(/\/(\d+)$/)?.[1];
+      return {
+        contentType: object.ContentType,
+        contentLength: total === undefined ? object.ContentLength : Number(total),
+        firstBytes,
+      };
     } catch (error) {
       if (isMissing(error)) return undefined;
+      // S3 cannot serve a range of an empty object: it exists, with nothing in it.
+      if (isEmptyRange(error)) return { contentType: undefined, contentLength: 0, firstBytes: new Uint8Array() };
       throw error;
     }
   },

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Insertable } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createCar, MAX_CARS_PER_AGENCY, type CarInput } from '#core/cars/inventory';
 import type { CarsTable } from '#core/cars/table';
+import type { Database } from '#core/database';
+import { Conflict } from '#core/errors';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
 import { createAgencyAdmin, createCustomer, type TestUser } from '../helpers/auth';
+import { connect, createScratchDatabase } from '../helpers/db';
 import {
   addPhoto,
   bangkokDate,
@@ -479,4 +483,72 @@ describe('DELETE /agency/cars/{id}/', () => {
     const list = await api.get('/agency/cars/?limit=100', { token: admin.token });
     expect(list.body.results.map((listed: { id: string }) => listed.id)).not.toContain(car.id);
   });
+});
+
+describe('at most MAX_CARS_PER_AGENCY cars per agency', () => {
+  /** Fills an agency up to `count` cars in one INSERT, as if it had created them one by one. */
+  async function fillFleet(db: Kysely<Database>, agencyId: string, count: number) {
+    await db.insertInto('cars').values(Array.from({ length: count }, () => carRowValues(agencyId))).execute();
+  }
+
+  it('answers 409 naming the cap for the car beyond it; deleted cars do not count', async () => {
+    const fleet = await createAgencyAdmin({ name: 'Chalong Fleet' });
+    const agencyId = fleet.agency!.id;
+    await fillFleet(getDb(), agencyId, MAX_CARS_PER_AGENCY - 1);
+    expect((await api.post('/agency/cars/', carBody(), { token: fleet.token })).status).toBe(201);
+
+    const refused = await api.post('/agency/cars/', carBody(), { token: fleet.token });
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ type: '/problems/conflict', status: 409 });
+    expect(refused.body.detail).toContain(`at most ${MAX_CARS_PER_AGENCY} cars`);
+    const live = () => getDb().selectFrom('cars').select((eb) => eb.fn.countAll<number>().as('n')).where('agency_id', '=', agencyId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+    expect((await live()).n).toBe(MAX_CARS_PER_AGENCY);
+
+    // Another agency is not affected by this one's fleet.
+    expect((await api.post('/agency/cars/', carBody(), { token: admin.token })).status).toBe(201);
+
+    // A car kept as deleted (it had bookings) frees its place.
+    await sql`UPDATE cars SET deleted_at = now() WHERE id = (SELECT id FROM cars WHERE agency_id = ${agencyId} LIMIT 1)`.execute(getDb());
+    expect((await api.post('/agency/cars/', carBody(), { token: fleet.token })).status).toBe(201);
+    expect((await api.post('/agency/cars/', carBody(), { token: fleet.token })).status).toBe(409);
+  });
+
+  it('lets exactly one of 10 parallel requests take the last place, even when all of them counted first', async () => {
+    const CONTENDERS = 10;
+    const scratch = await createScratchDatabase({ fromTemplate: true });
+    const db = connect(scratch.url, CONTENDERS + 2);
+    const observer = connect(scratch.url, 1);
+    try {
+      const owner = await db.insertInto('users').values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Fleet Owner', role: 'agency_admin' }).returning('id').executeTakeFirstOrThrow();
+      const agency = await db.insertInto('agencies').values({ admin_user_id: owner.id, name: 'Full Fleet', phone: '+66 76 000 001', address: 'Chalong', lat: 7.84, lng: 98.34 }).returning('id').executeTakeFirstOrThrow();
+      await fillFleet(db, agency.id, MAX_CARS_PER_AGENCY - 1);
+
+      // Each transaction waits between its count and its insert until every contender has
+      // either counted too or is waiting for the agency lock: without the lock, all of them
+      // count MAX - 1 before any inserts (NOTES.md: a race test needs a barrier).
+      let counted = 0;
+      const waitForEveryone = async () => {
+        counted += 1;
+        for (;;) {
+          const { rows } = await sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(observer);
+          if (counted + rows[0]!.n >= CONTENDERS) return;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      };
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: CONTENDERS }, () => createCar(db, agency.id, carBody() as unknown as CarInput, { beforeInsert: waitForEveryone })),
+      );
+
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+      for (const outcome of outcomes) if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(Conflict);
+      const { n } = await db.selectFrom('cars').select((eb) => eb.fn.countAll<number>().as('n')).where('agency_id', '=', agency.id).executeTakeFirstOrThrow();
+      expect(n).toBe(MAX_CARS_PER_AGENCY);
+    } finally {
+      await observer.destroy();
+      await db.destroy();
+      await scratch.drop();
+    }
+  }, 60_000);
 });

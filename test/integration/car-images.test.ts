@@ -3,11 +3,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
 import { createAgencyAdmin, type TestUser } from '../helpers/auth';
+import { s3ImageStorage } from '#platform/s3';
 import { addPhoto, createCarFor, keyOfUploadUrl, objectExists, objectUrl, putObject, startUpload, tinyJpeg } from '../helpers/cars';
 
 const api = useApi();
 
 const MiB = 1024 * 1024;
+
+/** A real 1×1 PNG (signature, IHDR, one IDAT, IEND). */
+const tinyPng = () => Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+/** A real 1×1 lossless WebP: "RIFF", size, "WEBP", one VP8L chunk. */
+const tinyWebp = () => Buffer.from('UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==', 'base64');
 
 let admin: TestUser;
 let agencyId: string;
@@ -180,8 +186,9 @@ describe('POST /agency/cars/{id}/images/{image_id}/confirm/', () => {
     expect(await putObject(wrongSize.upload.url, bytes, 'image/jpeg')).toBe(200); // s3rver does not check the signature
     expect((await confirm(car.id, wrongSize.id)).status).toBe(409);
 
-    const wrongType = await startUpload(api, admin.token, car.id, { content_type: 'image/png', content_length: bytes.length });
-    expect(await putObject(wrongType.upload.url, bytes, 'image/jpeg')).toBe(200);
+    const png = tinyPng();
+    const wrongType = await startUpload(api, admin.token, car.id, { content_type: 'image/png', content_length: png.length });
+    expect(await putObject(wrongType.upload.url, png, 'image/jpeg')).toBe(200);
     const answer = await confirm(car.id, wrongType.id);
     expect(answer.status).toBe(409);
     expect(answer.body.detail).toContain('image/png');
@@ -190,7 +197,7 @@ describe('POST /agency/cars/{id}/images/{image_id}/confirm/', () => {
     expect(shown.body.images).toEqual([]);
 
     // Uploading the declared file with the same URL then works.
-    expect(await putObject(wrongType.upload.url, bytes, 'image/png')).toBe(200);
+    expect(await putObject(wrongType.upload.url, png, 'image/png')).toBe(200);
     expect((await confirm(car.id, wrongType.id)).status).toBe(200);
   });
 
@@ -242,6 +249,87 @@ describe('POST /agency/cars/{id}/images/{image_id}/confirm/', () => {
     expect((await confirm(car.id, photo.id)).status).toBe(404);
     expect((await api.delete(`/agency/cars/${car.id}/images/${photo.id}/`, { token: admin.token })).status).toBe(404);
     expect(await objectExists(photo.url.slice(`${process.env.IMAGES_PUBLIC_BASE_URL}/`.length))).toBe(true);
+  });
+});
+
+describe('confirm reads the first bytes: photos are photos', () => {
+  /** Starts an upload declared as `declared`, PUTs `bytes` with that type (as the URL demands), confirms. */
+  async function uploadAndConfirm(carId: string, bytes: Buffer, declared: string) {
+    const started = await startUpload(api, admin.token, carId, { content_type: declared, content_length: bytes.length });
+    expect(await putObject(started.upload.url, bytes, declared)).toBe(200);
+    return { started, uploadKey: keyOfUploadUrl(started.upload.url), answer: await confirm(carId, started.id) };
+  }
+
+  /** The refusal: 415 problem+json, the upload gone from the bucket, the pending photo gone. */
+  async function expectRefusedAndRemoved(carId: string, { started, uploadKey, answer }: Awaited<ReturnType<typeof uploadAndConfirm>>) {
+    expect(answer.status).toBe(415);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(answer.body).toMatchObject({ type: '/problems/unsupported-media-type', status: 415 });
+    expect(answer.body.detail).toMatch(/deleted/);
+    expect(await objectExists(uploadKey)).toBe(false);
+    expect(await objectExists(uploadKey.slice('pending/'.length))).toBe(false);
+    expect(await getDb().selectFrom('car_images').select('id').where('id', '=', started.id).executeTakeFirst()).toBeUndefined();
+    expect((await confirm(carId, started.id)).status).toBe(404);
+  }
+
+  it('refuses an HTML file uploaded as image/png with 415, deleting the upload and the pending photo', async () => {
+    const car = await newCar();
+    const html = Buffer.from('<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>');
+    const attempt = await uploadAndConfirm(car.id, html, 'image/png');
+    await expectRefusedAndRemoved(car.id, attempt);
+    expect(attempt.answer.body.detail).toContain('not a JPEG, PNG or WebP image (it begins with bytes 3c 21 44 4f 43 54 59 50)');
+    expect(attempt.answer.body.detail).toContain('declared image/png');
+    expect((await api.get(`/agency/cars/${car.id}/`, { token: admin.token })).body.images).toEqual([]);
+  });
+
+  it('refuses a real PNG declared as image/jpeg (and a JPEG declared as WebP), naming what was found', async () => {
+    const car = await newCar();
+    const pngAsJpeg = await uploadAndConfirm(car.id, tinyPng(), 'image/jpeg');
+    await expectRefusedAndRemoved(car.id, pngAsJpeg);
+    expect(pngAsJpeg.answer.body.detail).toMatch(/is a PNG image, but was declared image\/jpeg/);
+
+    const jpegAsWebp = await uploadAndConfirm(car.id, tinyJpeg(), 'image/webp');
+    await expectRefusedAndRemoved(car.id, jpegAsWebp);
+    expect(jpegAsWebp.answer.body.detail).toMatch(/is a JPEG image, but was declared image\/webp/);
+  });
+
+  it('refuses a file cut short inside its signature, and a RIFF file that is not WebP', async () => {
+    const car = await newCar();
+    await expectRefusedAndRemoved(car.id, await uploadAndConfirm(car.id, tinyPng().subarray(0, 5), 'image/png'));
+    await expectRefusedAndRemoved(car.id, await uploadAndConfirm(car.id, tinyJpeg().subarray(0, 2), 'image/jpeg'));
+    await expectRefusedAndRemoved(car.id, await uploadAndConfirm(car.id, tinyWebp().subarray(0, 11), 'image/webp'));
+    const wave = Buffer.concat([Buffer.from('RIFF'), Buffer.from([36, 0, 0, 0]), Buffer.from('WAVEfmt '), Buffer.alloc(20)]);
+    await expectRefusedAndRemoved(car.id, await uploadAndConfirm(car.id, wave, 'image/webp'));
+  });
+
+  it('accepts real tiny JPEG, PNG and WebP files declared as what they are, and serves them unchanged', async () => {
+    const car = await newCar();
+    for (const [bytes, declared] of [[tinyJpeg(), 'image/jpeg'], [tinyPng(), 'image/png'], [tinyWebp(), 'image/webp']] as const) {
+      const { answer } = await uploadAndConfirm(car.id, bytes, declared);
+      expect(answer.status, declared).toBe(200);
+      const served = await fetch(answer.body.url);
+      expect(served.headers.get('content-type')).toBe(declared);
+      expect(Buffer.from(await served.arrayBuffer())).toEqual(bytes);
+    }
+    expect((await api.get(`/agency/cars/${car.id}/`, { token: admin.token })).body.images).toHaveLength(3);
+  });
+
+  it('lets the agency start over after a refusal, with a new upload of the real file', async () => {
+    const car = await newCar();
+    await expectRefusedAndRemoved(car.id, await uploadAndConfirm(car.id, tinyPng(), 'image/jpeg'));
+    const { answer } = await uploadAndConfirm(car.id, tinyPng(), 'image/png');
+    expect(answer.status).toBe(200);
+    expect(answer.body.position).toBe(0);
+  });
+
+  it('reads only the first bytes of the upload (a ranged GET), yet knows its whole size', async () => {
+    const car = await newCar();
+    const large = Buffer.concat([tinyJpeg(), Buffer.alloc(MiB)]);
+    const started = await startUpload(api, admin.token, car.id, { content_type: 'image/jpeg', content_length: large.length });
+    expect(await putObject(started.upload.url, large, 'image/jpeg')).toBe(200);
+    const start = await s3ImageStorage.readStart(keyOfUploadUrl(started.upload.url), 16);
+    expect(start).toEqual({ contentType: 'image/jpeg', contentLength: large.length, firstBytes: new Uint8Array(large.subarray(0, 16)) });
+    expect(await s3ImageStorage.readStart(`${keyOfUploadUrl(started.upload.url)}.missing`, 16)).toBeUndefined();
   });
 });
 

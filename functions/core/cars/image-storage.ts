@@ -13,10 +13,20 @@ export interface ImageStorage {
     contentLength: number;
     expiresInSeconds: number;
   }): Promise<{ url: string; headers: Record<string, string>; expiresAt: Date }>;
-  /** The stored object's type and size, or undefined when there is no such object. */
-  head(key: string): Promise<{ contentType: string | undefined; contentLength: number | undefined } | undefined>;
+  /**
+   * The stored object's type, its whole size and its first `byteCount` bytes (fewer when it is
+   * shorter), read with a ranged GET so a large file is not downloaded; undefined when there is
+   * no such object.
+   */
+  readStart(key: string, byteCount: number): Promise<StoredObjectStart | undefined>;
   /** Copies an object within the store, served from then on with this content type. */
   copy(from: string, to: string, contentType: string): Promise<void>;
   /** Removes objects; keys that do not exist are not an error. */
   delete(keys: readonly string[]): Promise<void>;
+}
+
+export interface StoredObjectStart {
+  contentType: string | undefined;
+  contentLength: number | undefined;
+  firstBytes: Uint8Array;
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
 import { Conflict, DomainError, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors';
 import { newImageKey, uploadKeyOf } from './image-keys';
+import { describeFirstBytes, imageTypeOf, SIGNATURE_BYTES } from './image-signatures';
 import type { ImageStorage } from './image-storage';
 import { findOwnCar } from './inventory';
 import { IMAGE_CONTENT_TYPES, type CarImage, type ImageContentType } from './table';
@@ -110,8 +111,10 @@ async function findOwnImage(
 
 /**
  * Makes an uploaded photo ready: the upload must exist with the declared type and size (409
- * otherwise: upload first, or again with the right file). It is copied to its public key and
- * placed after the car's other photos. Confirming a ready photo again just returns it.
+ * otherwise: upload first, or again with the right file), and its first bytes must be an image
+ * of the declared type (415 otherwise: the upload and the pending photo are removed). It is
+ * copied to its public key and placed after the car's other photos. Confirming a ready photo
+ * again just returns it.
  */
 export async function confirmImage(
   db: Kysely<Database>,
@@ -122,7 +125,7 @@ export async function confirmImage(
   if (image.status === 'ready') return image;
 
   const uploadKey = uploadKeyOf(image.s3_key);
-  const uploaded = await storage.head(uploadKey);
+  const uploaded = await storage.readStart(uploadKey, SIGNATURE_BYTES);
   if (!uploaded) {
     throw new Conflict('Nothing has been uploaded for this photo yet. PUT the file to the upload URL, then confirm.');
   }
@@ -130,6 +133,14 @@ export async function confirmImage(
     throw new Conflict(
       `The uploaded file (${uploaded.contentType ?? 'no type'}, ${uploaded.contentLength ?? '?'} bytes) is not the one declared ` +
         `(${image.content_type}, ${image.content_length} bytes). Upload the declared file, then confirm.`,
+    );
+  }
+  // The type S3 stores is whatever the client sent; only the bytes say what the file is.
+  if (imageTypeOf(uploaded.firstBytes) !== image.content_type) {
+    await discardUpload(db, storage, ids, uploadKey);
+    throw new UnsupportedMediaType(
+      `The uploaded file is ${describeFirstBytes(uploaded.firstBytes)}, but was declared ${image.content_type}. ` +
+        `The upload and this pending photo have been deleted: start a new upload (POST /agency/cars/${ids.carId}/images/) with the photo's real type.`,
     );
   }
 
@@ -169,6 +180,30 @@ export async function confirmImage(
   // The upload has served its purpose; if this fails, the lifecycle rule removes it within a day.
   await storage.delete([uploadKey]).catch(() => undefined);
   return confirmed;
+}
+
+/**
+ * Removes a pending photo whose upload is not what it claims, object then row, so the agency
+ * starts over. No network call inside a transaction: the object goes first (deleting it twice
+ * is harmless), so if S3 fails the row stays and the next confirm refuses and tries again; if
+ * the row's delete fails after it, the next confirm finds nothing uploaded (409).
+ */
+async function discardUpload(
+  db: Kysely<Database>,
+  storage: ImageStorage,
+  ids: { agencyId: string; carId: string; imageId: string },
+  uploadKey: string,
+): Promise<void> {
+  await storage.delete([uploadKey]);
+  await db
+    .deleteFrom('car_images')
+    .using('cars')
+    .whereRef('cars.id', '=', 'car_images.car_id')
+    .where('car_images.id', '=', ids.imageId)
+    .where('car_images.car_id', '=', ids.carId)
+    .where('car_images.status', '=', 'pending')
+    .where('cars.agency_id', '=', ids.agencyId)
+    .execute();
 }
 
 /** Removes a photo, pending or ready: its row and its objects. */

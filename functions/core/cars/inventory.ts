@@ -118,14 +118,45 @@ export async function getAgencyCar(db: Kysely<Database>, agencyId: string, carId
   return withImages(db, await findOwnCar(db, agencyId, carId));
 }
 
-/** A new car of the agency; unpublished unless the input says otherwise. */
-export async function createCar(db: Kysely<Database>, agencyId: string, input: CarInput): Promise<CarWithImages> {
-  const car = await db
-    .insertInto('cars')
-    .values({ ...input, agency_id: agencyId })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return { ...car, images: [] };
+/**
+ * Cars an agency may have at once (deleted ones do not count). Far above a real Phuket fleet;
+ * it bounds what one account can flood search with.
+ */
+export const MAX_CARS_PER_AGENCY = 200;
+
+/**
+ * A new car of the agency; unpublished unless the input says otherwise. 409 when the agency
+ * already has MAX_CARS_PER_AGENCY cars. The agency row stays locked from the count to commit,
+ * so parallel requests count one after another and cannot all slip under the cap.
+ * `beforeInsert` runs between the count and the insert (tests hold transactions there).
+ */
+export async function createCar(
+  db: Kysely<Database>,
+  agencyId: string,
+  input: CarInput,
+  hooks: { beforeInsert?: () => Promise<void> } = {},
+): Promise<CarWithImages> {
+  return db.transaction().execute(async (trx) => {
+    await trx.selectFrom('agencies').select('id').where('id', '=', agencyId).forUpdate().executeTakeFirstOrThrow();
+    const { count } = await trx
+      .selectFrom('cars')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('agency_id', '=', agencyId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    if (count >= MAX_CARS_PER_AGENCY) {
+      throw new Conflict(
+        `An agency can have at most ${MAX_CARS_PER_AGENCY} cars, and yours has ${count}. Delete a car you no longer rent out first.`,
+      );
+    }
+    await hooks.beforeInsert?.();
+    const car = await trx
+      .insertInto('cars')
+      .values({ ...input, agency_id: agencyId })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { ...car, images: [] };
+  });
 }
 
 export async function updateCar(
