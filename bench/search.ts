@@ -118,7 +118,7 @@ try {
       AND NOT (cars.id IN (
         SELECT U1.car_id FROM reservations U1
         WHERE U1.end_date >= ${criteria.startDate} AND U1.start_date <= ${criteria.endDate}
-          AND (U1.status = 'confirmed' OR (U1.status = 'pending' AND U1.expires_at > now()))))
+          AND (U1.status IN ('confirmed', 'completed') OR (U1.status = 'pending' AND U1.expires_at > now()))))
     ORDER BY cars.daily_rate ASC, cars.id ASC
     LIMIT 21`;
   const naiveWorkloads = (executor: Kysely<Database>) => ({

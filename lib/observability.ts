@@ -10,6 +10,7 @@ import type { ApiFunction } from './api-function';
 import { metricsNamespace } from './api-function';
 import type { Data } from './data';
 import type { StageSettings } from './stage';
+import { PAYMENT_MISMATCH_LOG_MESSAGE } from '../functions/core/payments/webhook';
 
 const FIVE_MINUTES = Duration.minutes(5);
 const RUNBOOK = 'docs/operations.md, "Alarms and what to do"';
@@ -85,6 +86,26 @@ export class Observability extends Construct {
       threshold: 20,
       evaluationPeriods: 1,
     });
+
+    // Money that is not the deposit asked for (functions/core/payments/webhook.ts): the booking
+    // stays unconfirmed and a person must look, so one is enough to alarm.
+    const webhook = [...api.functions].find(([route]) => route.handler === 'webhooks/stripe')?.[1];
+    if (webhook) {
+      const mismatchFilter = new logs.MetricFilter(this, 'PaymentAmountMismatchFilter', {
+        logGroup: webhook.logGroup,
+        filterPattern: logs.FilterPattern.stringValue('$.message', '=', PAYMENT_MISMATCH_LOG_MESSAGE),
+        metricNamespace: metricsNamespace(stage),
+        metricName: 'PaymentAmountMismatchLogged',
+        metricValue: '1',
+        unit: cloudwatch.Unit.COUNT,
+      });
+      this.alarm('PaymentAmountMismatch', {
+        description: 'A Stripe payment did not match its booking deposit in amount or currency; the booking was not confirmed',
+        metric: mismatchFilter.metric({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+    }
 
     // Lambda throttles only when the account's concurrency is used up (no function reserves
     // any), so the account-wide metric is the one that matters: every stage shares that pool.

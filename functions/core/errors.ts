@@ -96,6 +96,16 @@ export class UnsupportedMediaType extends DomainError {
   readonly slug: string = 'unsupported-media-type';
 }
 
+/** Too many requests of a kind in a window (a rate or hold limit); says when to come back. */
+export class TooManyRequests extends DomainError {
+  readonly status = 429;
+  readonly title: string = 'Too many requests';
+  readonly slug: string = 'too-many-requests';
+  constructor(detail: string, retryAfterSeconds: number, options?: Omit<DomainErrorOptions, 'headers'>) {
+    super(detail, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) }, ...options });
+  }
+}
+
 export class ServiceUnavailable extends DomainError {
   readonly status = 503;
   readonly title: string = 'Service unavailable';

@@ -10,9 +10,9 @@ export interface BookingWorld {
   car: { id: string; daily_rate: number; deposit_amount: number };
 }
 
-/** An agency with one published car (900 THB/day, 5,000 THB deposit) and a customer. */
-export async function bookingWorld(api: TestApi): Promise<BookingWorld> {
-  const agency = await createAgencyAdmin();
+/** An agency with one published car (900 THB/day, 5,000 THB deposit) and a customer; the agency's phone verified if asked. */
+export async function bookingWorld(api: TestApi, options: { phoneVerified?: boolean } = {}): Promise<BookingWorld> {
+  const agency = await createAgencyAdmin(undefined, options);
   const customer = await createCustomer();
   const car = await createCarFor(api, agency.token, { is_published: true, daily_rate: 90_000, deposit_amount: 500_000 });
   return { agency, customer, car: car as BookingWorld['car'] };
@@ -23,15 +23,19 @@ export function book(api: TestApi, token: string, body: Record<string, unknown>,
   return api.post('/bookings/', body, { token, headers: { 'idempotency-key': key } });
 }
 
-/** A Stripe event for a PaymentIntent, as Stripe would post it, with its signature. */
-export function stripeEvent(type: string, intentId: string, options: { eventId?: string; timestamp?: number; secret?: string } = {}) {
+/** A Stripe event for a PaymentIntent, as Stripe would post it, with its signature (by default for bookingWorld's 5,000 THB deposit). */
+export function stripeEvent(
+  type: string,
+  intentId: string,
+  options: { eventId?: string; timestamp?: number; secret?: string; amount?: number; currency?: string } = {},
+) {
   const payload = JSON.stringify({
     id: options.eventId ?? `evt_test_${randomUUID().replaceAll('-', '')}`,
     object: 'event',
     type,
     created: Math.floor(Date.now() / 1000),
     livemode: false,
-    data: { object: { id: intentId, object: 'payment_intent', amount: 500_000, currency: 'thb', metadata: {} } },
+    data: { object: { id: intentId, object: 'payment_intent', amount: options.amount ?? 500_000, amount_received: options.amount ?? 500_000, currency: options.currency ?? 'thb', metadata: {} } },
   });
   const signature = signWebhookPayload(payload, options.secret ?? process.env.STRIPE_WEBHOOK_SECRET!, options.timestamp);
   return { payload, signature };

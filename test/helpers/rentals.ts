@@ -3,23 +3,25 @@ import type { Kysely } from 'kysely';
 import type { Database } from '#core/database';
 import type { ReservationStatus } from '#core/reservations/table';
 import { getDb } from '#platform/db';
-import { PATONG, uniqueEmail } from './auth';
+import { PATONG, uniqueAgency, uniqueEmail } from './auth';
 
 /**
  * Rows written straight into the test database, for tests about what happens after a booking
- * exists (reviews, notifications, reminders): no Cognito user is needed to own them.
+ * exists (reviews, notifications, reminders): no Cognito user is needed to own them. Users are
+ * verified and agencies have a name and phone of their own, as the schema requires.
  */
 
 export async function insertUser(
   role: 'customer' | 'agency_admin',
-  options: { fullName?: string; email?: string } = {},
+  /** verified: false leaves email_verified_at out, e.g. for a database migrated only part way. */
+  options: { fullName?: string; email?: string; verified?: boolean } = {},
   db: Kysely<Database> = getDb(),
 ): Promise<{ id: string; email: string; fullName: string }> {
   const email = options.email ?? uniqueEmail(role === 'customer' ? 'customer' : 'agency');
   const fullName = options.fullName ?? (role === 'customer' ? 'Somchai Kittisak' : 'Nok Admin');
   const row = await db
     .insertInto('users')
-    .values({ cognito_sub: randomUUID(), email, full_name: fullName, role })
+    .values({ cognito_sub: randomUUID(), email, full_name: fullName, role, ...(options.verified === false ? {} : { email_verified_at: new Date() }) })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { id: row.id, email, fullName };
@@ -32,8 +34,9 @@ export async function insertAgency(
   const admin = options.adminUserId
     ? await db.selectFrom('users').select(['id', 'email']).where('id', '=', options.adminUserId).executeTakeFirstOrThrow()
     : await insertUser('agency_admin', {}, db);
-  const name = options.name ?? 'Kata Scooters';
-  const phone = options.phone ?? '+66 81 234 5678';
+  const unique = uniqueAgency('Kata Scooters');
+  const name = options.name ?? unique.name;
+  const phone = options.phone ?? unique.phone;
   const row = await db
     .insertInto('agencies')
     .values({ admin_user_id: admin.id, name, phone, address: 'Kata Rd 12, Karon', ...PATONG })
@@ -70,9 +73,23 @@ export async function insertCar(
   return row.id;
 }
 
-/** A booking row with prices that satisfy the table's checks (total = subtotal + fees + tax). */
+/**
+ * A booking row with prices that satisfy the table's checks (total = subtotal + fees + tax).
+ * A confirmed or completed row has its deposit paid through the platform (as the webhook leaves
+ * it) unless `depositPaid: false` (an agency that confirmed without a payment).
+ */
 export async function insertBookingRow(
-  booking: { carId: string; customerId: string; status: ReservationStatus; start: string; end: string; dailyRate?: number; fees?: number; tax?: number },
+  booking: {
+    carId: string;
+    customerId: string;
+    status: ReservationStatus;
+    start: string;
+    end: string;
+    dailyRate?: number;
+    fees?: number;
+    tax?: number;
+    depositPaid?: boolean;
+  },
   db: Kysely<Database> = getDb(),
 ): Promise<string> {
   const days = Math.round((Date.parse(booking.end) - Date.parse(booking.start)) / 86_400_000) + 1;
@@ -98,6 +115,8 @@ export async function insertBookingRow(
       total_price: subtotal + fees + tax,
       deposit_amount: 300_000,
       payment_intent_id: null,
+      // Left out when unpaid, so the helper also writes into databases migrated only part way.
+      ...((booking.depositPaid ?? ['confirmed', 'completed'].includes(booking.status)) ? { deposit_paid_at: new Date() } : {}),
       reason: null,
     })
     .returning('id')

@@ -163,13 +163,18 @@ describe('migrations on a database with data', () => {
       { id: reservation.id, status: 'confirmed', total_price: 385_200, payment_intent_id: 'pi_before_migration', start: '2027-01-10', end: '2027-01-12' },
     ]);
 
-    // The new tables work with the old rows.
+    // The new tables work with the old rows: once the rental is completed and its deposit
+    // paid, it can be reviewed (a review of an unpaid one is refused by the database).
+    await db.updateTable('reservations').set({ status: 'completed' }).where('id', '=', reservation.id).execute();
+    const unpaidReview = db.insertInto('reviews').values({ reservation_id: reservation.id, agency_id: agency.id, customer_id: customer.id, rating: 5 }).execute();
+    await expect(unpaidReview).rejects.toMatchObject({ code: '23514' });
+    await db.updateTable('reservations').set({ deposit_paid_at: new Date() }).where('id', '=', reservation.id).execute();
     await db
       .insertInto('reviews')
       .values({ reservation_id: reservation.id, agency_id: agency.id, customer_id: customer.id, rating: 5, comment: 'Great' })
       .execute();
 
-    // The constraint still guards the old booking after the upgrade.
+    // The constraint still guards the old booking after the upgrade, completed as it now is.
     const overlap = db
       .insertInto('reservations')
       .values({ car_id: car.id, kind: 'block', status: 'confirmed', start_date: '2027-01-12', end_date: '2027-01-12' })

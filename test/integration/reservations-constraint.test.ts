@@ -200,12 +200,20 @@ describe('the no-overlap exclusion constraint', () => {
     await insert(booking(car, '2027-02-06', '2027-02-06'));
   });
 
-  it.each(['cancelled', 'expired', 'completed'] as const)('does not let a %s booking hold its dates', async (status) => {
+  it.each(['cancelled', 'expired'] as const)('does not let a %s booking hold its dates', async (status) => {
     const car = await newCar();
     await insert(booking(car, '2027-03-10', '2027-03-12', { status }));
     // Several non-holding rows may even overlap each other.
     await insert(booking(car, '2027-03-11', '2027-03-11', { status }));
     await insert(booking(car, '2027-03-10', '2027-03-12', { status: 'confirmed' }));
+  });
+
+  it('lets a completed booking keep its dates (a rental that ended is not a way to free them)', async () => {
+    const car = await newCar();
+    await insert(booking(car, '2027-03-10', '2027-03-12', { status: 'completed' }));
+    expect(await rejection(insert(booking(car, '2027-03-12', '2027-03-13', { status: 'confirmed' })))).toEqual(OVERLAP);
+    expect(await rejection(insert(booking(car, '2027-03-11', '2027-03-11', { status: 'completed' })))).toEqual(OVERLAP);
+    await insert(booking(car, '2027-03-13', '2027-03-13', { status: 'confirmed' }));
   });
 
   it('frees the dates when a pending booking is cancelled, and refuses to revive it over a newer booking', async () => {

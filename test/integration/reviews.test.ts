@@ -4,6 +4,8 @@ import { Conflict } from '#core/errors';
 import { createReview } from '#core/reviews/reviews';
 import { getDb } from '#platform/db';
 import { useApi, type ApiAnswer } from '../helpers/api';
+import { book, postStripeEvent, stripeEvent } from '../helpers/bookings';
+import { bangkokDate, createCarFor } from '../helpers/cars';
 import { createAgencyAdmin, createCustomer, type TestUser } from '../helpers/auth';
 import { createMigrator, migrateToLatest, migrations } from '#migrations/index';
 import { connect, createScratchDatabase } from '../helpers/db';
@@ -161,6 +163,7 @@ describe('POST /bookings/{id}/review/', () => {
         created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
         reply: null,
         replied_at: null,
+        verified_rental: true,
       });
       expect(await agencyRating(shop.id)).toEqual(expected[index]);
     }
@@ -306,9 +309,11 @@ describe('POST /bookings/{id}/review/', () => {
           WHERE id = NEW.agency_id;
           RETURN NULL;
         END $$`.execute(scratchDb);
-      const shop = await insertAgency({}, scratchDb);
+      // Users as they were before e-mail verification existed.
+      const admin = await insertUser('agency_admin', { verified: false }, scratchDb);
+      const shop = await insertAgency({ adminUserId: admin.id }, scratchDb);
       const car = await insertCar(shop.id, {}, scratchDb);
-      const reviewer = await insertUser('customer', {}, scratchDb);
+      const reviewer = await insertUser('customer', { verified: false }, scratchDb);
       const bookings: string[] = [];
       for (const [index] of RACE_RATINGS.entries()) {
         const day = `2025-03-${String(index + 1).padStart(2, '0')}`;
@@ -370,6 +375,7 @@ describe('GET /agencies/{id}/reviews/', () => {
       customer_name: 'Somchai K.',
       reply: null,
       replied_at: null,
+      verified_rental: true,
     });
     expect(first.text).not.toContain(reviewer.email);
     expect(first.text).not.toContain('Kittisak');
@@ -461,12 +467,14 @@ describe('the database', () => {
       const names = Object.keys(migrations);
       const previous = names[names.indexOf('2026_11_25_0004_reviews_and_outbox') - 1]!;
       expect((await createMigrator(scratchDb).migrateTo(previous)).error).toBeUndefined();
-      const shop = await insertAgency({}, scratchDb);
+      // Users as they were before e-mail verification existed.
+      const admin = await insertUser('agency_admin', { verified: false }, scratchDb);
+      const shop = await insertAgency({ adminUserId: admin.id }, scratchDb);
       const car = await insertCar(shop.id, {}, scratchDb);
-      const reviewer = await insertUser('customer', {}, scratchDb);
+      const reviewer = await insertUser('customer', { verified: false }, scratchDb);
       for (const [index, rating] of [5, 3, 4].entries()) {
         const bookingId = await insertBookingRow(
-          { carId: car, customerId: reviewer.id, status: 'completed', start: `2025-02-0${index + 1}`, end: `2025-02-0${index + 1}` },
+          { carId: car, customerId: reviewer.id, status: 'completed', start: `2025-02-0${index + 1}`, end: `2025-02-0${index + 1}`, depositPaid: false },
           scratchDb,
         );
         await scratchDb.insertInto('reviews').values({ reservation_id: bookingId, agency_id: shop.id, customer_id: reviewer.id, rating }).execute();
@@ -478,5 +486,58 @@ describe('the database', () => {
       await scratchDb.destroy();
       await scratch.drop();
     }
+  });
+});
+
+describe('honest reviews: only paid, completed rentals, never the agency itself', () => {
+  /** The sock-puppet path: a customer books the agency's car for today, then the agency confirms and completes it. */
+  async function puppetRental(options: { pay: boolean }) {
+    const shop = await createAgencyAdmin();
+    const car = await createCarFor(api, shop.token, { is_published: true, deposit_amount: 500_000 });
+    const puppet = await createCustomer();
+    const today = bangkokDate(0);
+    const created = await book(api, puppet.token, { car_id: car.id, start_date: today, end_date: today });
+    expect(created.status).toBe(201);
+    if (options.pay) {
+      expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', created.body.payment.intent_id))).body.outcome).toBe('confirmed');
+    } else {
+      expect((await api.patch(`/agency/bookings/${created.body.id}/`, { status: 'confirmed' }, { token: shop.token })).status).toBe(200);
+    }
+    const completed = await api.patch(`/agency/bookings/${created.body.id}/`, { status: 'completed' }, { token: shop.token });
+    expect(completed.status).toBe(200);
+    return { shop, puppet, bookingId: created.body.id as string };
+  }
+
+  it('refuses a review of a booking the agency confirmed and completed without any payment (409), and the rating does not move', async () => {
+    const { shop, puppet, bookingId } = await puppetRental({ pay: false });
+    const answer = await api.post(`/bookings/${bookingId}/review/`, { rating: 5, comment: 'Best shop in Phuket!' }, { token: puppet.token });
+    expect(answer.status).toBe(409);
+    expect(answer.body.detail).toMatch(/paid/);
+    expect(await reviewsOf(bookingId)).toEqual([]);
+    expect(await agencyRating(shop.agency!.id)).toEqual({ rating_average: 0, review_count: 0 });
+  });
+
+  it('accepts the review once the deposit was paid through the platform, marked as from a verified rental', async () => {
+    const { shop, puppet, bookingId } = await puppetRental({ pay: true });
+    const answer = await api.post(`/bookings/${bookingId}/review/`, { rating: 4 }, { token: puppet.token });
+    expect(answer.status).toBe(201);
+    expect(answer.body.verified_rental).toBe(true);
+    const listed = await api.get(`/agencies/${shop.agency!.id}/reviews/`);
+    expect(listed.body.results[0]).toMatchObject({ rating: 4, verified_rental: true });
+  });
+
+  it('the database refuses a review of an unpaid booking, or by the agency admin, whatever code writes it', async () => {
+    const shop = await insertAgency();
+    const car = await insertCar(shop.id);
+    const unpaid = await booking({ carId: car, status: 'completed' });
+    await db.updateTable('reservations').set({ deposit_paid_at: null }).where('id', '=', unpaid).execute();
+    await expect(
+      db.insertInto('reviews').values({ reservation_id: unpaid, agency_id: shop.id, customer_id: customer.user.id, rating: 5 }).execute(),
+    ).rejects.toMatchObject({ code: '23514', constraint: 'reviews_match_reservation' });
+
+    const own = await booking({ carId: car, customerId: shop.adminUserId, status: 'completed' });
+    await expect(
+      db.insertInto('reviews').values({ reservation_id: own, agency_id: shop.id, customer_id: shop.adminUserId, rating: 5 }).execute(),
+    ).rejects.toMatchObject({ code: '23514', constraint: 'reviews_match_reservation' });
   });
 });

@@ -54,18 +54,19 @@ describe('GET /cars/: the conflict rule (API.md, inclusive on both ends)', () =>
     expect(await freeCarIds(agency.id, D, D)).toEqual([]);
   });
 
-  it('live pending holds, confirmed bookings and agency blocks hold dates; nothing else does', async () => {
+  it('live pending holds, confirmed and completed bookings and agency blocks hold dates; nothing else does', async () => {
     const agency = await createAgency();
     const holding = {
       pendingLive: await createCar(agency.id),
       confirmed: await createCar(agency.id),
+      // A rental that ended keeps its days (an early return has already shortened them).
+      completed: await createCar(agency.id),
       block: await createCar(agency.id),
     };
     const free = {
       pendingExpired: await createCar(agency.id),
       cancelled: await createCar(agency.id),
       expired: await createCar(agency.id),
-      completed: await createCar(agency.id),
       blockCancelled: await createCar(agency.id),
     };
     const [start, end] = [D, addDays(D, 3)];
@@ -76,7 +77,7 @@ describe('GET /cars/: the conflict rule (API.md, inclusive on both ends)', () =>
     await createBooking(free.pendingExpired, start, end, { status: 'pending', expiresAt: new Date(Date.now() - 1000) });
     await createBooking(free.cancelled, start, end, { status: 'cancelled' });
     await createBooking(free.expired, start, end, { status: 'expired' });
-    await createBooking(free.completed, start, end, { status: 'completed' });
+    await createBooking(holding.completed, start, end, { status: 'completed' });
     await createBlock(free.blockCancelled.id, start, end, 'cancelled');
 
     const ids = await freeCarIds(agency.id, start, end);
@@ -268,7 +269,7 @@ describe('GET /cars/: around a place', () => {
 
 describe('GET /cars/{id}/', () => {
   it('shows a published car with its effective position, agency, photos and taken days', async () => {
-    const agency = await createAgency({ name: 'Rawai Wheels', lat: 7.7729, lng: 98.3262 });
+    const agency = await createAgency({ name: 'Rawai Wheels', phone: '+66 76 111 222', lat: 7.7729, lng: 98.3262 });
     const car = await createCar(agency.id, { description: 'Helmets included', pickup_address: null });
     const photo = await addImage(car.id, 0);
     const answer = await api.get(`/cars/${car.id}/`);
@@ -369,7 +370,7 @@ describe('GET /landmarks/', () => {
 
 describe('GET /agencies/{id}/', () => {
   it('shows the profile with its count of published cars', async () => {
-    const agency = await createAgency({ name: 'Chalong Motors', lat: 7.84, lng: 98.34 });
+    const agency = await createAgency({ name: 'Chalong Motors', phone: '+66 76 111 333', lat: 7.84, lng: 98.34 });
     await createCar(agency.id);
     await createCar(agency.id);
     await createCar(agency.id, { is_published: false });
@@ -377,7 +378,7 @@ describe('GET /agencies/{id}/', () => {
     const answer = await api.get(`/agencies/${agency.id}/`);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
-      id: agency.id, name: 'Chalong Motors', phone: '+66 76 111 222', address: '1 Beach Rd, Phuket', lat: 7.84, lng: 98.34,
+      id: agency.id, name: 'Chalong Motors', phone: '+66 76 111 333', address: '1 Beach Rd, Phuket', lat: 7.84, lng: 98.34,
       rating_average: 0, review_count: 0, car_count: 2,
     });
   });

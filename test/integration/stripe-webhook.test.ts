@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getDb } from '#platform/db';
-import { offlineProvider, setPaymentProviderForTests } from '#platform/payments';
+import { offlineProvider, setPaymentProviderForTests, signWebhookPayload } from '#platform/payments';
 import { useApi } from '../helpers/api';
 import { book, bookingWorld, postStripeEvent, stripeEvent } from '../helpers/bookings';
 import { bangkokDate } from '../helpers/cars';
@@ -137,5 +137,44 @@ describe('POST /payments/webhook/', () => {
     );
     expect(result.statusCode).toBe(200);
     expect(await statusOf(id)).toBe('confirmed');
+  });
+});
+
+describe('POST /payments/webhook/: defence in depth', () => {
+  const paidAt = async (id: string) =>
+    (await getDb().selectFrom('reservations').select('deposit_paid_at').where('id', '=', id).executeTakeFirstOrThrow()).deposit_paid_at;
+
+  it('a success whose amount is not the deposit is recorded as amount_mismatch and confirms nothing', async () => {
+    const { id, intent } = await pendingBooking();
+    const answer = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent, { amount: 100 }));
+    expect(answer.status).toBe(200);
+    expect(answer.body.outcome).toBe('amount_mismatch');
+    expect(await statusOf(id)).toBe('pending');
+    expect(await paidAt(id)).toBeNull();
+    const recorded = await getDb().selectFrom('payment_events').select(['outcome', 'reservation_id']).where('payment_intent_id', '=', intent).execute();
+    expect(recorded).toEqual([{ outcome: 'amount_mismatch', reservation_id: id }]);
+  });
+
+  it('so is one in another currency', async () => {
+    const { id, intent } = await pendingBooking();
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent, { currency: 'usd' }))).body.outcome).toBe('amount_mismatch');
+    expect(await statusOf(id)).toBe('pending');
+  });
+
+  it('a matching success stamps the booking as paid through the platform', async () => {
+    const { id, intent } = await pendingBooking();
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent))).body.outcome).toBe('confirmed');
+    expect(await paidAt(id)).toBeInstanceOf(Date);
+  });
+
+  it('a correctly signed body that is not an event is a 400 problem, never a 5xx, and records nothing', async () => {
+    const before = await eventCount();
+    for (const payload of ['null', '[]', '{}', '{"id":"evt_1","type":"payment_intent.succeeded"}', '{"id":["x"],"type":"t","data":{"object":{}}}']) {
+      const signature = signWebhookPayload(payload, process.env.STRIPE_WEBHOOK_SECRET!);
+      const answer = await postStripeEvent(api, { payload, signature });
+      expect(answer.status, payload).toBe(400);
+      expect(answer.headers.get('content-type'), payload).toMatch(/problem\+json/);
+    }
+    expect(await eventCount()).toBe(before);
   });
 });

@@ -1,6 +1,6 @@
 import { createBooking } from '#core/bookings/create';
 import { ValidationError } from '#core/errors';
-import { getDb } from '#platform/db';
+import { holdLimits } from '#platform/booking-limits';
 import { endpoint, json } from '#platform/http';
 import { paymentProvider } from '#platform/payments';
 import { pricingRates } from '#platform/pricing';
@@ -8,7 +8,7 @@ import { bookingRoutes } from './routes';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-export const handler = endpoint(bookingRoutes.createBooking, async ({ body, headers, caller }) => {
+export const handler = endpoint(bookingRoutes.createBooking, async ({ body, headers, caller, db }) => {
   const key = headers['idempotency-key'];
   if (!key || !IDEMPOTENCY_KEY.test(key)) {
     throw new ValidationError('Send an Idempotency-Key header (1–255 visible ASCII characters), e.g. a UUID.', {
@@ -16,9 +16,9 @@ export const handler = endpoint(bookingRoutes.createBooking, async ({ body, head
     });
   }
   const { booking, replayed } = await createBooking(
-    getDb(),
+    db,
     { customerId: caller.userId, customerEmail: caller.email, idempotencyKey: key, carId: body.car_id, startDate: body.start_date, endDate: body.end_date },
-    { payments: await paymentProvider(), rates: pricingRates() },
+    { payments: await paymentProvider(), rates: pricingRates(), limits: holdLimits() },
   );
   return json(201, booking, { location: `/api/v1/bookings/${booking.id}/`, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
 });

@@ -26,6 +26,7 @@ export const ReviewSchema = z
     created_at: z.string(),
     reply: z.string().nullable(),
     replied_at: z.string().nullable(),
+    verified_rental: z.boolean().meta({ description: 'The review is of a rental whose deposit was paid through the platform and which was completed (true for every review written since this rule; older reviews may say false)' }),
   })
   .meta({ id: 'Review' });
 
@@ -38,6 +39,7 @@ export const PublicReviewSchema = z
     customer_name: z.string().meta({ description: 'First name and last initial, e.g. "Somchai K."' }),
     reply: z.string().nullable(),
     replied_at: z.string().nullable(),
+    verified_rental: z.boolean().meta({ description: 'The review is of a rental whose deposit was paid through the platform and which was completed (true for every review written since this rule; older reviews may say false)' }),
   })
   .meta({ id: 'PublicReview' });
 
@@ -47,23 +49,25 @@ export const reviewRoutes = {
     path: '/bookings/{id}/review/',
     handler: 'api/reviews/create-review',
     access: 'customer',
-    database: true,
-    summary: 'Review one of your completed bookings (once); the agency rating follows at once',
+    database: 'write',
+    summary:
+      'Review one of your completed rentals whose deposit was paid through the platform (once); the agency rating follows at once',
     tags: ['Reviews'],
     params: IdParams,
     body: CreateReviewBody,
     responses: {
       201: { description: 'The review', schema: ReviewSchema },
       404: { description: 'No booking of yours with this id' },
-      409: { description: 'The booking is not completed, or was reviewed already' },
+      409: { description: 'The booking is not completed, its deposit was never paid through the platform, or it was reviewed already' },
     },
   }),
   listAgencyReviews: defineRoute({
     method: 'GET',
     path: '/agencies/{id}/reviews/',
     handler: 'api/reviews/list-agency-reviews',
+    cacheSeconds: 30,
     access: 'public',
-    database: true,
+    database: 'read',
     summary: "An agency's reviews, newest first",
     tags: ['Reviews'],
     params: IdParams,
@@ -78,7 +82,7 @@ export const reviewRoutes = {
     path: '/agencies/{id}/reviews/{review_id}/reply/',
     handler: 'api/reviews/reply-to-review',
     access: 'agency_admin',
-    database: true,
+    database: 'write',
     summary: 'Reply to a review of your agency (once)',
     tags: ['Reviews'],
     params: z.object({ id: Uuid, review_id: Uuid }),

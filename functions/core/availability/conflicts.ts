@@ -14,8 +14,10 @@ const holdingStatuses = sql.join(DATE_HOLDING_STATUSES.map((status) => sql.lit(s
 /**
  * THE availability rule, written once. A reservation conflicts with a requested range when
  *
- *   it holds its dates: confirmed (a booking or an agency block), or pending with a live hold
- *   (expires_at still ahead; an expired hold frees the dates even before the expiry job runs),
+ *   it holds its dates: confirmed (a booking or an agency block), completed (a rental keeps its
+ *   days; an early return has already moved its end_date to the day of return), or pending with
+ *   a live hold (expires_at still ahead; an expired hold frees the dates even before the expiry
+ *   job runs),
  *   and it overlaps: existing.end_date >= requested.start AND existing.start_date <= requested.end
  *
  * (API.md's rule; for inclusive ranges the same as the exclusion constraint's
@@ -36,7 +38,7 @@ export function conflictExists(carId: Expression<string>, range: DateRange): Raw
 
 /** Whether the reservation aliased `r` holds its dates right now (see conflictExists). */
 export function reservationHoldsDates(): RawBuilder<SqlBool> {
-  return sql<SqlBool>`r.status IN (${holdingStatuses}) AND (r.status = 'confirmed' OR r.expires_at > now())`;
+  return sql<SqlBool>`r.status IN (${holdingStatuses}) AND (r.status <> 'pending' OR r.expires_at > now())`;
 }
 
 /** True when no date-holding reservation of the car overlaps the range. */

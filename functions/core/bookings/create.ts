@@ -8,6 +8,7 @@ import { enqueueBookingNotifications } from '../notifications/outbox';
 import { MIN_DEPOSIT_SATANG, type PaymentProvider } from '../payments/provider';
 import { priceRental, type PricingRates } from '../pricing/pricing';
 import { cancelIntents, expireOverdueHolds } from './expiry';
+import { assertWithinHoldLimits, DEFAULT_HOLD_LIMITS, type HoldLimits } from './limits';
 import { createdBookingJson, type CreatedBookingJson } from './shape';
 
 /** How long a pending booking holds the car while the deposit is being paid. */
@@ -25,9 +26,13 @@ export interface CreateBookingRequest {
 export interface BookingDependencies {
   payments: PaymentProvider;
   rates: PricingRates;
+  /** How many unpaid holds and bookings an hour a customer may have (default DEFAULT_HOLD_LIMITS). */
+  limits?: HoldLimits;
   now?: Date;
   /** Test seam: runs between the availability check and the insert (the race window). */
   beforeInsert?: () => Promise<void>;
+  /** Test seam for the counter-proof only: count the customer's holds without locking them first. */
+  unlockedHoldLimits?: true;
 }
 
 export interface CreatedBooking {
@@ -53,7 +58,8 @@ export function assertBookableDates(startDate: string, endDate: string, now: Dat
 
 /**
  * Books a car (the roadmap's `transaction.atomic` block), in ONE transaction:
- * claim the idempotency key → check the dates → expire this car's overdue holds → re-run the
+ * claim the idempotency key → check the dates → check the customer's hold limits (429, see
+ * limits.ts) → expire this car's overdue holds → re-run the
  * availability check → price from the car's current rate → insert the booking as pending for
  * 15 minutes → create the deposit PaymentIntent → store the answer under the key.
  *
@@ -98,6 +104,7 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
       throw new Conflict(`This car cannot be booked online: its deposit is below the minimum of ${MIN_DEPOSIT_SATANG} satang (THB 10). The agency must raise it.`);
     }
 
+    await assertWithinHoldLimits(trx, request.customerId, deps.limits ?? DEFAULT_HOLD_LIMITS, { lock: !deps.unlockedHoldLimits });
     expiredIntents = await expireOverdueHolds(trx, { carId: car.id });
     if (!(await isCarAvailable(trx, car.id, request.startDate, request.endDate))) throw new BookingConflict();
 

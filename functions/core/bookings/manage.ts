@@ -20,11 +20,16 @@ interface Page {
   after?: [string, string];
 }
 
-/** The customer's own bookings, newest first. */
+/**
+ * The customer's own bookings, newest first. `position` is created_at at full (microsecond)
+ * precision for the page cursor: a JavaScript Date keeps milliseconds only, and a booking made
+ * in the same millisecond as a page's last row would be skipped.
+ */
 export async function listCustomerBookings(db: Kysely<Database>, customerId: string, filter: { status?: ReservationStatus } & Page) {
   let query = db
     .selectFrom('reservations')
     .selectAll()
+    .select(sql<string>`created_at::text`.as('position'))
     .where('kind', '=', 'booking')
     .where('customer_id', '=', customerId)
     .orderBy('created_at', 'desc')
@@ -58,9 +63,9 @@ export function isRefundable(startDate: string, now: Date): boolean {
 }
 
 /**
- * The customer cancels: pending → cancelled (its PaymentIntent is cancelled; nothing was
- * paid); confirmed → cancelled with the deposit refunded in full when 48 h or more before
- * the start day, none after. The refund runs inside the transaction: if the provider fails,
+ * The customer cancels, before the start day (Bangkok) only: pending → cancelled (its
+ * PaymentIntent is cancelled; nothing was paid); confirmed → cancelled with the deposit
+ * refunded in full when 48 h or more before the start day, none after. The refund runs inside the transaction: if the provider fails,
  * nothing changes and the customer can retry.
  */
 export async function cancelCustomerBooking(
@@ -82,6 +87,14 @@ export async function cancelCustomerBooking(
     if (!booking) throw new NotFound('No booking of yours with this id.');
     if (booking.status !== 'pending' && booking.status !== 'confirmed') {
       throw new Conflict(`A ${booking.status} booking cannot be cancelled.`);
+    }
+    // From its first day the car is (or should be) with the customer: cancelling would free
+    // dates of a rental under way. The agency ends a running rental (completed, an early
+    // return) or cancels a no-show.
+    if (todayInBangkok(now) >= booking.start_date) {
+      throw new Conflict(
+        `This rental started on ${booking.start_date} (Bangkok), so it can no longer be cancelled; the agency ends a running rental. Contact the agency to return the car early.`,
+      );
     }
     let refund: { amount: number } | null = null;
     if (booking.payment_intent_id) {
@@ -133,8 +146,9 @@ export async function listAgencyBookings(
 
 /**
  * The agency moves a booking of its own car along the state machine of API.md. Cancelling
- * refunds a paid deposit in full (the agency's decision, not the customer's) and cancels an
- * unpaid PaymentIntent.
+ * refunds a paid deposit in full (the agency's decision, not the customer's; also for a
+ * no-show on or after the start day: an agency never keeps a deposit by cancelling) and
+ * cancels an unpaid PaymentIntent. Completing before end_date is an early return.
  */
 export async function changeBookingStatus(
   db: Kysely<Database>,
@@ -154,14 +168,19 @@ export async function changeBookingStatus(
       .forUpdate()
       .executeTakeFirst();
     if (!booking) throw new NotFound('No booking of your cars with this id.');
-    assertAgencyTransition(booking.status, to, booking.start_date, todayInBangkok(now));
+    const today = todayInBangkok(now);
+    assertAgencyTransition(booking.status, to, booking.start_date, today);
     if (to === 'cancelled' && booking.payment_intent_id) {
       if (booking.status === 'pending') await payments.cancelIntent(booking.payment_intent_id);
       else await payments.refundDeposit(booking.payment_intent_id);
     }
+    // Completing before the booked end is an early return: the rental ends today, so only the
+    // days after today are freed (completed keeps holding its dates); the booked end and its
+    // price stay on the booking.
+    const earlyReturn = to === 'completed' && today < booking.end_date ? { end_date: today, booked_end_date: booking.end_date } : {};
     const updated = await trx
       .updateTable('reservations')
-      .set({ status: to, updated_at: now, ...(to === 'confirmed' ? { expires_at: null } : {}) })
+      .set({ status: to, updated_at: now, ...(to === 'confirmed' ? { expires_at: null } : {}), ...earlyReturn })
       .where('id', '=', booking.id)
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -8,6 +8,8 @@ export interface BookingJson {
   car_id: string;
   start_date: string;
   end_date: string;
+  /** The end that was booked, when the car came back early (end_date is then the day of return); else null. */
+  booked_end_date: string | null;
   days: number;
   daily_rate_at_booking: number;
   subtotal: number;
@@ -18,6 +20,8 @@ export interface BookingJson {
   currency: 'thb';
   expires_at: string | null;
   created_at: string;
+  /** When the deposit was paid through the platform; null while unpaid (or if it never was). */
+  deposit_paid_at: string | null;
   /** null only for bookings written without one (older rows, direct inserts); POST /bookings/ always makes one. */
   payment: { provider: 'stripe'; intent_id: string; amount: number } | null;
 }
@@ -36,6 +40,7 @@ export function bookingJson(row: Reservation): BookingJson {
     car_id: row.car_id,
     start_date: row.start_date,
     end_date: row.end_date,
+    booked_end_date: row.booked_end_date,
     days: row.days!,
     daily_rate_at_booking: row.daily_rate_at_booking!,
     subtotal: row.subtotal!,
@@ -46,6 +51,7 @@ export function bookingJson(row: Reservation): BookingJson {
     currency: row.currency,
     expires_at: row.expires_at ? row.expires_at.toISOString() : null,
     created_at: row.created_at.toISOString(),
+    deposit_paid_at: row.deposit_paid_at ? row.deposit_paid_at.toISOString() : null,
     payment: row.payment_intent_id ? { provider: 'stripe', intent_id: row.payment_intent_id, amount: row.deposit_amount! } : null,
   };
 }

@@ -2,8 +2,12 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export const RESERVATION_STATUSES = ['pending', 'confirmed', 'cancelled', 'completed', 'expired'] as const;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
-/** The statuses that hold a car's dates, in the exclusion constraint and in every query. */
-export const DATE_HOLDING_STATUSES = ['pending', 'confirmed'] as const satisfies readonly ReservationStatus[];
+/**
+ * The statuses that hold a car's dates, in the exclusion constraint and in every query. A
+ * completed rental keeps its dates: completing is not a way to free a car mid-rental (an early
+ * return moves end_date to the day of return instead).
+ */
+export const DATE_HOLDING_STATUSES = ['pending', 'confirmed', 'completed'] as const satisfies readonly ReservationStatus[];
 
 export interface ReservationsTable {
   id: Generated<string>;
@@ -12,8 +16,10 @@ export interface ReservationsTable {
   status: ReservationStatus;
   /** 'YYYY-MM-DD', inclusive. */
   start_date: string;
-  /** 'YYYY-MM-DD', inclusive. */
+  /** 'YYYY-MM-DD', inclusive: the last day the car is held (the day of return after an early return). */
   end_date: string;
+  /** The end that was booked and priced, kept when the car came back before it (early return); else null. */
+  booked_end_date: string | null;
   /** Derived by the database from start_date and end_date; never written. */
   period: ColumnType<string, never, never>;
   customer_id: string | null;
@@ -27,6 +33,8 @@ export interface ReservationsTable {
   deposit_amount: number | null;
   currency: Generated<'thb'>;
   payment_intent_id: string | null;
+  /** When the deposit was paid through the platform (the Stripe webhook); null if never. */
+  deposit_paid_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   reason: string | null;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;

@@ -23,6 +23,8 @@ export interface ReviewJson {
   created_at: string;
   reply: string | null;
   replied_at: string | null;
+  /** The review is of a rental that was paid through the platform and completed. */
+  verified_rental: boolean;
 }
 
 export interface PublicReviewJson {
@@ -33,6 +35,7 @@ export interface PublicReviewJson {
   customer_name: string;
   reply: string | null;
   replied_at: string | null;
+  verified_rental: boolean;
 }
 
 export const reviewJson = (row: Review): ReviewJson => ({
@@ -44,6 +47,7 @@ export const reviewJson = (row: Review): ReviewJson => ({
   created_at: row.created_at.toISOString(),
   reply: row.reply,
   replied_at: row.replied_at?.toISOString() ?? null,
+  verified_rental: row.verified_rental,
 });
 
 /**
@@ -64,8 +68,9 @@ const isDuplicateReview = (error: unknown) => {
 };
 
 /**
- * The customer reviews their own completed booking: 404 for a booking that is not theirs,
- * 409 if it is not completed or was reviewed already (also when a concurrent request won:
+ * The customer reviews their own completed booking whose deposit was paid through the platform
+ * (on or after its end date, or returned early): 404 for a booking that is not theirs, 409 if
+ * it is not completed, was never paid here, or was reviewed already (also when a concurrent request won:
  * the unique index makes the loser wait and then fail with 23505). The agency admin gets a
  * review_received notification, committed with the review.
  */
@@ -84,7 +89,9 @@ export async function createReview(
       .innerJoin('users as customer', 'customer.id', 'reservations.customer_id')
       .select([
         'reservations.status',
+        'reservations.deposit_paid_at',
         'agencies.id as agency_id',
+        'agencies.admin_user_id',
         'agencies.name as agency_name',
         'admin.email as agency_email',
         'customer.full_name as customer_name',
@@ -97,6 +104,13 @@ export async function createReview(
     if (booking.status !== 'completed') {
       throw new Conflict(`Only a completed booking can be reviewed; this one is ${booking.status}.`);
     }
+    // Reviews are of real, paid rentals: a booking the agency confirmed without a payment (its
+    // own sock puppets', say) and then completed cannot rate it. The reviews_match_reservation
+    // trigger says the same in the database.
+    if (!booking.deposit_paid_at) {
+      throw new Conflict('Only a rental whose deposit was paid through the platform can be reviewed; this one was never paid here.');
+    }
+    if (booking.admin_user_id === customerId) throw new Conflict("An agency's own admin cannot review it.");
     let review: Review;
     try {
       review = await trx
@@ -134,6 +148,7 @@ export interface AgencyReviewRow {
   reply: string | null;
   replied_at: Date | null;
   created_at: Date;
+  verified_rental: boolean;
   customer_full_name: string;
   /** created_at at full (microsecond) precision, for the page cursor. */
   position: string;
@@ -157,6 +172,7 @@ export async function listAgencyReviews(
       'reviews.reply',
       'reviews.replied_at',
       'reviews.created_at',
+      'reviews.verified_rental',
       'users.full_name as customer_full_name',
       sql<string>`reviews.created_at::text`.as('position'),
     ])
@@ -179,6 +195,7 @@ export const publicReviewJson = (row: AgencyReviewRow): PublicReviewJson => ({
   customer_name: publicName(row.customer_full_name),
   reply: row.reply,
   replied_at: row.replied_at?.toISOString() ?? null,
+  verified_rental: row.verified_rental,
 });
 
 /**

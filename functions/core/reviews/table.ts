@@ -9,5 +9,7 @@ export interface ReviewsTable {
   comment: Generated<string>;
   reply: string | null;
   replied_at: ColumnType<Date | null, never, Date | string | null>;
+  /** True for every review written since reviews require a paid, completed rental; false for older ones that were not. */
+  verified_rental: Generated<boolean>;
   created_at: ColumnType<Date, never, never>;
 }
