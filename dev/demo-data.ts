@@ -12,7 +12,8 @@ import { dailyRateOf, FLEET, randomSource } from './catalog';
  * The demo catalogue `npm run dev` seeds into an empty database (and `npm run seed -- --reset`
  * re-seeds): ten agencies at real places around Phuket, about sixty cars and scooters, a few
  * customers with bookings past and future, reviews, and a maintenance block. Every user is
- * registered through the real registration code, so each can sign in with DEMO_PASSWORD.
+ * registered through the real registration code, so each can sign in with DEMO_PASSWORD, with
+ * the address taken as verified.
  */
 export const DEMO_PASSWORD = 'Phuket-2027';
 export const DEMO_CUSTOMER = 'demo.traveller@example.com';
@@ -56,7 +57,13 @@ export async function hasDemoUsers(db: Kysely<Database>): Promise<boolean> {
 export async function resetDemoData(db: Kysely<Database>, identity: IdentityProvider): Promise<void> {
   const users = await db.selectFrom('users').select('email').execute();
   for (const user of users) await identity.deleteUser(user.email);
-  await sql`TRUNCATE users, agencies, cars, car_images, reservations, idempotency_keys, payment_events, reviews, notifications CASCADE`.execute(db);
+  // DELETE, children first, not TRUNCATE: the dev server and the tests connect as rental_app,
+  // which may not truncate (migrations/2026_12_03_0008_database_roles.ts).
+  await db.transaction().execute(async (trx) => {
+    for (const table of ['notifications', 'reviews', 'payment_events', 'idempotency_keys', 'reservations', 'car_images', 'cars', 'agencies', 'users'] as const) {
+      await trx.deleteFrom(table).execute();
+    }
+  });
 }
 
 export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvider, options: { today: string }): Promise<{ agencies: number; cars: number; bookings: number }> {
@@ -68,7 +75,9 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
   const register = async (input: Parameters<typeof registerUser>[2]) => {
     // A leftover identity from an earlier database (Cognito data outlives a deleted .data/dev/postgres).
     await identity.deleteUser(input.email);
-    return registerUser(db, identity, input);
+    // Demo addresses are example.com: nobody could receive a code, so they count as verified.
+    // (Their agencies' phones stay unverified: no SMS ever goes to a number nobody proved.)
+    return registerUser(db, identity, input, { preverified: true });
   };
 
   const agencies = [];
@@ -145,6 +154,8 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
         total_price: price.total_price,
         deposit_amount: price.deposit_amount,
         payment_intent_id: null,
+        // Confirmed and completed demo rentals were paid through the platform (so they can be reviewed).
+        deposit_paid_at: status === 'confirmed' || status === 'completed' ? new Date() : null,
         reason: null,
       })
       .returning('id')
@@ -173,5 +184,10 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
       deposit_amount: null, payment_intent_id: null, reason: 'Scheduled service',
     })
     .execute();
+  // The history was booked before today, not all in the last second: a demo customer's
+  // bookings would otherwise fill their hourly booking limit (docs/bookings.md) at once.
+  await sql`
+    UPDATE reservations SET created_at = least(now() - interval '1 day', (start_date - 7)::timestamptz)
+    WHERE kind = 'booking' AND status <> 'pending'`.execute(db);
   return { agencies: agencies.length, cars: cars.length, bookings };
 }

@@ -59,7 +59,7 @@ try {
   const { cognitoIdentity } = await import('#platform/cognito');
   const demo = await import('./demo-data');
   stoppers.push(closeDb);
-  const db = getDb();
+  const db = getDb('write');
   if (reset) {
     await demo.resetDemoData(db, cognitoIdentity);
     console.log('Emptied users, agencies, cars and bookings.');

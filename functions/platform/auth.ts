@@ -1,16 +1,29 @@
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Kysely } from 'kysely';
 import * as z from 'zod';
+import type { Database } from '#core/database';
 import { Forbidden, ServiceUnavailable, Unauthorized } from '#core/errors';
 import { findCallerBySub, type Caller } from '#core/users/repository';
 import { defineConfig } from './config';
-import { getDb } from './db';
 import { logger } from './logger';
 import type { Access } from './route';
 
 export type { Caller };
 export type CallerFor<A extends Access> = A extends 'public' | 'stripe' ? undefined : Caller;
+
+/** 403 for an account whose e-mail address is not verified yet, on a route that needs one. */
+export class EmailNotVerified extends Forbidden {
+  override readonly title: string = 'E-mail address not verified';
+  override readonly slug: string = 'email-not-verified';
+  constructor() {
+    super(
+      'Verify your e-mail address first: send the 6-digit code we e-mailed you to POST /api/v1/auth/verify/ ' +
+        'as {"email", "code"}. No code, or it expired? POST /api/v1/auth/verify/resend/ with {"email"} sends a new one.',
+    );
+  }
+}
 
 export const cognitoConfig = defineConfig(
   'cognito',
@@ -95,7 +108,12 @@ function bearerToken(event: APIGatewayProxyEventV2): string {
  * and agency then come from the database by the token's `sub`, never from a group claim
  * alone (group changes reach tokens only at refresh; ownership lives in our tables).
  */
-export async function authenticate<A extends Access>(event: APIGatewayProxyEventV2, access: A): Promise<CallerFor<A>> {
+export async function authenticate<A extends Access>(
+  event: APIGatewayProxyEventV2,
+  access: A,
+  /** The route's own database (endpoint() passes it): the caller is looked up with the route's access. */
+  db: Kysely<Database> | undefined,
+): Promise<CallerFor<A>> {
   if (access === 'public' || access === 'stripe') return undefined as CallerFor<A>;
   const token = bearerToken(event);
   const tokenVerifier = await verifier().catch((error: unknown) => {
@@ -110,7 +128,8 @@ export async function authenticate<A extends Access>(event: APIGatewayProxyEvent
     logger.info('token rejected', { reason: error instanceof Error ? error.message : String(error) });
     throw new Unauthorized('The access token is missing, expired, malformed or not ours.');
   }
-  const caller = await findCallerBySub(getDb(), sub);
+  if (!db) throw new Error(`A route with access ${access} must declare its database access: callers are looked up in the database`);
+  const caller = await findCallerBySub(db, sub);
   if (!caller) throw new Unauthorized('This token belongs to no registered user.');
   if (access === 'customer' && caller.role !== 'customer') {
     throw new Forbidden('Only customers can use this endpoint.');
@@ -118,5 +137,7 @@ export async function authenticate<A extends Access>(event: APIGatewayProxyEvent
   if (access === 'agency_admin' && (caller.role !== 'agency_admin' || !caller.agencyId)) {
     throw new Forbidden('Only agency admins can use this endpoint.');
   }
+  // After the role: a customer on an agency route learns it is the wrong route, not to verify.
+  if ((access === 'customer' || access === 'agency_admin') && !caller.emailVerified) throw new EmailNotVerified();
   return caller as CallerFor<A>;
 }

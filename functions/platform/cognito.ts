@@ -3,6 +3,7 @@ import {
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
   AdminSetUserPasswordCommand,
+  AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -10,6 +11,7 @@ import { Conflict, Unauthorized, ValidationError } from '#core/errors';
 import { removeIdentityAfterFailure, type IdentityProvider, type Tokens } from '#core/users/identity';
 import type { Role } from '#core/users/table';
 import { cognitoConfig } from './auth';
+import { logger } from './logger';
 
 const GROUP_OF_ROLE: Record<Role, string> = { customer: 'customers', agency_admin: 'agency_admins' };
 
@@ -48,9 +50,10 @@ export const cognitoIdentity: IdentityProvider = {
           Username: email,
           // No invitation mail with a temporary password: the password is set just below.
           MessageAction: 'SUPPRESS',
+          // Not email_verified: the address is proved with our own code (POST /auth/verify/),
+          // after which markEmailVerified tells Cognito.
           UserAttributes: [
             { Name: 'email', Value: email },
-            { Name: 'email_verified', Value: 'true' },
             { Name: 'name', Value: fullName },
           ],
         }),
@@ -62,7 +65,8 @@ export const cognitoIdentity: IdentityProvider = {
     }
     try {
       if (!sub) throw new Error('AdminCreateUser answered without the user\'s sub');
-      // Permanent: the user is CONFIRMED with this password (MVP flow: no email code yet).
+      // Permanent: the user is CONFIRMED with this password and can sign in at once; what an
+      // unverified address may not do is decided by the API (functions/platform/auth.ts).
       await cognito().send(new AdminSetUserPasswordCommand({ UserPoolId, Username: email, Password: password, Permanent: true }));
       await cognito().send(new AdminAddUserToGroupCommand({ UserPoolId, Username: email, GroupName: GROUP_OF_ROLE[role] }));
       return sub;
@@ -84,6 +88,25 @@ export const cognitoIdentity: IdentityProvider = {
       await cognito().send(new AdminDeleteUserCommand({ UserPoolId: cognitoConfig().COGNITO_USER_POOL_ID, Username: email }));
     } catch (error) {
       if (errorName(error) !== 'UserNotFoundException') throw error;
+    }
+  },
+
+  async markEmailVerified(email) {
+    try {
+      await cognito().send(
+        new AdminUpdateUserAttributesCommand({
+          UserPoolId: cognitoConfig().COGNITO_USER_POOL_ID,
+          Username: email,
+          // The address again, unchanged: cognito-local refuses email_verified without it; AWS
+          // accepts both, and sends no message for an address set as verified in the same call.
+          UserAttributes: [
+            { Name: 'email', Value: email },
+            { Name: 'email_verified', Value: 'true' },
+          ],
+        }),
+      );
+    } catch (error) {
+      logger.warn('could not mark the e-mail verified in Cognito; the database says it is', { error: errorName(error) || String(error) });
     }
   },
 

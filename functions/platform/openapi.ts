@@ -15,7 +15,7 @@ function standardErrors(route: RouteDefinition) {
   if (route.access !== 'public' && route.access !== 'stripe') {
     errors[401] = problem('Missing, expired, malformed or foreign access token');
   }
-  if (route.access === 'customer' || route.access === 'agency_admin') errors[403] = problem('Wrong role');
+  if (route.access === 'customer' || route.access === 'agency_admin') errors[403] = problem('Wrong role, or the account’s e-mail address is not verified yet (slug email-not-verified: POST /auth/verify/ with the code sent to it)');
   if (route.database) errors[503] = problem('Database unavailable; retry after Retry-After seconds');
   return errors;
 }

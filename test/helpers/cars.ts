@@ -41,7 +41,7 @@ async function bookerId(): Promise<string> {
   booker ??= (
     await getDb()
       .insertInto('users')
-      .values({ cognito_sub: randomUUID(), email: uniqueEmail('booker'), full_name: 'Test Booker', role: 'customer' })
+      .values({ cognito_sub: randomUUID(), email: uniqueEmail('booker'), full_name: 'Test Booker', role: 'customer', email_verified_at: new Date() })
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;

@@ -5,6 +5,7 @@ import type { CarsTable } from '#core/cars/table';
 import { priceRental } from '#core/pricing/pricing';
 import type { ReservationStatus } from '#core/reservations/table';
 import { getDb } from '#platform/db';
+import { uniqueAgency } from './auth';
 
 /**
  * Catalogue fixtures written straight into the test file's database (search needs no auth,
@@ -18,13 +19,14 @@ export async function createTestUser(role: 'customer' | 'agency_admin' = 'custom
   const sub = randomUUID();
   return getDb()
     .insertInto('users')
-    .values({ cognito_sub: `test-${sub}`, email: `${role}-${sub}@example.com`, full_name: 'Catalogue Fixture', role })
+    .values({ cognito_sub: `test-${sub}`, email: `${role}-${sub}@example.com`, full_name: 'Catalogue Fixture', role, email_verified_at: new Date() })
     .returning(['id', 'email'])
     .executeTakeFirstOrThrow();
 }
 
 export interface AgencyFixture {
   name?: string;
+  phone?: string;
   lat?: number;
   lng?: number;
   rating_average?: number;
@@ -33,12 +35,13 @@ export interface AgencyFixture {
 
 export async function createAgency(fixture: AgencyFixture = {}) {
   const admin = await createTestUser('agency_admin');
+  const unique = uniqueAgency('Fixture Rentals');
   const agency = await getDb()
     .insertInto('agencies')
     .values({
       admin_user_id: admin.id,
-      name: fixture.name ?? 'Fixture Rentals',
-      phone: '+66 76 111 222',
+      name: fixture.name ?? unique.name,
+      phone: fixture.phone ?? unique.phone,
       address: '1 Beach Rd, Phuket',
       lat: fixture.lat ?? 7.8961,
       lng: fixture.lng ?? 98.2967,

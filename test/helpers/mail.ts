@@ -15,3 +15,13 @@ export async function sentMailTo(address: string): Promise<StoredEmail[]> {
   const { emails } = (await answer.json()) as { emails: StoredEmail[] };
   return emails.filter((email) => email.destination.to.includes(address));
 }
+
+/**
+ * The code of the newest verification e-mail to this address: its text holds the code as six
+ * digits (API.md), which is how a person, or a test, reads it from the SES emulator.
+ */
+export async function verificationCodeMailedTo(address: string): Promise<string | undefined> {
+  const mail = (await sentMailTo(address)).filter((email) => email.subject === 'Your Phuket Rental verification code');
+  const newest = mail.sort((a, b) => a.at - b.at).at(-1);
+  return newest?.body.text?.match(/\b(\d{6})\b/)?.[1];
+}

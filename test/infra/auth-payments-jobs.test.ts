@@ -84,8 +84,15 @@ describe('Cognito', () => {
     expect(cognitoActions[0]).toMatchObject({ Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/Users/), 'Arn'] } });
   });
 
-  it('lets only the registration function administer users', () => {
-    for (const route of routes.filter((candidate) => candidate.path !== '/auth/register/')) {
+  it('lets only the registration function administer users, and the verification function only mark an address verified', () => {
+    const [verifyId] = functionOf(template, 'POST /api/v1/auth/verify/');
+    const verifyActions = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: PolicyProperties }>)
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleOf(template, verifyId)}"`))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .flatMap((statement) => [statement.Action].flat())
+      .filter((action) => action.startsWith('cognito-idp:'));
+    expect(verifyActions).toEqual(['cognito-idp:AdminUpdateUserAttributes']);
+    for (const route of routes.filter((candidate) => !['/auth/register/', '/auth/verify/'].includes(candidate.path))) {
       const [id] = functionOf(template, `${route.method} /api/v1${route.path}`);
       expect(policyText(template, id), `${route.method} ${route.path}`).not.toContain('cognito-idp:');
     }
@@ -123,8 +130,12 @@ describe('payments and scheduled jobs', () => {
 
   it('leaves the Stripe webhook as the only unauthenticated route that writes', () => {
     const publicWrites = routes.filter((route) => route.method !== 'GET' && (route.access === 'public' || route.access === 'stripe'));
-    // Registration and sign-in create credentials, not data of others; the webhook is verified by signature.
-    expect(publicWrites.map((route) => route.path).sort()).toEqual(['/auth/register/', '/auth/token/', '/auth/token/refresh/', '/payments/webhook/']);
+    // Registration and sign-in create credentials, not data of others; verification takes a code
+    // only the address's owner has (resend sends one, to that address only); the webhook is
+    // verified by signature.
+    expect(publicWrites.map((route) => route.path).sort()).toEqual([
+      '/auth/register/', '/auth/token/', '/auth/token/refresh/', '/auth/verify/', '/auth/verify/resend/', '/payments/webhook/',
+    ]);
     expect(routes.find((route) => route.path === '/payments/webhook/')?.rawBody).toBe(true);
   });
 });

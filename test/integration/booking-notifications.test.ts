@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { drainOutbox } from '#core/notifications/delivery';
+import { smsNumber } from '#core/notifications/outbox';
 import { formatDate, formatRange } from '#core/notifications/templates';
 import type { PaymentProvider } from '#core/payments/provider';
 import { handler as expireHolds } from '#functions/jobs/expire-holds';
@@ -11,6 +12,7 @@ import { useApi } from '../helpers/api';
 import { createCustomer } from '../helpers/auth';
 import { book, bookingWorld, postStripeEvent, stripeEvent, type BookingWorld } from '../helpers/bookings';
 import { bangkokDate } from '../helpers/cars';
+import { connect, ownerUrl } from '../helpers/db';
 import { sentMailTo } from '../helpers/mail';
 
 /**
@@ -46,16 +48,13 @@ async function pendingBooking(world: BookingWorld) {
   return { id: made.body.id as string, intent: made.body.payment.intent_id as string, start, end };
 }
 
-const agencySms = '+6676000000'; // the test agencies' '+66 76 000 000' in E.164
-
 describe('booking flows write their notifications to the outbox and they arrive as email', () => {
-  it("POST /bookings/ queues booking_received for the customer and agency_new_booking for the agency, delivered as the 'received' and 'new booking' emails", async () => {
-    const world = await bookingWorld(api);
+  it("POST /bookings/ queues booking_received for the customer and agency_new_booking for the agency, delivered as the 'received' and 'new booking' emails; an unpaid hold texts nobody", async () => {
+    const world = await bookingWorld(api, { phoneVerified: true });
     const booking = await pendingBooking(world);
     expect(await outboxOf(booking.id)).toEqual(
       [
         ['agency_new_booking', 'email', world.agency.email],
-        ['agency_new_booking', 'sms', agencySms],
         ['booking_received', 'email', world.customer.email],
       ].sort(),
     );
@@ -197,28 +196,31 @@ describe('booking flows write their notifications to the outbox and they arrive 
 describe('the outbox commits with the booking or not at all', () => {
   it('a booking whose transaction fails at COMMIT, after its notifications were queued, leaves no booking, no notification row and sends no mail', async () => {
     const world = await bookingWorld(api);
-    // A deferred trigger fails the COMMIT of a booking, but only once the booking's three
+    // A deferred trigger fails the COMMIT of a booking, but only once the booking's two
     // notifications are in place in its transaction: had they not been written (or been
     // written outside it), the commit would go through and the test would see a booking.
+    // Created as the owner: the app's role may not change the schema.
+    const owner = connect<unknown>(ownerUrl(), 1);
     await sql`
       CREATE FUNCTION test_fail_commit_with_notifications() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF (SELECT count(*) FROM notifications WHERE reservation_id = NEW.reservation_id) = 3 THEN
+        IF (SELECT count(*) FROM notifications WHERE reservation_id = NEW.reservation_id) = 2 THEN
           RAISE EXCEPTION 'commit refused: the booking and its notifications must go together';
         END IF;
         RETURN NULL;
-      END $$`.execute(db);
+      END $$`.execute(owner);
     await sql`
       CREATE CONSTRAINT TRIGGER test_fail_commit_with_notifications AFTER UPDATE ON idempotency_keys
       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.key LIKE 'doomed-%')
-      EXECUTE FUNCTION test_fail_commit_with_notifications()`.execute(db);
+      EXECUTE FUNCTION test_fail_commit_with_notifications()`.execute(owner);
     try {
       const start = bangkokDate(30);
       const answer = await book(api, world.customer.token, { car_id: world.car.id, start_date: start, end_date: start }, `doomed-${world.customer.user.id}`);
       expect(answer.status).toBe(500);
     } finally {
-      await sql`DROP TRIGGER test_fail_commit_with_notifications ON idempotency_keys`.execute(db);
-      await sql`DROP FUNCTION test_fail_commit_with_notifications()`.execute(db);
+      await sql`DROP TRIGGER test_fail_commit_with_notifications ON idempotency_keys`.execute(owner);
+      await sql`DROP FUNCTION test_fail_commit_with_notifications()`.execute(owner);
+      await owner.destroy();
     }
     expect(await db.selectFrom('reservations').select('id').where('car_id', '=', world.car.id).execute()).toEqual([]);
     const recipients = [world.customer.email, world.agency.email];
@@ -257,5 +259,110 @@ describe('the outbox commits with the booking or not at all', () => {
     await deliver();
     expect(await subjectsTo(world.customer.email)).toEqual([`Booking received: ${CAR}, ${formatDate(hold.start)}`]);
     expect(await sentMailTo(rival.email)).toEqual([]);
+  });
+});
+
+/** The agency's phone in E.164, as its SMS go. */
+async function agencyNumber(world: BookingWorld): Promise<string> {
+  const agency = await db.selectFrom('agencies').select('phone').where('id', '=', world.agency.agency!.id).executeTakeFirstOrThrow();
+  return smsNumber(agency.phone)!;
+}
+
+/** The code of the newest phone verification SMS queued to this number (locally SMS is off: it stays in the outbox row). */
+async function textedCode(number: string): Promise<string> {
+  const row = await db
+    .selectFrom('notifications')
+    .select('payload')
+    .where('kind', '=', 'phone_verification')
+    .where('recipient', '=', number)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirstOrThrow();
+  return (row.payload as { code: string }).code;
+}
+
+const smsTo = (number: string) => db.selectFrom('notifications').select(['kind', 'reservation_id']).where('channel', '=', 'sms').where('recipient', '=', number).where('kind', '=', 'agency_new_booking').execute();
+
+describe('agency SMS only where they cannot be pumped: for paid bookings, to a number the agency verified', () => {
+  it('an agency proves its phone with the code texted to it (POST /agency/phone/verification/, then /agency/phone/verify/)', async () => {
+    const world = await bookingWorld(api);
+    const number = await agencyNumber(world);
+    const token = world.agency.token;
+
+    const sent = await api.post('/agency/phone/verification/', undefined, { token });
+    expect(sent.status).toBe(202);
+    expect(sent.body).toEqual({ phone: number, phone_verified: false, expires_at: expect.any(String) });
+    const code = await textedCode(number);
+    expect(code).toMatch(/^\d{6}$/);
+    // SMS is off locally: the row is skipped, and keeps its code for whoever reads it here.
+    await deliver();
+    expect(await db.selectFrom('notifications').select(['status', 'payload']).where('kind', '=', 'phone_verification').where('recipient', '=', number).executeTakeFirstOrThrow()).toMatchObject({
+      status: 'skipped',
+      payload: { code },
+    });
+
+    const wrong = await api.post('/agency/phone/verify/', { code: code === '000000' ? '000001' : '000000' }, { token });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors).toEqual([{ path: 'code', message: 'is wrong or has expired' }]);
+    const verified = await api.post('/agency/phone/verify/', { code }, { token });
+    expect(verified.status).toBe(200);
+    expect(verified.body).toEqual({ phone: number, phone_verified: true });
+    expect((await api.post('/agency/phone/verification/', undefined, { token })).status).toBe(409);
+    // A customer has no agency phone to verify.
+    expect((await api.post('/agency/phone/verification/', undefined, { token: world.customer.token })).status).toBe(403);
+  });
+
+  it('texts a code at most once a minute and 3 times a day (429 with Retry-After beyond)', async () => {
+    const world = await bookingWorld(api);
+    const token = world.agency.token;
+    const request = () => api.post('/agency/phone/verification/', undefined, { token });
+    const olderCodes = (minutes: number) =>
+      sql`UPDATE verification_codes SET created_at = created_at - make_interval(mins => ${minutes}) WHERE user_id = ${world.agency.user.id}`.execute(db);
+
+    expect((await request()).status).toBe(202);
+    const tooSoon = await request();
+    expect(tooSoon.status).toBe(429);
+    expect(Number(tooSoon.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(tooSoon.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    for (const _ of [2, 3]) {
+      await olderCodes(10);
+      expect((await request()).status).toBe(202);
+    }
+    await olderCodes(10);
+    const fourth = await request();
+    expect(fourth.status).toBe(429);
+    expect(fourth.headers.get('content-type')).toBe('application/problem+json');
+    expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(23 * 3600); // the oldest of the three is 30 minutes old
+    const number = await agencyNumber(world);
+    expect(await db.selectFrom('notifications').select('id').where('kind', '=', 'phone_verification').where('recipient', '=', number).execute()).toHaveLength(3);
+  });
+
+  it('the deposit paid texts the agency at its verified number; an unverified or changed number gets nothing', async () => {
+    const unverified = await bookingWorld(api);
+    const first = await pendingBooking(unverified);
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', first.intent))).body.outcome).toBe('confirmed');
+    expect(await smsTo(await agencyNumber(unverified))).toEqual([]);
+
+    const verified = await bookingWorld(api, { phoneVerified: true });
+    const number = await agencyNumber(verified);
+    const hold = await pendingBooking(verified);
+    expect(await smsTo(number)).toEqual([]); // the unpaid hold: nothing
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', hold.intent))).body.outcome).toBe('confirmed');
+    expect(await smsTo(number)).toEqual([{ kind: 'agency_new_booking', reservation_id: hold.id }]);
+    expect(await outboxOf(hold.id)).toContainEqual(['booking_confirmed', 'email', verified.customer.email]);
+
+    // A new phone is not verified, whatever code changes it (a trigger): the next payment texts no one.
+    await db.updateTable('agencies').set({ phone: '+66 76 385 999' }).where('id', '=', verified.agency.agency!.id).execute();
+    const later = await book(api, verified.customer.token, { car_id: verified.car.id, start_date: bangkokDate(40), end_date: bangkokDate(41) });
+    expect(later.status).toBe(201);
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', later.body.payment.intent_id))).body.outcome).toBe('confirmed');
+    expect(await db.selectFrom('notifications').select('id').where('channel', '=', 'sms').where('reservation_id', '=', later.body.id).execute()).toEqual([]);
+  });
+
+  it('the agency confirming a booking itself (no payment) texts nobody', async () => {
+    const world = await bookingWorld(api, { phoneVerified: true });
+    const booking = await pendingBooking(world);
+    expect((await api.patch(`/agency/bookings/${booking.id}/`, { status: 'confirmed' }, { token: world.agency.token })).status).toBe(200);
+    expect(await smsTo(await agencyNumber(world))).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import {
   type OutgoingEmail,
   type OutgoingSms,
 } from '#core/notifications/delivery';
-import { enqueueBookingNotifications, enqueueNotification } from '#core/notifications/outbox';
+import { enqueueBookingNotifications, enqueueNotification, SMS_PER_NUMBER_PER_DAY } from '#core/notifications/outbox';
 import { getDb } from '#platform/db';
 import { notificationSender } from '#platform/notifications';
 import { handler as sendNotifications } from '../../functions/jobs/send-notifications';
@@ -89,8 +89,13 @@ function flakySender(failures: number) {
 /** Only this test's rows: the outbox tests below start from an empty table. */
 const emptyOutbox = () => db.deleteFrom('notifications').execute();
 
+/** The test agency's phone as verified (or not) by the agency. */
+const phoneVerified = (verified: boolean) =>
+  db.updateTable('agencies').set({ phone_verified_at: verified ? new Date() : null }).where('id', '=', agency.id).execute();
+
 describe('enqueueBookingNotifications', () => {
-  it('created: booking_received to the customer, agency_new_booking to the agency admin by email and to its phone by SMS', async () => {
+  it('created: booking_received to the customer, agency_new_booking to the agency admin by email, and no SMS even to a verified phone', async () => {
+    await phoneVerified(true);
     const { customer, bookingId, start, end } = await bookingOfNewCustomer('pending');
     await db.transaction().execute((trx) => enqueueBookingNotifications(trx, bookingId, 'created'));
     const rows = await rowsOf(bookingId);
@@ -111,13 +116,31 @@ describe('enqueueBookingNotifications', () => {
     const byKey = (a: { dedupe_key: string | null }, b: { dedupe_key: string | null }) => (a.dedupe_key! < b.dedupe_key! ? -1 : 1);
     expect(rows.map((row) => ({ kind: row.kind, channel: row.channel, recipient: row.recipient, dedupe_key: row.dedupe_key, status: row.status })).sort(byKey)).toEqual(
       [
-        { kind: 'agency_new_booking', channel: 'sms', recipient: '+6676123456', dedupe_key: `agency_new_booking:agency-sms:${bookingId}`, status: 'pending' },
         { kind: 'agency_new_booking', channel: 'email', recipient: agency.adminEmail, dedupe_key: `agency_new_booking:agency:${bookingId}`, status: 'pending' },
         { kind: 'booking_received', channel: 'email', recipient: customer.email, dedupe_key: `booking_received:customer:${bookingId}`, status: 'pending' },
       ].sort(byKey),
     );
     expect(rows.find((row) => row.kind === 'booking_received')!.payload).toEqual({ ...facts, audience: 'customer' });
     expect(rows.find((row) => row.channel === 'email' && row.kind === 'agency_new_booking')!.payload).toEqual({ ...facts, audience: 'agency' });
+  });
+
+  it('paid: booking_confirmed to the customer, and agency_new_booking by SMS to the agency phone only once the agency verified it', async () => {
+    await phoneVerified(false);
+    const unverified = await bookingOfNewCustomer('confirmed');
+    await enqueueBookingNotifications(db, unverified.bookingId, 'paid');
+    expect((await rowsOf(unverified.bookingId)).map((row) => [row.kind, row.channel, row.recipient])).toEqual([
+      ['booking_confirmed', 'email', unverified.customer.email],
+    ]);
+
+    await phoneVerified(true);
+    const verified = await bookingOfNewCustomer('confirmed');
+    await enqueueBookingNotifications(db, verified.bookingId, 'paid');
+    const rows = await rowsOf(verified.bookingId);
+    expect(rows.map((row) => [row.kind, row.channel, row.recipient, row.dedupe_key])).toEqual([
+      ['agency_new_booking', 'sms', '+6676123456', `agency_new_booking:agency-sms:${verified.bookingId}`],
+      ['booking_confirmed', 'email', verified.customer.email, `booking_confirmed:customer:${verified.bookingId}`],
+    ]);
+    expect(rows[0]!.payload).toMatchObject({ audience: 'agency', booking_id: verified.bookingId, agency_phone: '076 123 456' });
   });
 
   it('confirmed and expired tell the customer only; cancelled tells the customer and the agency', async () => {
@@ -139,12 +162,15 @@ describe('enqueueBookingNotifications', () => {
   });
 
   it('queues each message once, however often the same event is reported', async () => {
+    await phoneVerified(true);
     const { bookingId } = await bookingOfNewCustomer('pending');
     for (let time = 0; time < 3; time++) {
       await enqueueBookingNotifications(db, bookingId, 'created');
+      await enqueueBookingNotifications(db, bookingId, 'paid');
       await enqueueBookingNotifications(db, bookingId, 'cancelled');
     }
-    expect(await rowsOf(bookingId)).toHaveLength(5);
+    // created 2 + paid 2 (email and SMS) + cancelled 2
+    expect(await rowsOf(bookingId)).toHaveLength(6);
   });
 
   it("commits with the caller's transaction: a rolled-back status change leaves no notification", async () => {
@@ -259,16 +285,17 @@ describe('drainOutbox (local delivery)', () => {
   });
 
   it('skips SMS while SMS is off, and sends it through the SMS port when it is on', async () => {
-    const off = await bookingOfNewCustomer('pending');
-    await enqueueBookingNotifications(db, off.bookingId, 'created');
-    expect(await drainOutbox(db, fakeSender().sender)).toEqual({ sent: 2, skipped: 1, failed: 0 });
+    await phoneVerified(true);
+    const off = await bookingOfNewCustomer('confirmed');
+    await enqueueBookingNotifications(db, off.bookingId, 'paid');
+    expect(await drainOutbox(db, fakeSender().sender)).toEqual({ sent: 1, skipped: 1, failed: 0 });
     const sms = (await rowsOf(off.bookingId)).find((row) => row.channel === 'sms')!;
     expect(sms).toMatchObject({ status: 'skipped', sent_at: null });
 
-    const on = await bookingOfNewCustomer('pending');
-    await enqueueBookingNotifications(db, on.bookingId, 'created');
+    const on = await bookingOfNewCustomer('confirmed');
+    await enqueueBookingNotifications(db, on.bookingId, 'paid');
     const withSms = fakeSender({ sms: true });
-    expect(await drainOutbox(db, withSms.sender)).toEqual({ sent: 3, skipped: 0, failed: 0 });
+    expect(await drainOutbox(db, withSms.sender)).toEqual({ sent: 2, skipped: 0, failed: 0 });
     expect(withSms.sms).toEqual([
       expect.objectContaining({ to: '+6676123456', kind: 'agency_new_booking', text: expect.stringMatching(/^Phuket Rental: New booking: Toyota Yaris Ativ/) }),
     ]);
@@ -476,5 +503,78 @@ describe('dispatchOutbox (the dispatcher)', () => {
     const ids = await pendingRows(3);
     await expect(dispatchOutbox(db, fakeQueue({ down: true }).queue)).rejects.toThrow('queue unavailable');
     for (const id of ids) expect((await rowById(id)).status).toBe('pending');
+  });
+});
+
+describe('the daily SMS cap of a number', () => {
+  const agencyNumber = '+6676123456'; // the test agency's '076 123 456'
+  const smsToday = async () =>
+    Number(
+      (
+        await sql<{ n: string }>`
+          SELECT count(*) AS n FROM notifications
+          WHERE channel = 'sms' AND recipient = ${agencyNumber}
+            AND created_at >= date_trunc('day', now() AT TIME ZONE 'Asia/Bangkok') AT TIME ZONE 'Asia/Bangkok'`.execute(db)
+      ).rows[0]!.n,
+    );
+  /** SMS already queued to the number today (as if by earlier paid bookings). */
+  const queueSms = async (count: number) => {
+    for (let index = 0; index < count; index++) {
+      await enqueueNotification(db, { kind: 'agency_new_booking', channel: 'sms', recipient: agencyNumber, payload: {}, dedupeKey: `cap-test:${randomUUID()}` });
+    }
+  };
+
+  beforeEach(async () => {
+    await emptyOutbox();
+    await phoneVerified(true);
+  });
+
+  it(`queues at most ${SMS_PER_NUMBER_PER_DAY} SMS to a number in a Bangkok day, yesterday's not counted; the customer's email goes regardless`, async () => {
+    await queueSms(5);
+    await sql`UPDATE notifications SET created_at = created_at - interval '1 day' WHERE recipient = ${agencyNumber}`.execute(db);
+    await queueSms(SMS_PER_NUMBER_PER_DAY - 1);
+
+    const last = await bookingOfNewCustomer('confirmed');
+    await enqueueBookingNotifications(db, last.bookingId, 'paid');
+    expect((await rowsOf(last.bookingId)).map((row) => row.channel).sort()).toEqual(['email', 'sms']);
+    expect(await smsToday()).toBe(SMS_PER_NUMBER_PER_DAY);
+
+    const over = await bookingOfNewCustomer('confirmed');
+    await enqueueBookingNotifications(db, over.bookingId, 'paid');
+    expect((await rowsOf(over.bookingId)).map((row) => [row.kind, row.channel])).toEqual([['booking_confirmed', 'email']]);
+    expect(await smsToday()).toBe(SMS_PER_NUMBER_PER_DAY);
+  });
+
+  it('lets only one of two transactions take the last place, the second waiting for the first to commit', async () => {
+    await queueSms(SMS_PER_NUMBER_PER_DAY - 1);
+    const [first, second] = [await bookingOfNewCustomer('confirmed'), await bookingOfNewCustomer('confirmed')];
+    const connections = [connect(process.env.DATABASE_URL!, 1), connect(process.env.DATABASE_URL!, 1)];
+    const observer = connect(process.env.DATABASE_URL!, 1);
+    try {
+      let commitFirst!: () => void;
+      const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
+      let firstQueued!: () => void;
+      const firstHasQueued = new Promise<void>((resolve) => (firstQueued = resolve));
+      const firstDone = connections[0]!.transaction().execute(async (trx) => {
+        await enqueueBookingNotifications(trx, first.bookingId, 'paid');
+        firstQueued();
+        await firstMayCommit;
+      });
+      await firstHasQueued;
+      // The second counts while the first, holding the last place, has not committed yet.
+      const secondDone = connections[1]!.transaction().execute((trx) => enqueueBookingNotifications(trx, second.bookingId, 'paid'));
+      for (let poll = 0; poll < 100; poll++) {
+        const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_locks WHERE NOT granted`.execute(observer);
+        if (Number(rows[0]!.n) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      commitFirst();
+      await Promise.all([firstDone, secondDone]);
+    } finally {
+      await Promise.all([...connections, observer].map((connection) => connection.destroy()));
+    }
+    expect(await smsToday()).toBe(SMS_PER_NUMBER_PER_DAY);
+    expect((await rowsOf(first.bookingId)).map((row) => row.channel).sort()).toEqual(['email', 'sms']);
+    expect((await rowsOf(second.bookingId)).map((row) => row.channel)).toEqual(['email']);
   });
 });

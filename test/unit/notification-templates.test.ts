@@ -26,10 +26,15 @@ const review = {
   customer_name: 'Anna M.',
 };
 const refunded = { ...booking, booking_status: 'expired' };
+const emailCode = { code: '042917', full_name: 'Anna Müller', expires_in_minutes: 30 };
+const phoneCode = { code: '042917', agency_name: 'Patong Car Rent', expires_in_minutes: 30 };
+const VERIFICATION_KINDS: readonly string[] = ['email_verification', 'phone_verification'];
 const payloadOf = (kind: string) =>
   kind === 'review_received' ? review
   : kind === 'agency_new_booking' ? { ...booking, audience: 'agency' }
   : kind === 'deposit_refunded' ? refunded
+  : kind === 'email_verification' ? emailCode
+  : kind === 'phone_verification' ? phoneCode
   : booking;
 
 describe('money and dates in notifications', () => {
@@ -65,6 +70,9 @@ describe('renderNotification', () => {
     if (kind === 'review_received') {
       expect(message.text).toContain('Clean car, friendly staff');
       expect(message.subject).toBe('New review: 4 of 5 stars from Anna M.');
+    } else if (VERIFICATION_KINDS.includes(kind)) {
+      expect(message.text).toContain('042917');
+      expect(message.text).toContain('30 minutes');
     } else {
       expect(message.text).toContain('THB 2,760.50');
       expect(message.text).toContain('THB 5,000.00');
@@ -125,6 +133,15 @@ describe('renderNotification', () => {
     expect(car.html).not.toContain('<img');
   });
 
+  it('puts the verification code in the e-mail text (not its subject) and in the SMS line itself', () => {
+    const email = renderNotification('email_verification', emailCode);
+    expect(email.text).toMatch(/^Hello Anna,/);
+    expect(email.text.match(/\b\d{6}\b/g)).toEqual(['042917', '042917']);
+    expect(email.subject).not.toContain('042917');
+    expect(renderNotification('phone_verification', phoneCode).sms).toBe('Phuket Rental: Your phone verification code is 042917. It is valid for 30 minutes.');
+    expect(() => renderNotification('email_verification', { ...emailCode, code: '12345' })).toThrow(/code/);
+  });
+
   it('refuses an unknown kind and a payload of the wrong shape as unrenderable', () => {
     expect(() => renderNotification('birthday_greeting', {})).toThrow(UnrenderableNotification);
     expect(() => renderNotification('booking_confirmed', { ...booking, total_price: '2760.50' })).toThrow(/total_price/);
@@ -152,6 +169,21 @@ describe('bookingNotifications', () => {
     status: 'expired',
     facts: { ...facts, currency: 'thb' },
   };
+
+  it('an unpaid hold (created) texts nobody; the payment (paid) texts the agency, only at a number it verified', () => {
+    expect(bookingNotifications(notice, 'created').map((row) => [row.kind, row.channel ?? 'email', row.recipient])).toEqual([
+      ['booking_received', 'email', 'anna@example.com'],
+      ['agency_new_booking', 'email', 'admin@patong.example'],
+    ]);
+    expect(bookingNotifications(notice, 'paid').map((row) => [row.kind, row.channel ?? 'email', row.recipient])).toEqual([
+      ['booking_confirmed', 'email', 'anna@example.com'],
+      ['agency_new_booking', 'sms', '+6676000000'],
+    ]);
+    // No verified number (loadBookingNotices leaves it null): the customer's email alone.
+    expect(bookingNotifications({ ...notice, agencySmsNumber: null }, 'paid').map((row) => row.kind)).toEqual(['booking_confirmed']);
+    // The agency confirming without a payment texts nobody either.
+    expect(bookingNotifications(notice, 'confirmed').map((row) => row.channel ?? 'email')).toEqual(['email']);
+  });
 
   it('a refunded deposit queues one deposit_refunded email to the customer and nothing to the agency, once per booking', () => {
     const rows = bookingNotifications(notice, 'refunded');

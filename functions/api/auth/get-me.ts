@@ -7,6 +7,7 @@ export const handler = endpoint(authRoutes.me, async ({ caller }) =>
     email: caller.email,
     full_name: caller.fullName,
     role: caller.role,
+    email_verified: caller.emailVerified,
     ...(caller.agencyId ? { agency: { id: caller.agencyId, name: caller.agencyName } } : {}),
   }),
 );

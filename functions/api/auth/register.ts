@@ -1,11 +1,10 @@
 import { registerUser } from '#core/users/registration';
 import { cognitoIdentity } from '#platform/cognito';
-import { getDb } from '#platform/db';
 import { endpoint, json } from '#platform/http';
 import { authRoutes } from './routes';
 
-export const handler = endpoint(authRoutes.register, async ({ body }) => {
-  const registered = await registerUser(getDb(), cognitoIdentity, {
+export const handler = endpoint(authRoutes.register, async ({ body, db }) => {
+  const registered = await registerUser(db, cognitoIdentity, {
     email: body.email,
     password: body.password,
     fullName: body.full_name,

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { CODE_LIFETIME_MINUTES, CODE_PATTERN, MAX_WRONG_CODE_TRIES } from '#core/users/verification';
+import { UNVERIFIED_GRACE_HOURS } from '#core/users/registration';
 import { defineRoute } from '#platform/route';
 
 const Email = z.email({ message: 'must be an email address' }).max(254).transform((email) => email.toLowerCase());
@@ -63,7 +65,15 @@ const TokenPair = z
   })
   .meta({ id: 'Tokens' });
 
-const Me = UserOut.extend({ agency: AgencyRef.optional() }).meta({ id: 'Me' });
+const Me = UserOut.extend({
+  email_verified: z.boolean().meta({ description: 'false until the address is proved with the code sent to it: customer and agency routes answer 403 until then' }),
+  agency: AgencyRef.optional(),
+}).meta({ id: 'Me' });
+
+const VerificationCode = z.string().regex(CODE_PATTERN, 'must be the 6 digits sent to you');
+
+const VerifyBody = z.strictObject({ email: Email, code: VerificationCode }).meta({ id: 'VerifyEmailRequest' });
+const ResendBody = z.strictObject({ email: Email }).meta({ id: 'ResendVerificationRequest' });
 
 export const authRoutes = {
   register: defineRoute({
@@ -71,14 +81,54 @@ export const authRoutes = {
     path: '/auth/register/',
     handler: 'api/auth/register',
     access: 'public',
-    database: true,
+    database: 'write',
     uses: ['cognito-admin'],
     summary: 'Create a customer or agency admin account (with its agency)',
     tags: ['Auth'],
     body: RegisterBody,
     responses: {
-      201: { description: 'The account (and agency) was created', schema: Registered },
-      409: { description: 'An account with this email already exists' },
+      201: { description: 'The account (and agency) was created, unverified: a 6-digit code is e-mailed to the address', schema: Registered },
+      409: {
+        description:
+          `A verified account has this email, or an unverified one registered less than ${UNVERIFIED_GRACE_HOURS} hours ago ` +
+          '(an older unverified one gives way); or an agency has this name (ignoring case and blanks) or phone number',
+      },
+    },
+  }),
+  verify: defineRoute({
+    method: 'POST',
+    path: '/auth/verify/',
+    handler: 'api/auth/verify',
+    access: 'public',
+    database: 'write',
+    uses: ['cognito-email-verified'],
+    summary: 'Prove an e-mail address with the 6-digit code sent to it',
+    tags: ['Auth'],
+    body: VerifyBody,
+    responses: {
+      200: { description: 'The address is verified: the account can now book or list cars', schema: z.object({ user: UserOut }).meta({ id: 'Verified' }) },
+      400: {
+        description:
+          `The code is wrong or expired (valid ${CODE_LIFETIME_MINUTES} minutes, dead after ${MAX_WRONG_CODE_TRIES} wrong tries or when a newer one is sent); ` +
+          'the same answer for an unknown address',
+      },
+    },
+  }),
+  resendVerification: defineRoute({
+    method: 'POST',
+    path: '/auth/verify/resend/',
+    handler: 'api/auth/resend-verification',
+    access: 'public',
+    database: 'write',
+    summary: 'Send a new verification code to an unverified address',
+    tags: ['Auth'],
+    body: ResendBody,
+    responses: {
+      202: {
+        description:
+          'Accepted, whether or not the address is registered and unverified (no account discovery); ' +
+          'at most one code a minute and a few a day are sent, further requests change nothing',
+      },
     },
   }),
   token: defineRoute({
@@ -114,7 +164,7 @@ export const authRoutes = {
     path: '/me/',
     handler: 'api/auth/get-me',
     access: 'signed-in',
-    database: true,
+    database: 'read',
     summary: 'The signed-in user',
     tags: ['Auth'],
     responses: { 200: { description: 'The user, with their agency for an agency admin', schema: Me } },

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
 import { MAX_DELIVERY_ATTEMPTS, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, retryDelaySeconds } from './policy';
 import type { NotificationStatus } from './table';
-import { renderNotification, UnrenderableNotification } from './templates';
+import { renderNotification, SECRET_PAYLOAD_MEMBERS, UnrenderableNotification } from './templates';
 
 /**
  * Delivery of the outbox (docs/notifications.md):
@@ -71,18 +71,33 @@ export async function deliverNotification(db: Kysely<Database>, sender: Notifica
         return 'skipped';
       }
       await sender.sendSms({ notificationId: row.id, kind: row.kind, to: row.recipient, text: message.sms });
-      return 'sent';
+    } else {
+      await sender.sendEmail({
+        notificationId: row.id,
+        kind: row.kind,
+        to: row.recipient,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      });
     }
-    await sender.sendEmail({
-      notificationId: row.id,
-      kind: row.kind,
-      to: row.recipient,
-      subject: message.subject,
-      text: message.text,
-      html: message.html,
-    });
+    await forgetSecrets(trx, row.id, row.payload);
     return 'sent';
   });
+}
+
+/**
+ * A sent message's one-time code leaves the outbox with the send: the database then keeps
+ * only its hash. (A skipped SMS keeps it: locally, with SMS off, the row is where it is read.)
+ */
+async function forgetSecrets(trx: Kysely<Database>, notificationId: string, payload: unknown): Promise<void> {
+  const secrets = SECRET_PAYLOAD_MEMBERS.filter((member) => Object.hasOwn((payload ?? {}) as object, member));
+  if (secrets.length === 0) return;
+  await trx
+    .updateTable('notifications')
+    .set({ payload: sql<string>`payload - ${sql.val(secrets)}::text[]` })
+    .where('id', '=', notificationId)
+    .execute();
 }
 
 export interface RecordedFailure {

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import type { ReservationStatus } from '../reservations/table';
 import type { NotificationChannel } from './table';
@@ -19,6 +20,8 @@ export const NOTIFICATION_KINDS = [
   'agency_new_booking',
   'review_received',
   'deposit_refunded',
+  'email_verification',
+  'phone_verification',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -45,13 +48,17 @@ export async function insertNotification(trx: Kysely<Database>, n: NewNotificati
   return (await insertNotifications(trx, [n])) === 1;
 }
 
-/** Queues several notifications in one statement; returns how many rows were new. */
+/**
+ * Queues several notifications in one statement; returns how many rows were new. SMS beyond
+ * the daily cap of their number are dropped here, where every SMS is queued.
+ */
 export async function insertNotifications(trx: Kysely<Database>, notifications: readonly NewNotification[]): Promise<number> {
-  if (notifications.length === 0) return 0;
+  const queued = await withinSmsCap(trx, notifications);
+  if (queued.length === 0) return 0;
   const inserted = await trx
     .insertInto('notifications')
     .values(
-      notifications.map((n) => ({
+      queued.map((n) => ({
         kind: n.kind,
         channel: n.channel ?? 'email',
         recipient: n.recipient,
@@ -67,15 +74,62 @@ export async function insertNotifications(trx: Kysely<Database>, notifications: 
   return inserted.length;
 }
 
-/** 'refunded': a deposit paid after the booking had expired or been cancelled went back to the card. */
-export type BookingEvent = 'created' | 'confirmed' | 'cancelled' | 'expired' | 'refunded';
+/**
+ * SMS to one number per day (Bangkok), all kinds together. Every SMS costs money, and a
+ * number that receives SMS on someone else's action is what SMS pumping exploits; agency SMS
+ * go only to a number its agency verified, and this caps what even a verified one can cost
+ * (docs/notifications.md).
+ */
+export const SMS_PER_NUMBER_PER_DAY = 20;
+
+/**
+ * The notifications without the SMS that would pass their number's daily cap. Counting is
+ * serialised per number by locking the row of the agency with that number (agency phones are
+ * unique) until the caller's commit, so two transactions queuing at once cannot both take the
+ * last place. A row lock, not an advisory lock: nothing here may pin an RDS Proxy connection.
+ */
+async function withinSmsCap(trx: Kysely<Database>, notifications: readonly NewNotification[]): Promise<readonly NewNotification[]> {
+  const numbers = [...new Set(notifications.filter((n) => n.channel === 'sms').map((n) => n.recipient))];
+  if (numbers.length === 0) return notifications;
+  const startOfDay = new Date(`${todayInBangkok()}T00:00:00+07:00`);
+  const dropped = new Set<NewNotification>();
+  for (const number of numbers.sort()) {
+    await trx
+      .selectFrom('agencies')
+      .select('id')
+      .where(sql`agency_phone_key(phone)`, '=', sql`agency_phone_key(${number})`)
+      .forNoKeyUpdate()
+      .execute();
+    const { sent } = await trx
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.countAll<string>().as('sent'))
+      .where('channel', '=', 'sms')
+      .where('recipient', '=', number)
+      .where('created_at', '>=', startOfDay)
+      .executeTakeFirstOrThrow();
+    let room = SMS_PER_NUMBER_PER_DAY - Number(sent);
+    for (const n of notifications) {
+      if (n.channel !== 'sms' || n.recipient !== number) continue;
+      if (room > 0) room--;
+      else dropped.add(n);
+    }
+  }
+  return notifications.filter((n) => !dropped.has(n));
+}
+
+/**
+ * 'confirmed': by the agency, without a payment; 'paid': confirmed by the deposit's payment
+ * (the only event that texts the agency); 'refunded': a deposit paid after the booking had
+ * expired or been cancelled went back to the card.
+ */
+export type BookingEvent = 'created' | 'confirmed' | 'paid' | 'cancelled' | 'expired' | 'refunded';
 
 /** A booking as its notifications tell it, with who gets them. */
 export interface BookingNotice {
   reservationId: string;
   customerEmail: string;
   agencyEmail: string;
-  /** The agency's phone as an E.164 number, if it can be read as one. */
+  /** The agency's phone as an E.164 number, if the agency verified it (and it can be read as one): else no SMS. */
   agencySmsNumber: string | null;
   /** The booking's status when it was loaded (in the caller's transaction: after its change). */
   status: ReservationStatus;
@@ -105,6 +159,7 @@ export async function loadBookingNotices(db: Kysely<Database>, reservationIds: r
       'cars.pickup_address',
       'agencies.name as agency_name',
       'agencies.phone as agency_phone',
+      'agencies.phone_verified_at as agency_phone_verified_at',
       'agencies.address as agency_address',
       'admin.email as agency_email',
       'customer.email as customer_email',
@@ -120,7 +175,7 @@ export async function loadBookingNotices(db: Kysely<Database>, reservationIds: r
         reservationId: row.id,
         customerEmail: row.customer_email,
         agencyEmail: row.agency_email,
-        agencySmsNumber: smsNumber(row.agency_phone),
+        agencySmsNumber: row.agency_phone_verified_at ? smsNumber(row.agency_phone) : null,
         status: row.status,
         facts: {
           booking_id: row.id,
@@ -143,7 +198,9 @@ export async function loadBookingNotices(db: Kysely<Database>, reservationIds: r
 
 /**
  * A phone number as written by an agency ("+66 76 000 000", "076-000-000") in E.164, or null.
- * Numbers without a country code are Thai: the leading 0 becomes +66.
+ * Numbers without a country code are Thai: the leading 0 becomes +66. The unique index on
+ * agencies' phones (agency_phone_key() in migration 2026_12_03_0007) reads numbers the same
+ * way: change both together.
  */
 export function smsNumber(phone: string): string | null {
   let digits = phone.replace(/[\s().-]/g, '');
@@ -156,8 +213,10 @@ export function smsNumber(phone: string): string | null {
 /**
  * Queues what a booking's status change tells whom, in the caller's transaction (call it in
  * the transaction that changes the status):
- * - created: booking_received to the customer; agency_new_booking to the agency admin (email,
- *   and SMS to the agency's phone, sent only where SMS is on);
+ * - created: booking_received to the customer; agency_new_booking to the agency admin by email
+ *   (an unpaid hold costs anyone nothing to make, so it never texts anyone);
+ * - paid: booking_confirmed to the customer, and agency_new_booking by SMS to the agency's
+ *   phone if the agency verified it (within the number's daily cap; sent only where SMS is on);
  * - confirmed / expired: booking_confirmed / booking_expired to the customer;
  * - cancelled: booking_cancelled to the customer and to the agency admin;
  * - refunded: deposit_refunded to the customer only (the agency never had the booking's money),
@@ -190,9 +249,10 @@ export function bookingNotifications(notice: BookingNotice, event: BookingEvent)
   });
   switch (event) {
     case 'created':
+      return [toCustomer('booking_received'), toAgency('agency_new_booking')];
+    case 'paid':
       return [
-        toCustomer('booking_received'),
-        toAgency('agency_new_booking'),
+        toCustomer('booking_confirmed'),
         ...(notice.agencySmsNumber
           ? [{ ...toAgency('agency_new_booking'), channel: 'sms' as const, recipient: notice.agencySmsNumber, dedupeKey: `agency_new_booking:agency-sms:${id}` }]
           : []),

@@ -50,6 +50,26 @@ export const ReviewPayload = z.object({
 });
 export type ReviewPayload = z.infer<typeof ReviewPayload>;
 
+/** A one-time code (core/users/verification.ts): the outbox holds it until it is sent, then drops it. */
+const Code = z.string().regex(/^\d{6}$/);
+
+export const EmailVerificationPayload = z.object({
+  code: Code,
+  full_name: z.string(),
+  expires_in_minutes: z.number().int().min(1),
+});
+export type EmailVerificationPayload = z.infer<typeof EmailVerificationPayload>;
+
+export const PhoneVerificationPayload = z.object({
+  code: Code,
+  agency_name: z.string(),
+  expires_in_minutes: z.number().int().min(1),
+});
+export type PhoneVerificationPayload = z.infer<typeof PhoneVerificationPayload>;
+
+/** The payload members that must not outlive the message's delivery. */
+export const SECRET_PAYLOAD_MEMBERS = ['code'] as const;
+
 export interface RenderedNotification {
   subject: string;
   text: string;
@@ -208,6 +228,29 @@ const TEMPLATES: Record<NotificationKind, (payload: unknown) => Content> = {
           : `${p.customer_name} booked your ${p.car}. No deposit is due: the booking is confirmed.`,
       ],
       facts: bookingFacts(p, 'agency'),
+    };
+  },
+  email_verification: (payload) => {
+    const p = EmailVerificationPayload.parse(payload);
+    return {
+      subject: 'Your Phuket Rental verification code',
+      greeting: `Hello ${firstName(p.full_name)},`,
+      paragraphs: [
+        `Your code to verify this e-mail address is ${p.code}. It is valid for ${p.expires_in_minutes} minutes.`,
+        'Enter it where you signed up. Until your address is verified you can sign in, but not book or list cars.',
+        'Did not sign up? Then ignore this message: an address that is never verified can be registered again by its owner after a day.',
+      ],
+      facts: [['Code', p.code]],
+    };
+  },
+  phone_verification: (payload) => {
+    const p = PhoneVerificationPayload.parse(payload);
+    return {
+      // The SMS is this subject: it must carry the code.
+      subject: `Your phone verification code is ${p.code}. It is valid for ${p.expires_in_minutes} minutes.`,
+      greeting: `Hello ${p.agency_name},`,
+      paragraphs: [`Your code is ${p.code}, valid for ${p.expires_in_minutes} minutes. Enter it to confirm that this number receives your booking SMS.`],
+      facts: [['Code', p.code]],
     };
   },
   review_received: (payload) => {

@@ -13,13 +13,18 @@ export interface Tokens {
  */
 export interface IdentityProvider {
   /**
-   * Creates a confirmed user with this password in the role's group; returns its `sub`.
-   * 409 if the email exists; 400 naming the rule if the password breaks the pool's policy.
-   * Either the whole user is made or none of it is left behind.
+   * Creates a confirmed user with this password in the role's group, its address not yet
+   * verified; returns its `sub`. 409 if the email exists; 400 naming the rule if the password
+   * breaks the pool's policy. Either the whole user is made or none of it is left behind.
    */
   createUser(input: { email: string; password: string; fullName: string; role: Role }): Promise<string>;
   /** Removes the user; a user that does not exist is not an error. */
   deleteUser(email: string): Promise<void>;
+  /**
+   * Tells the provider the address was verified (our code proved it). Best effort: it never
+   * throws, because the users row is what the API trusts; a failure is only logged.
+   */
+  markEmailVerified(email: string): Promise<void>;
   /** 401 Unauthorized on any bad credential, the same for unknown email and wrong password. */
   signIn(email: string, password: string): Promise<Tokens>;
   refresh(refreshToken: string): Promise<Tokens>;

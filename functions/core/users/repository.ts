@@ -9,6 +9,8 @@ export interface Caller {
   email: string;
   fullName: string;
   role: Role;
+  /** Whether the account proved its e-mail address; until then only 'signed-in' routes serve it. */
+  emailVerified: boolean;
   /** The agency this user administers; null for customers. */
   agencyId: string | null;
   agencyName: string | null;
@@ -24,6 +26,7 @@ export async function findCallerBySub(db: Kysely<Database>, sub: string): Promis
       'users.email',
       'users.full_name as fullName',
       'users.role',
+      (eb) => eb('users.email_verified_at', 'is not', null).$castTo<boolean>().as('emailVerified'),
       'agencies.id as agencyId',
       'agencies.name as agencyName',
     ])

@@ -8,6 +8,8 @@ export interface UsersTable {
   email: string;
   full_name: string;
   role: Role;
+  /** When the address was proved with a code; null until then (core/users/verification.ts). */
+  email_verified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: ColumnType<Date, never, never>;
 }
 
@@ -21,7 +23,26 @@ export interface AgenciesTable {
   lng: number;
   rating_average: ColumnType<number, never, number>;
   review_count: ColumnType<number, never, number>;
+  /** When the phone was proved with a code sent to it by SMS; a change of phone clears it (trigger). */
+  phone_verified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: ColumnType<Date, never, never>;
+}
+
+export type VerificationPurpose = 'email' | 'phone';
+
+/** One code sent to an address or number: only its hash is kept (core/users/verification.ts). */
+export interface VerificationCodesTable {
+  id: Generated<string>;
+  user_id: string;
+  purpose: VerificationPurpose;
+  /** The e-mail address or E.164 number the code was sent to: it proves that one only. */
+  target: string;
+  code_hash: string;
+  /** Wrong tries so far. */
+  attempts: Generated<number>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
 export type User = Selectable<UsersTable>;
