@@ -121,6 +121,21 @@ const CORS_HEADERS = {
   'access-control-max-age': '600',
 };
 
+/** On every answer, like the HTTP API's corsPreflight.exposeHeaders (lib/api.ts): what browser scripts may read. */
+const CORS_RESPONSE_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'location,retry-after,idempotent-replayed,x-request-id',
+};
+
+/** This server's own refusals (before any handler): problem+json, never cached, like the handlers'. */
+function ownProblem(response: http.ServerResponse, status: number, slug: string, title: string, detail: string): void {
+  writeResult(response, {
+    statusCode: status,
+    headers: { ...CORS_RESPONSE_HEADERS, 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+    body: JSON.stringify({ type: `/problems/${slug}`, title, status, detail }),
+  });
+}
+
 /**
  * The local API: node:http in front of the very handlers Lambda runs. Each request becomes
  * the API Gateway v2 event AWS would send, the route table picks the handler module, and the
@@ -137,11 +152,7 @@ export function createLocalServer(): http.Server {
       }
       const body = await readBody(request);
       if (body === undefined) {
-        writeResult(response, {
-          statusCode: 413,
-          headers: { 'content-type': 'application/problem+json' },
-          body: JSON.stringify({ type: '/problems/payload-too-large', title: 'Payload too large', status: 413, detail: 'Request bodies are limited to 10 MB.' }),
-        });
+        ownProblem(response, 413, 'payload-too-large', 'Payload too large', 'Request bodies are limited to 10 MB.');
         return;
       }
       const url = new URL(request.url ?? '/', 'http://localhost');
@@ -153,20 +164,15 @@ export function createLocalServer(): http.Server {
       const handler = match.kind === 'found' ? await loadHandler(match.route.handler) : notFound;
       const functionName = match.kind === 'found' ? match.route.handler.replaceAll('/', '-') : 'not-found';
       const result = await handler(event, lambdaContext(functionName, event.requestContext.requestId));
-      result.headers = { 'access-control-allow-origin': '*', ...result.headers };
+      result.headers = { ...CORS_RESPONSE_HEADERS, ...result.headers };
       // A HEAD response has no body (API Gateway drops it too).
       if (request.method === 'HEAD') result.body = undefined;
       writeResult(response, result);
     } catch (error) {
       // Handlers answer their own errors; reaching here is a bug in this server.
       console.error('local server error', error);
-      if (!response.headersSent) {
-        writeResult(response, {
-          statusCode: 500,
-          headers: { 'content-type': 'application/problem+json' },
-          body: JSON.stringify({ type: '/problems/internal-error', title: 'Internal server error', status: 500, detail: 'Something went wrong on our side.' }),
-        });
-      } else response.end();
+      if (!response.headersSent) ownProblem(response, 500, 'internal-error', 'Internal server error', 'Something went wrong on our side.');
+      else response.end();
     }
   });
 }

@@ -27,18 +27,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function toDomainError(error: unknown): DomainError | undefined {
   if (error instanceof AggregateError && error.errors.length > 0) return toDomainError(error.errors[0]);
   if (isDatabaseUnavailable(error)) return new ServiceUnavailable(undefined, { cause: error });
-  switch (sqlState(error)) {
+  const state = sqlState(error);
+  // Class 22, data exception: a value PostgreSQL cannot take (a reversed range 22000, a bad
+  // date 22007/22008, an out-of-range number 22003, bad text for a type 22P02, NUL in text
+  // 22021/22P05, a string too long 22001, …). Validation should have refused it first; this
+  // is the backstop that keeps any such input a 400, never a 500.
+  if (state?.startsWith('22')) return new ValidationError('A value in the request is not valid.', { cause: error });
+  switch (state) {
     case '23P01': // exclusion_violation: the no-overlap constraint caught a race
       return new BookingConflict(undefined, { cause: error });
     case '40001': // serialization_failure
     case '40P01': // deadlock_detected
       return new Conflict('A concurrent change got there first. Please retry.', { cause: error });
-    case '22000': // data_exception: a range whose bounds are reversed
-    case '22007': // invalid_datetime_format
-    case '22008': // datetime_field_overflow
-    case '22P02': // invalid_text_representation
-    case '22003': // numeric_value_out_of_range
-      return new ValidationError('A value in the request is not valid.', { cause: error });
     default:
       return undefined;
   }

@@ -4,15 +4,19 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { Kysely } from 'kysely';
 import type { z } from 'zod';
+import type { Database } from '#core/database';
 import { DomainError, PayloadTooLarge, ValidationError, type FieldProblem } from '#core/errors';
 import { authenticate, type CallerFor } from './auth';
 import { checkAllConfig } from './config';
 import { toDomainError } from './database-errors';
+import { getDb } from './db';
 import { logger, MetricUnit, metrics } from './logger';
 import { originRefusal } from './origin-verify';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
 import { routeKey, type RouteDefinition } from './route';
+import { unstorableText } from './schemas';
 
 type Infer<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
 
@@ -25,6 +29,8 @@ export interface ApiRequest<R extends RouteDefinition> {
   /** Lower-cased header names. */
   headers: Record<string, string | undefined>;
   caller: CallerFor<R['access']>;
+  /** The database as the route's declared access allows (`read`: SELECT only); none without `database`. */
+  db: R['database'] extends false ? undefined : Kysely<Database>;
   requestId: string;
 }
 
@@ -49,8 +55,9 @@ type Result = APIGatewayProxyStructuredResultV2;
  * normalise the event → log context → refuse a request that went around CloudFront and WAF
  * (403, only when ORIGIN_VERIFY_SECRET is set) → refuse an oversized body (413), or any body
  * on a route that takes none (400), before reading it → authenticate (401/403) → parse JSON
- * only where the route has a body → validate params/query/body with the route's zod schemas
- * (400) → run → shape the answer. Any error becomes RFC 9457 problem+json in one place;
+ * only where the route has a body → validate params/query/body with the route's zod schemas,
+ * refusing text PostgreSQL cannot store (400) → run → shape the answer with its Cache-Control
+ * (cacheControl()). Any error becomes RFC 9457 problem+json in one place, never cached;
  * unknown errors are logged with the request id and answered with a generic 500 that reveals
  * nothing.
  */
@@ -78,7 +85,8 @@ export function endpoint<const R extends RouteDefinition>(
     );
   }
   return handler.handler(async (event) => {
-    const caller = await authenticate(event, route.access);
+    const db = route.database ? getDb(route.database) : undefined;
+    const caller = await authenticate(event, route.access, db);
     const request = {
       params: parsePart('path', route.params, event.pathParameters ?? {}),
       query: parsePart('query', route.query, route.query ? (event.queryStringParameters ?? {}) : {}),
@@ -86,12 +94,27 @@ export function endpoint<const R extends RouteDefinition>(
       rawBody: route.rawBody ? decodeRawBody(event) : undefined,
       headers: lowerCaseHeaders(event.headers),
       caller,
+      db,
       requestId: event.requestContext.requestId,
     } as ApiRequest<R>;
     const result = toResult(await run(request));
-    result.headers = { ...result.headers, 'x-request-id': request.requestId };
+    result.headers = { ...result.headers, 'x-request-id': request.requestId, 'cache-control': cacheControl(route, result.statusCode ?? 200) };
     return result;
   });
+}
+
+/** Nothing personal, nothing erroneous is ever kept by a browser or a shared cache. */
+export const NO_STORE = 'no-store';
+
+/**
+ * The one place that decides caching: a successful answer of a public GET that declares
+ * `cacheSeconds` may be kept that long by anyone (it depends on nothing but the URL); every
+ * other answer (anything authenticated, any POST, any error) is `no-store`. Errors never
+ * reach here: problemResponse() sends them `no-store` itself.
+ */
+export function cacheControl(route: Pick<RouteDefinition, 'method' | 'access' | 'cacheSeconds'>, status: number): string {
+  const cacheable = route.method === 'GET' && route.access === 'public' && route.cacheSeconds !== undefined && route.cacheSeconds > 0;
+  return cacheable && status >= 200 && status < 300 ? `public, max-age=${route.cacheSeconds}` : NO_STORE;
 }
 
 /**
@@ -110,8 +133,24 @@ function bodyLimit(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
       if (!event.body) return;
       const bytes = Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
       if (bytes > limit) throw new PayloadTooLarge(`Request bodies on this route are limited to ${limit} bytes; this one has ${bytes}.`);
+      if (route.body && event.isBase64Encoded) {
+        event.body = strictUtf8(Buffer.from(event.body, 'base64'));
+        event.isBase64Encoded = false;
+      }
     },
   };
+}
+
+/**
+ * A JSON body sent base64-encoded (API Gateway does so for non-text content types) is decoded
+ * here, strictly: invalid UTF-8 is a 400, not replacement characters stored as if sent.
+ */
+function strictUtf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ValidationError('The request body must be UTF-8 encoded JSON.', { errors: [{ path: 'body', message: 'is not valid UTF-8' }] });
+  }
 }
 
 /**
@@ -149,14 +188,23 @@ function checkConfigAtColdStart(): void {
   }
 }
 
+/**
+ * Validates one part of the request with the route's schema, and refuses, whatever the schema
+ * says, text PostgreSQL cannot store as sent (NUL, unpaired surrogates: schemas.ts), so no
+ * route can forget it. Both kinds of problem are reported together, each naming its field.
+ */
 function parsePart(part: 'path' | 'query' | 'body', schema: z.ZodType | undefined, value: unknown): unknown {
   if (!schema) return {};
+  const textProblems = unstorableText(value, part);
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const errors: FieldProblem[] = parsed.error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : part,
-    message: issue.code === 'unrecognized_keys' ? `Unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-  }));
+  if (parsed.success && textProblems.length === 0) return parsed.data;
+  const errors: FieldProblem[] = [
+    ...textProblems,
+    ...(parsed.success ? [] : parsed.error.issues).map((issue) => ({
+      path: issue.path.length > 0 ? issue.path.join('.') : part,
+      message: issue.code === 'unrecognized_keys' ? `Unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+    })),
+  ];
   const where = part === 'path' ? 'path parameters' : part === 'query' ? 'query parameters' : 'request body';
   throw new ValidationError(`The ${where} failed validation.`, { errors });
 }
@@ -233,7 +281,7 @@ export function problemResponse(error: DomainError, requestId?: string): Result 
     statusCode: error.status,
     // The request id travels in a header, so equal problems have byte-identical bodies
     // (an unknown email and a wrong password must be indistinguishable).
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(requestId ? { 'x-request-id': requestId } : {}), ...error.headers },
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(requestId ? { 'x-request-id': requestId } : {}), ...error.headers, 'cache-control': NO_STORE },
     body: JSON.stringify(problem),
   };
 }
@@ -260,7 +308,7 @@ function problemErrors(): middy.MiddlewareObj<Event, Result> {
       logger.error('unhandled error', { error });
       request.response = {
         statusCode: 500,
-        headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(requestId ? { 'x-request-id': requestId } : {}) },
+        headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(requestId ? { 'x-request-id': requestId } : {}), 'cache-control': NO_STORE },
         body: JSON.stringify({
           type: problemType('internal-error'),
           title: 'Internal server error',

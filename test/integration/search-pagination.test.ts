@@ -94,3 +94,20 @@ it('defaults to ordering=price and 20 a page', async () => {
   expect(prices).toEqual([...prices].sort((a, b) => a - b));
   expect(answer.body.next_cursor).toEqual(expect.any(String));
 });
+
+describe('GET /cars/ refuses a cursor it did not issue', () => {
+  const UUID = '6f1c1d0e-5a8b-4c3d-9e2f-1a2b3c4d5e6f';
+  const forge = (position: unknown) => Buffer.from(JSON.stringify(position)).toString('base64url');
+
+  // Each passed the old shape check (a string, then numbers) and reached PostgreSQL's casts.
+  it.each([
+    ['a rate that is not an integer', 'price', forge(['price', 1.5, UUID])],
+    ['a rate beyond PostgreSQL integer', 'price', forge(['price', 2 ** 31, UUID])],
+    ['a review count beyond PostgreSQL integer', 'rating', forge(['rating', 4.8, 2 ** 31, UUID, 80_000, UUID])],
+  ])('%s: 400 problem+json naming the cursor, before any SQL', async (_label, ordering, cursor) => {
+    const answer = await api.get(`/cars/?start_date=${START}&end_date=${END}&ordering=${ordering}&cursor=${cursor}`);
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    expect(answer.body.errors).toContainEqual({ path: 'cursor', message: expect.any(String) });
+  });
+});

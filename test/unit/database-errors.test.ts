@@ -53,7 +53,20 @@ describe('toDomainError', () => {
     expect(mapped?.headers?.['retry-after']).toBeDefined();
   });
 
-  it.each(['22000', '22P02', '22007', '22008', '22003'])('maps a bad value in the request (%s) to a 400 ValidationError', (code) => {
+  it.each([
+    '22000', // data_exception: a range whose bounds are reversed
+    '22P02', // invalid_text_representation
+    '22007', // invalid_datetime_format
+    '22008', // datetime_field_overflow
+    '22003', // numeric_value_out_of_range
+    '22021', // character_not_in_repertoire: NUL in text
+    '22P05', // untranslatable_character: \u0000 in json
+    '22023', // invalid_parameter_value
+    '22001', // string_data_right_truncation: longer than a varchar
+    '22026', // string_data_length_mismatch
+    '2200D', // invalid_escape_octet … every class-22 code, known to us or not
+    '22012', // division_by_zero
+  ])('maps a data exception in the request (%s, class 22) to a 400 ValidationError', (code) => {
     const mapped = toDomainError(pgError(code, 'invalid input syntax for type uuid: "nope"'));
     expect(mapped).toBeInstanceOf(ValidationError);
     expect(mapped?.status).toBe(400);
@@ -65,6 +78,8 @@ describe('toDomainError', () => {
     ['a plain Error', new Error('boom')],
     ['a unique violation no caller handled (23505)', pgError('23505')],
     ['a syntax error in our SQL (42601)', pgError('42601')],
+    ['an integrity constraint of ours (23514, a check)', pgError('23514')],
+    ['a code that only starts like class 22 in a longer string', { code: '220001' }],
     ['an unknown network code', systemError('EWHATEVER', 'something else')],
     ['undefined', undefined],
     ['null', null],

@@ -2,8 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { NotFound } from '#core/errors';
 import { forgetConfig } from '#platform/config';
-import { endpoint, json, MAX_JSON_BODY_BYTES } from '#platform/http';
+import { cacheControl, endpoint, json, MAX_JSON_BODY_BYTES } from '#platform/http';
 import { defineRoute } from '#platform/route';
+import { routes } from '#routes';
+import { handler as catchAll } from '#functions/api/service/not-found';
+import { createLocalServer, listen } from '../../dev/local-server';
 import { apiEvent, lambdaContext } from '../helpers/events';
 
 const SECRET = 'password=hunter2 at db.internal:5432';
@@ -212,5 +215,196 @@ describe('a route that takes no body', () => {
     expect(unknown.statusCode).toBe(400);
     expect(problemOf(unknown).errors).toEqual([{ path: 'body', message: 'Unknown field(s): status, position' }]);
     for (const body of ['[]', '"x"', '42', 'null', '{"a":', 'not json']) expect((await send(body)).statusCode, body).toBe(400);
+  });
+});
+
+describe('text PostgreSQL cannot store: NUL and unpaired surrogates', () => {
+  const nestedRoute = defineRoute({
+    method: 'POST',
+    path: '/test/nested/{slug}/',
+    handler: 'test/nested',
+    access: 'public',
+    database: false,
+    summary: 'A route with every kind of input',
+    tags: ['Test'],
+    params: z.object({ slug: z.string().max(50) }),
+    query: z.object({ q: z.string().optional() }),
+    body: z.strictObject({ name: z.string().max(200), tags: z.array(z.string()).default([]), agency: z.strictObject({ name: z.string() }).optional() }),
+    responses: { 200: { description: 'Echo' } },
+  });
+  const nested = endpoint(nestedRoute, async ({ body }) => json(200, body));
+  const send = (body: unknown, options: { slug?: string; query?: Record<string, string>; raw?: string } = {}) =>
+    nested(
+      apiEvent({
+        method: 'POST',
+        path: '/api/v1/test/nested/x/',
+        pathParameters: { slug: options.slug ?? 'x' },
+        ...(options.query ? { query: options.query } : {}),
+        body: options.raw ?? JSON.stringify(body),
+      }),
+      lambdaContext('test-nested'),
+    );
+
+  it.each([
+    ['a NUL in a body field', { name: 'Hon\u0000da' }, 'name', /NUL/],
+    ['an escaped NUL alone', { name: '\u0000' }, 'name', /NUL/],
+    ['a lone high surrogate', { name: 'Honda \ud83d' }, 'name', /surrogate/],
+    ['a lone low surrogate', { name: '\udc00 Honda' }, 'name', /surrogate/],
+    ['a NUL in an array item', { name: 'Honda', tags: ['ok', 'b\u0000d'] }, 'tags.1', /NUL/],
+    ['a NUL in a nested object', { name: 'Honda', agency: { name: 'Patong\u0000Wheels' } }, 'agency.name', /NUL/],
+  ])('refuses %s with 400 naming the field, though the schema would take it', async (_label, body, path, message) => {
+    const result = await send(body);
+    expect(result.statusCode).toBe(400);
+    const problem = problemOf(result);
+    expect(problem.errors).toContainEqual({ path, message: expect.stringMatching(message) });
+  });
+
+  it('refuses a NUL in a field name, and names it escaped', async () => {
+    const result = await send(undefined, { raw: '{"name":"Honda","x\\u0000y":1}' });
+    expect(result.statusCode).toBe(400);
+    const problem = problemOf(result);
+    expect(problem.errors).toContainEqual({ path: 'x\\u0000y', message: expect.stringMatching(/^field name .*NUL/) });
+    expect(result.body).not.toContain('\u0000');
+  });
+
+  it('reports the text problems together with the schema’s own', async () => {
+    const result = await send({ name: 'x'.repeat(201) + '\u0000', colour: 'red' });
+    const paths = problemOf(result).errors?.map((error) => error.path);
+    expect(paths).toEqual(expect.arrayContaining(['name', 'body']));
+    expect(problemOf(result).errors?.filter((error) => error.path === 'name')).toHaveLength(2); // too long, and NUL
+  });
+
+  it('checks path parameters and query parameters the same way', async () => {
+    const inPath = await send({ name: 'Honda' }, { slug: 'pat\u0000ong' });
+    expect(inPath.statusCode).toBe(400);
+    expect(problemOf(inPath).errors).toContainEqual({ path: 'slug', message: expect.stringMatching(/NUL/) });
+    const inQuery = await send({ name: 'Honda' }, { query: { q: '\ud800' } });
+    expect(inQuery.statusCode).toBe(400);
+    expect(problemOf(inQuery).errors).toContainEqual({ path: 'q', message: expect.stringMatching(/surrogate/) });
+  });
+
+  it('refuses only that: well-formed text of any script passes (emoji are surrogate pairs), and a body nested thousands deep is walked to its NUL', async () => {
+    const result = await send({ name: 'ภูเก็ต 🛵 Ærø', tags: ['日本語'] });
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body ?? '')).toMatchObject({ name: 'ภูเก็ต 🛵 Ærø' });
+    
+    
+    const DEPTH = 2_000; // deeper still, the JSON parser itself refuses the body (400)
+    const deep = await send(undefined, { raw: `{"name":"\\u0000","tags":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}}` });
+    expect(deep.statusCode).toBe(400);
+    expect(problemOf(deep).errors).toContainEqual({ path: 'name', message: expect.stringMatching(/NUL/) });
+  });
+
+  it('refuses a base64-encoded body that is not valid UTF-8 with 400, rather than storing replacement characters', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"name":"Hon'), Buffer.from([0xff, 0xfe]), Buffer.from('da"}')]);
+    const result = await nested(
+      { ...apiEvent({ method: 'POST', path: '/api/v1/test/nested/x/', pathParameters: { slug: 'x' }, body: bytes.toString('base64') }), isBase64Encoded: true },
+      lambdaContext('test-nested'),
+    );
+    expect(result.statusCode).toBe(400);
+    expect(problemOf(result).errors).toEqual([{ path: 'body', message: 'is not valid UTF-8' }]);
+    const valid = await nested(
+      { ...apiEvent({ method: 'POST', path: '/api/v1/test/nested/x/', pathParameters: { slug: 'x' }, body: Buffer.from('{"name":"ภูเก็ต"}').toString('base64') }), isBase64Encoded: true },
+      lambdaContext('test-nested'),
+    );
+    expect(valid.statusCode).toBe(200);
+  });
+});
+
+describe('Cache-Control: decided once, by endpoint()', () => {
+  const publicGet = (cacheSeconds?: number) =>
+    defineRoute({
+      method: 'GET',
+      path: '/test/catalogue/',
+      handler: 'test/catalogue',
+      access: 'public',
+      database: false,
+      ...(cacheSeconds !== undefined ? { cacheSeconds } : {}),
+      summary: 'A public read',
+      tags: ['Test'],
+      query: z.object({ mode: z.enum(['ok', 'missing', 'crash']).default('ok') }),
+      responses: { 200: { description: 'A page' } },
+    });
+  const handlerFor = (cacheSeconds?: number) =>
+    endpoint(publicGet(cacheSeconds), async ({ query }) => {
+      if (query.mode === 'missing') throw new NotFound('No such thing.');
+      if (query.mode === 'crash') throw new Error('boom');
+      // A handler's own Cache-Control does not override the route's.
+      return json(200, { ok: true }, { 'cache-control': 'public, max-age=99999' });
+    });
+  const get = (cacheSeconds: number | undefined, mode: string) =>
+    handlerFor(cacheSeconds)(apiEvent({ method: 'GET', path: '/api/v1/test/catalogue/', query: { mode } }), lambdaContext('test-catalogue'));
+
+  it('lets a public GET with cacheSeconds be cached that long, publicly', async () => {
+    const result = await get(30, 'ok');
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['cache-control']).toBe('public, max-age=30');
+  });
+
+  it('sends no-store on every error of a cacheable route: 400, 404, 500', async () => {
+    for (const [mode, status] of [['sideways', 400], ['missing', 404], ['crash', 500]] as const) {
+      const result = await get(30, mode);
+      expect(result.statusCode, mode).toBe(status);
+      expect(result.headers?.['cache-control'], mode).toBe('no-store');
+    }
+  });
+
+  it('sends no-store on a public GET without cacheSeconds (e.g. the health check)', async () => {
+    expect((await get(undefined, 'ok')).headers?.['cache-control']).toBe('no-store');
+  });
+
+  it('sends no-store on public POSTs (register, token) and their errors, 413 included', async () => {
+    const created = await post(JSON.stringify({ name: 'Honda Click', count: 2 }));
+    expect(created.statusCode).toBe(201);
+    expect(created.headers?.['cache-control']).toBe('no-store');
+    for (const body of ['{"name": ', JSON.stringify({ name: 'x'.repeat(MAX_JSON_BODY_BYTES), count: 1 })]) {
+      const refused = await post(body);
+      expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+      expect(refused.headers?.['cache-control']).toBe('no-store');
+    }
+  });
+
+  it('never lets an authenticated answer be cached, whatever the route declares', () => {
+    for (const access of ['signed-in', 'customer', 'agency_admin', 'stripe'] as const) {
+      expect(cacheControl({ method: 'GET', access, cacheSeconds: 30 }, 200), access).toBe('no-store');
+    }
+    expect(cacheControl({ method: 'POST', access: 'public', cacheSeconds: 30 }, 200)).toBe('no-store');
+    expect(cacheControl({ method: 'GET', access: 'public', cacheSeconds: 30 }, 304)).toBe('no-store');
+  });
+
+  it('declares cacheSeconds only on public GETs of the route table, and on every public read but the health check', () => {
+    for (const route of routes) {
+      const key = `${route.method} ${route.path}`;
+      if (route.cacheSeconds !== undefined) expect({ key, method: route.method, access: route.access }).toEqual({ key, method: 'GET', access: 'public' });
+      else if (route.method === 'GET' && route.access === 'public') expect(key).toBe('GET /health/');
+    }
+  });
+
+  it('sends no-store on the catch-all 404 and 405', async () => {
+    const notFound = await catchAll(apiEvent({ method: 'GET', path: '/api/v1/nowhere/' }));
+    expect(notFound.statusCode).toBe(404);
+    expect(notFound.headers?.['cache-control']).toBe('no-store');
+    const wrongMethod = await catchAll(apiEvent({ method: 'DELETE', path: '/api/v1/landmarks/' }));
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers?.['cache-control']).toBe('no-store');
+  });
+});
+
+describe('the local server, like the HTTP API', () => {
+  it('exposes Location, Retry-After, Idempotent-Replayed and x-request-id to browsers, and sends its own refusals no-store', async () => {
+    const server = createLocalServer();
+    const baseUrl = await listen(server, 0);
+    try {
+      const answer = await fetch(`${baseUrl}/api/v1/nowhere/`);
+      expect(answer.status).toBe(404);
+      expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+      expect(answer.headers.get('access-control-expose-headers')?.split(',')).toEqual(
+        expect.arrayContaining(['location', 'retry-after', 'idempotent-replayed', 'x-request-id']),
+      );
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

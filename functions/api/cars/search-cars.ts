@@ -1,13 +1,11 @@
 import { resolvePlace } from '#core/geo/landmarks';
 import { searchCars } from '#core/search/search-cars';
-import { getDb } from '#platform/db';
 import { endpoint, json } from '#platform/http';
 import { hasPublicImages, publicImageUrl } from '#platform/image-urls';
 import { pricingRates } from '#platform/pricing';
 import { searchRoutes } from './routes';
 
-export const handler = endpoint(searchRoutes.searchCars, async ({ query }) => {
-  const db = getDb();
+export const handler = endpoint(searchRoutes.searchCars, async ({ query, db }) => {
   const place = await resolvePlace(db, { near: query.near, landmark: query.landmark, radiusKm: query.radius_km });
   const page = await searchCars(
     db,

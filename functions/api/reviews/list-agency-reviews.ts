@@ -1,11 +1,10 @@
 import { listAgencyReviews, publicReviewJson } from '#core/reviews/reviews';
-import { getDb } from '#platform/db';
 import { endpoint, json } from '#platform/http';
 import { decodeCursor, pageFrom } from '#platform/pagination';
 import { reviewRoutes } from './routes';
 
-export const handler = endpoint(reviewRoutes.listAgencyReviews, async ({ params, query }) => {
-  const after = decodeCursor(query.cursor, ['string', 'string']) as [string, string] | undefined;
-  const rows = await listAgencyReviews(getDb(), params.id, { limit: query.limit, after });
+export const handler = endpoint(reviewRoutes.listAgencyReviews, async ({ params, query, db }) => {
+  const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+  const rows = await listAgencyReviews(db, params.id, { limit: query.limit, after });
   return json(200, pageFrom(rows, query.limit, publicReviewJson, (row) => [row.position, row.id]));
 });

@@ -9,6 +9,6 @@ export const handler = endpoint(serviceRoutes.getDocsAsset, async ({ params }) =
   return {
     status: 200,
     body: content,
-    headers: { 'content-type': DOCS_ASSETS[params.file]!, 'cache-control': 'public, max-age=86400' },
+    headers: { 'content-type': DOCS_ASSETS[params.file]! },
   };
 });

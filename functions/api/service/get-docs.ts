@@ -22,5 +22,5 @@ const page = `<!doctype html>
 export const handler = endpoint(serviceRoutes.getDocs, async () => ({
   status: 200,
   body: page,
-  headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=300' },
+  headers: { 'content-type': 'text/html; charset=utf-8' },
 }));

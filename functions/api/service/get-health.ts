@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { ServiceUnavailable } from '#core/errors';
-import { getDb } from '#platform/db';
 import { endpoint, json } from '#platform/http';
 import { serviceRoutes } from './routes';
 
@@ -9,9 +8,9 @@ import { serviceRoutes } from './routes';
  * same 503 problem+json (with Retry-After) any other route answers then, plus `database:
  * "unavailable"` so a monitor reads the cause without parsing the detail.
  */
-export const handler = endpoint(serviceRoutes.getHealth, async () => {
+export const handler = endpoint(serviceRoutes.getHealth, async ({ db }) => {
   try {
-    await sql`SELECT 1`.execute(getDb());
+    await sql`SELECT 1`.execute(db);
   } catch (error) {
     throw new ServiceUnavailable('The database cannot be reached. Retry after the Retry-After interval.', {
       cause: error,

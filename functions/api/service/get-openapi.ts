@@ -7,5 +7,5 @@ let document: object | undefined;
 export const handler = endpoint(serviceRoutes.getOpenApi, async () => {
   // Generated once per container from the route table's zod schemas.
   document ??= buildOpenApiDocument();
-  return json(200, document, { 'cache-control': 'public, max-age=300' });
+  return json(200, document);
 });
