@@ -36,9 +36,9 @@ export function startLocalJobs(options: { log?: (message: string) => void } = {}
     if (options.now) tick();
   }
 
-  every(60_000, 'hold expiry', async () => runExpiry(getDb(), await paymentProvider()), { now: true });
-  every(3_000, 'outbox drain', () => drainOutbox(getDb(), notificationSender()));
-  every(3_600_000, 'pickup reminders', () => queuePickupReminders(getDb()), { now: true });
+  every(60_000, 'hold expiry', async () => runExpiry(getDb('write'), await paymentProvider()), { now: true });
+  every(3_000, 'outbox drain', () => drainOutbox(getDb('write'), notificationSender()));
+  every(3_600_000, 'pickup reminders', () => queuePickupReminders(getDb('write')), { now: true });
 
   return async () => {
     for (const timer of timers) clearInterval(timer);

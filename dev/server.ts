@@ -91,16 +91,16 @@ async function start(): Promise<void> {
   const { closeDb, getDb } = await import('#platform/db');
   const demo = await import('./demo-data');
   // A first start on an empty database gets the demo catalogue (DEV_SEED=0: start empty).
-  if (process.env.DEV_SEED !== '0' && (await demo.isCatalogueEmpty(getDb()))) {
+  if (process.env.DEV_SEED !== '0' && (await demo.isCatalogueEmpty(getDb('write')))) {
     const { cognitoIdentity } = await import('#platform/cognito');
     try {
-      const seeded = await demo.seedDemoData(getDb(), cognitoIdentity, { today: todayInBangkok() });
+      const seeded = await demo.seedDemoData(getDb('write'), cognitoIdentity, { today: todayInBangkok() });
       console.log(`Seeded the demo catalogue: ${seeded.agencies} agencies, ${seeded.cars} cars and scooters, ${seeded.bookings} bookings.`);
     } catch (error) {
       console.error('The demo catalogue could not be seeded (npm run seed -- --reset retries):', error);
     }
   }
-  const demoLogin = await demo.hasDemoUsers(getDb());
+  const demoLogin = await demo.hasDemoUsers(getDb('write'));
   const server = createLocalServer();
   stoppers.push(async () => {
     server.close();

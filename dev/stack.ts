@@ -1,18 +1,40 @@
 import path from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '#migrations/index';
+import { DATABASE_USERS } from '#platform/route';
 import { EMULATOR_CREDENTIALS, IMAGES_BUCKET, ensureCognitoPool, startCognito, startS3, startSes, type Emulator } from './emulators';
 import { freePort } from './ports';
 import { startEmbeddedPostgres, withDatabase } from './postgres';
 
-/** Runs migrations on a database through a short-lived connection. */
+/**
+ * Runs migrations on a database through a short-lived connection (as the URL's user, the
+ * owner), then lets the functions' database users log in on this local server.
+ */
 export async function migrate(url: string): Promise<string[]> {
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
   try {
-    return await migrateToLatest(db);
+    const applied = await migrateToLatest(db);
+    await setLocalRolePasswords(db, decodeURIComponent(new URL(url).password));
+    return applied;
   } finally {
     await db.destroy();
+  }
+}
+
+/**
+ * Locally the app connects as rental_app / rental_reader (functions/platform/db.ts swaps the
+ * owner URL's user for them, keeping its password), so they get the owner's password: the
+ * harness knows no other, and it opens nothing the owner's URL did not. Only here, never in a
+ * migration: in Aurora they log in with IAM tokens and have no password.
+ */
+async function setLocalRolePasswords(db: Kysely<unknown>, password: string): Promise<void> {
+  if (!password) return; // a server that trusts local connections needs none
+  for (const user of Object.values(DATABASE_USERS)) {
+    const alter = sql`ALTER ROLE ${sql.id(user)} PASSWORD ${sql.lit(password)}`;
+    // Roles are cluster-wide: two harnesses migrating on one server at once can collide on
+    // the role's row ("tuple concurrently updated"); the second try sees the first's result.
+    await alter.execute(db).catch(() => alter.execute(db));
   }
 }
 

@@ -46,8 +46,9 @@ export function functionId(route: RouteDefinition): string {
 /**
  * The HTTP API: one function and one route per entry of functions/routes.ts, plus a
  * $default catch-all answering unknown paths with problem+json. Functions that need the
- * database run in the VPC's private subnets and connect to RDS Proxy with IAM auth; the
- * others stay outside the VPC.
+ * database run in the VPC's private subnets and connect to RDS Proxy with IAM auth, as the
+ * database user of their route's access (rental_reader for `read`, rental_app for `write`);
+ * the others stay outside the VPC.
  */
 export class Api extends Construct {
   readonly httpApi: apigw.HttpApi;
@@ -69,6 +70,9 @@ export class Api extends Construct {
         allowOrigins: ['*'],
         allowMethods: [apigw.CorsHttpMethod.ANY],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        // Response headers a browser's script may read (API.md): where a created thing is,
+        // when to retry, whether a booking was replayed, and the id to quote to support.
+        exposeHeaders: ['location', 'retry-after', 'idempotent-replayed', 'x-request-id'],
       },
       defaultIntegration: new HttpLambdaIntegration('NotFound', this.notFoundFunction),
     });
@@ -99,8 +103,6 @@ export class Api extends Construct {
       // Public, like the photos it points at: any answer may show a car's photos.
       IMAGES_PUBLIC_BASE_URL: storage.imagesPublicBaseUrl,
     };
-    const database = data.clientEnvironment;
-
     for (const route of routes) {
       const docsAssets = route.handler === 'api/service/get-docs-asset' ? docsAssetsBundling() : undefined;
       const fn = new ApiFunction(this, `${functionId(route)}Fn`, {
@@ -109,7 +111,7 @@ export class Api extends Construct {
         description: `${route.method} /api/v1${route.path}`,
         environment: {
           ...common,
-          ...(route.database ? database : {}),
+          ...(route.database ? data.clientEnvironment(route.database) : {}),
           ...(route.uses?.includes('images-bucket') ? { IMAGES_BUCKET: storage.imagesBucket.bucketName } : {}),
           ...(route.uses?.includes('payments') ? { STRIPE_SECRET_ARN: stripeSecret.secretArn } : {}),
           ...docsAssets?.environment,
@@ -123,7 +125,8 @@ export class Api extends Construct {
             }
           : {}),
       });
-      if (route.database) data.proxy.grantConnect(fn, data.databaseUser);
+      // As its route's database user alone: a public read function cannot write, none is the owner.
+      if (route.database) data.grantConnect(fn, route.database);
       if (route.uses?.includes('cognito-admin')) {
         // Exactly what functions/platform/cognito.ts createUser/deleteUser call.
         auth.userPool.grant(
@@ -133,6 +136,10 @@ export class Api extends Construct {
           'cognito-idp:AdminAddUserToGroup',
           'cognito-idp:AdminDeleteUser',
         );
+      }
+      if (route.uses?.includes('cognito-email-verified')) {
+        // functions/platform/cognito.ts markEmailVerified, after our own code proved the address.
+        auth.userPool.grant(fn, 'cognito-idp:AdminUpdateUserAttributes');
       }
       if (route.uses?.includes('payments')) stripeSecret.grantRead(fn);
       if (route.uses?.includes('images-bucket')) {

@@ -1,8 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { DATABASE_USERS, type DatabaseAccess } from '../functions/platform/route';
 import type { StageSettings } from './stage';
 
 /** The VPC's address range (CDK's default, spelled out so security group rules can name it). */
@@ -11,7 +13,9 @@ export const VPC_CIDR = '10.0.0.0/16';
 /**
  * The network and the database: a VPC, Aurora PostgreSQL Serverless v2 in its isolated
  * subnets, and RDS Proxy in front for the Lambda functions (many short-lived connections).
- * The proxy requires TLS and IAM authentication, so functions hold no database password.
+ * The proxy requires TLS and IAM authentication end to end, so neither the functions nor the
+ * proxy hold a database password; functions log in as rental_reader or rental_app (created by
+ * the migrations), never as the master user, which only the migration job uses.
  */
 export class Data extends Construct {
   readonly vpc: ec2.Vpc;
@@ -22,17 +26,25 @@ export class Data extends Construct {
   /** Set in stages whose NAT is an instance (dev), so tests and nag rules can find it. */
   readonly natInstanceProvider?: ec2.NatInstanceProviderV2;
   readonly databaseName = 'rental';
-  readonly databaseUser = 'postgres';
+  /** The owner: the cluster secret's user, for the migration job alone (writer endpoint, not the proxy). */
+  readonly masterUser = 'postgres';
+  /** The users functions log in as through the proxy, by access (functions/platform/route.ts). */
+  readonly databaseUsers = DATABASE_USERS;
 
-  /** What a function needs to reach the database through RDS Proxy with IAM auth. */
-  get clientEnvironment(): Record<string, string> {
+  /** What a function needs to reach the database through RDS Proxy with IAM auth, as the access's user. */
+  clientEnvironment(access: DatabaseAccess): Record<string, string> {
     return {
       DB_HOST: this.proxy.endpoint,
       DB_PORT: '5432',
       DB_NAME: this.databaseName,
-      DB_USER: this.databaseUser,
+      DB_USER: this.databaseUsers[access],
       DB_IAM_AUTH: 'true',
     };
+  }
+
+  /** Lets a function connect through the proxy as the access's user, and as no other. */
+  grantConnect(grantee: iam.IGrantable, access: DatabaseAccess): void {
+    this.proxy.grantConnect(grantee, this.databaseUsers[access]);
   }
 
   constructor(scope: Construct, id: string, stage: StageSettings) {
@@ -93,7 +105,7 @@ export class Data extends Construct {
       serverlessV2MaxCapacity: stage.maxAcu,
       ...(stage.minAcu === 0 ? { serverlessV2AutoPauseDuration: Duration.minutes(10) } : {}),
       defaultDatabaseName: this.databaseName,
-      credentials: rds.Credentials.fromGeneratedSecret(this.databaseUser),
+      credentials: rds.Credentials.fromGeneratedSecret(this.masterUser),
       storageEncrypted: true,
       iamAuthentication: true,
       backup: { retention: Duration.days(stage.backupDays), preferredWindow: '19:00-20:00' }, // 02:00 in Phuket
@@ -103,22 +115,29 @@ export class Data extends Construct {
       deletionProtection: stage.retainData,
       removalPolicy: stage.retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
     });
-    // The cluster secret (the proxy's and the migrations' credentials) rotates monthly. The
-    // rotation function runs in the app subnets (it needs Secrets Manager through NAT) and
-    // reaches the writer; RDS Proxy reads the new password for its next database connections,
-    // and the functions never see it (IAM auth). Not at deploy: the first deploy's migration
-    // must not race a rotation.
+    // The cluster secret (the master user's, which only the migration job uses) rotates monthly.
+    // The rotation function runs in the app subnets (it needs Secrets Manager through NAT) and
+    // reaches the writer. Not at deploy: the first deploy's migration must not race a rotation.
     this.cluster.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       rotateImmediatelyOnUpdate: false,
     });
 
+    // End-to-end IAM authentication: functions log in to the proxy with IAM tokens, and the
+    // proxy logs in to Aurora with IAM tokens of its own role, which may connect as the
+    // functions' users only (they hold rds_iam, granted by the migration). No secret is
+    // attached, so nothing reaches the master user through the proxy (docs/operations.md).
+    const proxyRole = new iam.Role(this, 'ProxyRole', {
+      assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
+      description: 'RDS Proxy: logs in to Aurora as the functions\' database users with IAM authentication',
+    });
+    for (const user of Object.values(this.databaseUsers)) this.cluster.grantConnect(proxyRole, user);
     this.proxy = this.cluster.addProxy('Proxy', {
       vpc: this.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      secrets: [this.cluster.secret!],
-      iamAuth: true,
+      defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
+      role: proxyRole,
       requireTLS: true,
       securityGroups: [new ec2.SecurityGroup(this, 'ProxySg', { vpc: this.vpc, description: 'RDS Proxy' })],
     });

@@ -23,9 +23,9 @@ export class Jobs extends Construct {
       vpc: data.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [data.functionsSecurityGroup],
-      environment: { STAGE: stage.name, ...data.clientEnvironment, STRIPE_SECRET_ARN: props.stripeSecret.secretArn },
+      environment: { STAGE: stage.name, ...data.clientEnvironment('write'), STRIPE_SECRET_ARN: props.stripeSecret.secretArn },
     });
-    data.proxy.grantConnect(this.expireHolds, data.databaseUser);
+    data.grantConnect(this.expireHolds, 'write');
     props.stripeSecret.grantRead(this.expireHolds);
     new events.Rule(this, 'EveryMinute', {
       description: 'Expire unpaid booking holds',

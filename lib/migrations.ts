@@ -10,9 +10,10 @@ import type { StageSettings } from './stage';
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 /**
- * Migrations on deploy: a Trigger runs functions/jobs/migrate.ts after the cluster exists and
- * before the API functions are updated, whenever the migrations change. It uses the writer
- * endpoint and the cluster secret; a failure fails (and rolls back) the deploy.
+ * Migrations on deploy: a Trigger runs functions/jobs/migrate.ts after the cluster (and its
+ * proxy) exists and before the API functions are updated, whenever the migrations change. It uses
+ * the writer endpoint and the cluster secret (the master user, the owner of the schema): the
+ * only function that may; a failure fails (and rolls back) the deploy.
  */
 export class Migrations extends Construct {
   readonly trigger: triggers.Trigger;

@@ -55,7 +55,7 @@ export class Notifications extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_DELIVERY_ATTEMPTS },
     });
 
-    const database = { STAGE: stage.name, ...data.clientEnvironment };
+    const database = { STAGE: stage.name, ...data.clientEnvironment('write') };
     const inVpc = {
       vpc: data.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -119,7 +119,7 @@ export class Notifications extends Construct {
       targets: [new targets.LambdaFunction(this.reminders, { retryAttempts: 2 })],
     });
 
-    for (const fn of this.functions) data.proxy.grantConnect(fn, data.databaseUser);
+    for (const fn of this.functions) data.grantConnect(fn, 'write');
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
       alarmDescription: `Notifications that failed ${MAX_DELIVERY_ATTEMPTS} deliveries are waiting in the dead-letter queue (docs/notifications.md). Runbook: docs/operations.md, "Alarms and what to do", DeadLetters.`,

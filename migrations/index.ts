@@ -5,6 +5,9 @@ import * as bookingSupportTables from './2026_11_25_0002_booking_support_tables'
 import * as searchAndGeo from './2026_11_25_0003_search_and_geo';
 import * as reviewsAndOutbox from './2026_11_25_0004_reviews_and_outbox';
 import * as depositRefundedNotice from './2026_12_02_0005_deposit_refunded_notice';
+import * as rentalsKeepTheirDates from './2026_12_03_0006_rentals_keep_their_dates';
+import * as verifiedAccounts from './2026_12_03_0007_verified_accounts';
+import * as databaseRoles from './2026_12_03_0008_database_roles';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -16,6 +19,9 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0003_search_and_geo': searchAndGeo,
   '2026_11_25_0004_reviews_and_outbox': reviewsAndOutbox,
   '2026_12_02_0005_deposit_refunded_notice': depositRefundedNotice,
+  '2026_12_03_0006_rentals_keep_their_dates': rentalsKeepTheirDates,
+  '2026_12_03_0007_verified_accounts': verifiedAccounts,
+  '2026_12_03_0008_database_roles': databaseRoles,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

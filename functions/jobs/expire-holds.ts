@@ -5,7 +5,7 @@ import { paymentProvider } from '#platform/payments';
 
 /** Every minute (EventBridge in AWS, an interval in the local server): unpaid holds expire. */
 export async function handler(): Promise<{ expired: number }> {
-  const result = await runExpiry(getDb(), await paymentProvider());
+  const result = await runExpiry(getDb('write'), await paymentProvider());
   if (result.expired > 0 || result.cancelFailures > 0) logger.info('expired overdue holds', result);
   return { expired: result.expired };
 }

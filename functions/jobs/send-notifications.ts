@@ -13,7 +13,7 @@ import { notificationSender } from '#platform/notifications';
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const delay = redeliveryDelay();
-  const result = await consumeNotificationMessages(getDb(), notificationSender(), event.Records, {
+  const result = await consumeNotificationMessages(getDb('write'), notificationSender(), event.Records, {
     ...(delay ? { retryLater: (record, seconds) => delay(record.receiptHandle, seconds) } : {}),
   });
   for (const failure of result.errors) {

@@ -9,8 +9,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  */
 export type Access = 'public' | 'signed-in' | 'customer' | 'agency_admin' | 'stripe';
 
-/** AWS resources a route's function uses beyond the database; the CDK stack grants exactly these. */
-export type Uses = 'cognito-admin' | 'images-bucket' | 'email' | 'payments';
+/**
+ * AWS resources a route's function uses beyond the database; the CDK stack grants exactly these.
+ * `cognito-admin` creates and deletes users; `cognito-email-verified` only marks an address verified.
+ */
+export type Uses = 'cognito-admin' | 'cognito-email-verified' | 'images-bucket' | 'email' | 'payments';
 
 /**
  * What a route that `uses: ['images-bucket']` does with the bucket, so its function gets only
@@ -18,6 +21,17 @@ export type Uses = 'cognito-admin' | 'images-bucket' | 'email' | 'payments';
  * copies it to its public key, `delete` removes photos.
  */
 export type ImagesBucketAccess = 'upload' | 'publish' | 'delete';
+
+/** How a function uses the database: read-only (public reads) or reading and writing rows. */
+export type DatabaseAccess = 'read' | 'write';
+
+/**
+ * The database user of each access, created by migrations/2026_12_03_0008_database_roles.ts
+ * (which spells the names out itself: migrations never import app code). Functions connect as
+ * these users, never as the owner; the CDK stack grants each function `rds-db:connect` as its
+ * route's user only. Only the migration job connects as the owner.
+ */
+export const DATABASE_USERS = { read: 'rental_reader', write: 'rental_app' } as const satisfies Record<DatabaseAccess, string>;
 
 export interface ResponseSpec {
   description: string;
@@ -38,8 +52,12 @@ export interface RouteDefinition {
   /** The handler module under functions/, without extension; it exports `handler`. */
   handler: string;
   access: Access;
-  /** Whether the function needs the database (and so a place in the VPC). */
-  database: boolean;
+  /**
+   * The database access the function needs, which decides the database user it connects as
+   * (DATABASE_USERS) and so its place in the VPC: `false` none, `read` SELECT only, `write`
+   * reads and writes rows.
+   */
+  database: false | DatabaseAccess;
   uses?: readonly Uses[];
   /** Required with `uses: ['images-bucket']`: the object operations the function performs. */
   imagesBucket?: readonly ImagesBucketAccess[];
@@ -51,6 +69,12 @@ export interface RouteDefinition {
   body?: z.ZodType;
   /** Hand the handler the exact raw body instead (the Stripe webhook verifies it). */
   rawBody?: boolean;
+  /**
+   * Public GETs only: how long browsers and shared caches may keep a successful answer
+   * (`Cache-Control: public, max-age=N`). Every other answer, every error included, is
+   * `no-store` (endpoint() in functions/platform/http.ts decides, from this field alone).
+   */
+  cacheSeconds?: number;
   responses: Record<number, ResponseSpec>;
 }
 

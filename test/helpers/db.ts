@@ -3,10 +3,20 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Database } from '#core/database';
+import { getDb } from '#platform/db';
 import { dropDatabase, ensureDatabase, withDatabase } from '../../dev/postgres';
 
-/** The test file's own database, through the same lazy Kysely the handlers use. */
-export { getDb as testDb } from '#platform/db';
+/**
+ * The test file's own database as rental_app, through the same lazy Kysely the handlers of
+ * `write` routes use: fixtures need the grants the app has, so a missing grant fails a test.
+ */
+export const testDb = (): Kysely<Database> => getDb('write');
+
+/**
+ * The URL of the test file's database as its owner (DATABASE_URL), for what the app's roles
+ * may not do: DDL inside a test, or connecting as a role of one's choosing.
+ */
+export const ownerUrl = (): string => process.env.DATABASE_URL!;
 
 /** A Kysely on a URL with its own pool, for tests that need several connections at once. */
 export function connect<T = Database>(url: string, max = 10): Kysely<T> {

@@ -6,8 +6,9 @@ import { forgetConfig } from '#platform/config';
 
 /**
  * Each test file gets its own database, cloned from the migrated template (a few ms), and the
- * emulator environment. Handlers and domain code then find it through DATABASE_URL exactly as
- * they would in Lambda.
+ * emulator environment. DATABASE_URL is the owner's URL, as locally: handlers and domain code
+ * connect to that database as rental_app / rental_reader (functions/platform/db.ts), as they
+ * would in Lambda; only tests that need the owner use the URL itself (helpers/db.ts ownerUrl).
  */
 const adminUrl = inject('adminDatabaseUrl');
 const databaseName = `rental_test_${randomBytes(6).toString('hex')}`;

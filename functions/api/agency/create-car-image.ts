@@ -1,12 +1,11 @@
 import { createImageUpload } from '#core/cars/images';
-import { getDb } from '#platform/db';
 import { endpoint, json } from '#platform/http';
 import { s3ImageStorage } from '#platform/s3';
 import { agencyRoutes } from './routes';
 import { agencyOf } from './shape';
 
-export const handler = endpoint(agencyRoutes.createImageUpload, async ({ caller, params, body }) => {
-  const upload = await createImageUpload(getDb(), s3ImageStorage, {
+export const handler = endpoint(agencyRoutes.createImageUpload, async ({ caller, params, body, db }) => {
+  const upload = await createImageUpload(db, s3ImageStorage, {
     agencyId: agencyOf(caller),
     carId: params.id,
     contentType: body.content_type,

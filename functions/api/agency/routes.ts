@@ -1,7 +1,9 @@
 import * as z from 'zod';
 import { MAX_IMAGE_BYTES, MAX_IMAGES_PER_CAR, UPLOAD_URL_LIFETIME_SECONDS } from '#core/cars/images';
+import { MAX_CARS_PER_AGENCY } from '#core/cars/inventory';
 import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from '#core/cars/table';
 import { MIN_DEPOSIT_SATANG } from '#core/payments/provider';
+import { CODE_LIFETIME_MINUTES, CODE_PATTERN, CODES_PER_DAY, MAX_WRONG_CODE_TRIES } from '#core/users/verification';
 import { defineRoute } from '#platform/route';
 import { PageQuery, Uuid, pageOf } from '#platform/schemas';
 
@@ -122,8 +124,13 @@ const ReadyImageOut = CarImageOut.extend({ status: z.literal('ready') }).meta({ 
 const CarParams = z.object({ id: Uuid });
 const ImageParams = z.object({ id: Uuid, image_id: Uuid });
 
+const PhoneStatusOut = z
+  .object({ phone: z.string().meta({ description: 'E.164, as SMS reach it' }), phone_verified: z.boolean() })
+  .meta({ id: 'AgencyPhone' });
+const PhoneVerificationOut = PhoneStatusOut.extend({ expires_at: z.iso.datetime() }).meta({ id: 'AgencyPhoneVerification' });
+
 const notFound = { description: 'No such car (or photo) in your agency' };
-const common = { access: 'agency_admin' as const, database: true, tags: ['Agency inventory'] };
+const common = { access: 'agency_admin' as const, database: 'write' as const, tags: ['Agency inventory'] };
 
 export const agencyRoutes = {
   listCars: defineRoute({
@@ -142,7 +149,10 @@ export const agencyRoutes = {
     handler: 'api/agency/create-car',
     summary: 'Add a car (unpublished unless is_published is true)',
     body: CreateCarBody,
-    responses: { 201: { description: 'The new car', schema: CarOut } },
+    responses: {
+      201: { description: 'The new car', schema: CarOut },
+      409: { description: `The agency already has ${MAX_CARS_PER_AGENCY} cars (deleted ones do not count)` },
+    },
   }),
   getCar: defineRoute({
     ...common,
@@ -209,6 +219,7 @@ export const agencyRoutes = {
       200: { description: 'The ready photo (again, if it already was)', schema: ReadyImageOut },
       404: notFound,
       409: { description: 'Nothing uploaded yet, or not the declared type and size' },
+      415: { description: 'The file is not a JPEG, PNG or WebP of the declared type (by its first bytes): the upload and the pending photo are deleted' },
     },
   }),
   deleteImage: defineRoute({
@@ -221,5 +232,31 @@ export const agencyRoutes = {
     summary: 'Delete a photo',
     params: ImageParams,
     responses: { 204: { description: 'Deleted' }, 404: notFound },
+  }),
+  requestPhoneVerification: defineRoute({
+    ...common,
+    tags: ['Agency phone'],
+    method: 'POST',
+    path: '/agency/phone/verification/',
+    handler: 'api/agency/phone-verification',
+    summary: "Text a 6-digit code to the agency's phone, to prove the number (booking SMS go only to a verified one)",
+    responses: {
+      202: { description: 'A code is on its way by SMS', schema: PhoneVerificationOut },
+      409: { description: 'The phone is verified already, or cannot be read as a number that receives SMS' },
+      429: { description: `A code went out less than a minute ago, or ${CODES_PER_DAY.phone} in the last 24 hours (Retry-After says when to ask again)` },
+    },
+  }),
+  verifyPhone: defineRoute({
+    ...common,
+    tags: ['Agency phone'],
+    method: 'POST',
+    path: '/agency/phone/verify/',
+    handler: 'api/agency/phone-verify',
+    summary: "Prove the agency's phone with the code texted to it",
+    body: z.strictObject({ code: z.string().regex(CODE_PATTERN, 'must be the 6 digits sent to you') }).meta({ id: 'VerifyPhoneRequest' }),
+    responses: {
+      200: { description: 'The phone is verified: it receives booking SMS', schema: PhoneStatusOut },
+      400: { description: `The code is wrong or expired (valid ${CODE_LIFETIME_MINUTES} minutes, dead after ${MAX_WRONG_CODE_TRIES} wrong tries or when a newer one is sent)` },
+    },
   }),
 };

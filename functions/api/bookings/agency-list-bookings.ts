@@ -1,13 +1,12 @@
 import { listAgencyBookings } from '#core/bookings/manage';
 import { bookingJson } from '#core/bookings/shape';
-import { getDb } from '#platform/db';
 import { endpoint, json } from '#platform/http';
 import { decodeCursor, pageFrom } from '#platform/pagination';
 import { bookingRoutes } from './routes';
 
-export const handler = endpoint(bookingRoutes.agencyListBookings, async ({ query, caller }) => {
-  const after = decodeCursor(query.cursor, ['string', 'string']) as [string, string] | undefined;
-  const rows = await listAgencyBookings(getDb(), caller.agencyId!, {
+export const handler = endpoint(bookingRoutes.agencyListBookings, async ({ query, caller, db }) => {
+  const after = decodeCursor(query.cursor, ['date', 'uuid']);
+  const rows = await listAgencyBookings(db, caller.agencyId!, {
     status: query.status,
     carId: query.car_id,
     from: query.from,

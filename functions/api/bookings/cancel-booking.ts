@@ -1,10 +1,9 @@
 import { cancelCustomerBooking } from '#core/bookings/manage';
-import { getDb } from '#platform/db';
 import { endpoint, json } from '#platform/http';
 import { paymentProvider } from '#platform/payments';
 import { bookingRoutes } from './routes';
 
-export const handler = endpoint(bookingRoutes.cancelBooking, async ({ params, caller }) => {
-  const { booking, refund } = await cancelCustomerBooking(getDb(), await paymentProvider(), caller.userId, params.id);
+export const handler = endpoint(bookingRoutes.cancelBooking, async ({ params, caller, db }) => {
+  const { booking, refund } = await cancelCustomerBooking(db, await paymentProvider(), caller.userId, params.id);
   return json(200, { ...booking, refund });
 });

@@ -1,13 +1,12 @@
 import { createBlock } from '#core/bookings/manage';
-import { getDb } from '#platform/db';
 import { endpoint, json } from '#platform/http';
 import { paymentProvider } from '#platform/payments';
 import { bookingRoutes } from './routes';
 
-export const handler = endpoint(bookingRoutes.createBlock, async ({ params, body, caller }) =>
+export const handler = endpoint(bookingRoutes.createBlock, async ({ params, body, caller, db }) =>
   json(
     201,
-    await createBlock(getDb(), await paymentProvider(), caller.agencyId!, params.id, {
+    await createBlock(db, await paymentProvider(), caller.agencyId!, params.id, {
       startDate: body.start_date,
       endDate: body.end_date,
       reason: body.reason,
