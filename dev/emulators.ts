@@ -11,6 +11,7 @@ import {
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { waitForPort } from './ports';
+import { startStripeStandin } from './stripe-standin';
 
 const require = createRequire(import.meta.url);
 
@@ -121,6 +122,15 @@ export async function startS3(options: { dataDir: string; port: number }): Promi
 interface S3rverInstance {
   run(): Promise<unknown>;
   close(): Promise<void>;
+}
+
+/**
+ * Our Stripe stand-in (dev/stripe-standin.ts), in process: the real SDK talks to it over HTTP.
+ * Its intents are kept in dataDir across restarts, like the bookings that name them.
+ */
+export async function startStripe(options: { dataDir: string; port: number }): Promise<Emulator> {
+  const standin = await startStripeStandin({ port: options.port, stateFile: path.join(options.dataDir, 'state.json') });
+  return { endpoint: standin.url, stop: standin.stop };
 }
 
 /** aws-ses-v2-local, in process: the SESv2 SDK sends to it; GET /store lists the mail as JSON. */

@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the whole API on this machine. Starts PostgreSQL (embedded, data kept in
  * .data/dev or DEV_DATA_DIR, unless DATABASE_URL names a server), migrates it, starts the
- * Cognito, S3 and SES emulators, seeds the demo catalogue into an empty database
+ * Cognito, S3 and SES emulators and the Stripe stand-in, seeds the demo catalogue into an empty database
  * (dev/demo-data.ts; DEV_SEED=0 skips it), then serves every route of the table on
  * http://127.0.0.1:${PORT:-3000}. Ctrl-C (SIGINT, SIGTERM, SIGHUP) stops the server, the
  * emulators and PostgreSQL, in that order; so does a crash (uncaught exception or unhandled
@@ -74,6 +74,7 @@ async function start(): Promise<void> {
       cognito: Number(process.env.DEV_COGNITO_PORT ?? 9229),
       s3: Number(process.env.DEV_S3_PORT ?? 4569),
       ses: Number(process.env.DEV_SES_PORT ?? 8005),
+      stripe: Number(process.env.DEV_STRIPE_PORT ?? 12111),
     },
   });
   stoppers.push(emulators.stop);
@@ -115,6 +116,7 @@ async function start(): Promise<void> {
   const baseUrl = await listen(server, port);
   console.log(`Phuket Rental API on ${baseUrl}/api/v1/   docs: ${baseUrl}/api/v1/docs/`);
   console.log(`  Cognito emulator ${emulators.env.COGNITO_ENDPOINT}   S3 emulator ${emulators.env.S3_ENDPOINT}   sent mail ${emulators.env.SES_ENDPOINT}/`);
+  console.log(`  Stripe stand-in ${emulators.env.STRIPE_API_URL} (npm run stripe:trigger moves its intents and signs the event)`);
   if (demoLogin) {
     console.log(`  Demo sign-in (password ${demo.DEMO_PASSWORD}): ${demo.DEMO_CUSTOMER} (customer), ${demo.DEMO_AGENCY_ADMIN} (agency admin)`);
     const [from, to] = [addDays(todayInBangkok(), 7), addDays(todayInBangkok(), 10)];

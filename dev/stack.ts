@@ -3,8 +3,18 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '#migrations/index';
 import { DATABASE_USERS } from '#platform/route';
-import { EMULATOR_CREDENTIALS, IMAGES_BUCKET, ensureCognitoPool, startCognito, startS3, startSes, type Emulator } from './emulators';
+import {
+  EMULATOR_CREDENTIALS,
+  IMAGES_BUCKET,
+  ensureCognitoPool,
+  startCognito,
+  startS3,
+  startSes,
+  startStripe,
+  type Emulator,
+} from './emulators';
 import { freePort } from './ports';
+import { STANDIN_SECRET_KEY } from './stripe-standin';
 import { startEmbeddedPostgres, withDatabase } from './postgres';
 
 /**
@@ -43,16 +53,20 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
-/** The AWS stand-ins (Cognito, S3, SES) and the environment that points the SDK clients at them. */
+/**
+ * The AWS stand-ins (Cognito, S3, SES), the Stripe stand-in, and the environment that points the
+ * SDK clients at them.
+ */
 export async function startEmulators(options: {
   dataDir: string;
-  ports?: { cognito: number; s3: number; ses: number };
+  ports?: { cognito: number; s3: number; ses: number; stripe: number };
 }): Promise<Emulators> {
-  const ports = options.ports ?? { cognito: await freePort(), s3: await freePort(), ses: await freePort() };
+  const ports = options.ports ?? { cognito: await freePort(), s3: await freePort(), ses: await freePort(), stripe: await freePort() };
   const started = await Promise.allSettled([
     startCognito({ dataDir: path.join(options.dataDir, 'cognito'), port: ports.cognito }),
     startS3({ dataDir: path.join(options.dataDir, 's3'), port: ports.s3 }),
     startSes({ port: ports.ses }),
+    startStripe({ dataDir: path.join(options.dataDir, 'stripe'), port: ports.stripe }),
   ]);
   const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const stop = async () => {
@@ -63,7 +77,7 @@ export async function startEmulators(options: {
     await stop();
     throw failure.reason;
   }
-  const [cognito, s3, ses] = running as [Emulator, Emulator, Emulator];
+  const [cognito, s3, ses, stripe] = running as [Emulator, Emulator, Emulator, Emulator];
   try {
     const pool = await ensureCognitoPool(cognito.endpoint);
     return {
@@ -81,6 +95,10 @@ export async function startEmulators(options: {
         SES_ENDPOINT: ses.endpoint,
         EMAIL_FROM: 'bookings@phuket-rental.local',
         STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_local_development_secret',
+        // The real Stripe SDK, pointed at the stand-in; its control API is on the same port.
+        STRIPE_SECRET_KEY: STANDIN_SECRET_KEY,
+        STRIPE_API_URL: stripe.endpoint,
+        STRIPE_STANDIN_URL: stripe.endpoint,
       },
     };
   } catch (error) {

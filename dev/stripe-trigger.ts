@@ -1,35 +1,62 @@
 /**
- * `npm run stripe:trigger -- <event type> --booking <id>`: what `stripe trigger` does for a
- * real account, for the offline provider. Finds the booking's PaymentIntent, builds the event
- * Stripe would send, signs it with STRIPE_WEBHOOK_SECRET and posts it to the local server.
- *   event types: payment_intent.succeeded | payment_intent.payment_failed | payment_intent.canceled
+ * `npm run stripe:trigger -- <event type> --booking <id>`: what a customer's payment and
+ * `stripe trigger` do for a real account, against the local Stripe stand-in. Finds the
+ * booking's PaymentIntent, moves it to the event's state through the stand-in's control API
+ * (which refuses moves Stripe never makes, e.g. succeeding a canceled intent), then signs the
+ * event whose data.object is the intent as the stand-in now has it and posts it to the local
+ * server, so the webhook and the intent always agree.
+ *   event types: payment_intent.succeeded | payment_intent.processing |
+ *                payment_intent.payment_failed | payment_intent.canceled
+ * Ports as `npm run dev` uses them: PORT (3000), DEV_PG_PORT (54329), DEV_STRIPE_PORT (12111),
+ * or STRIPE_STANDIN_URL; the key is STRIPE_SECRET_KEY or the dev server's.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { signWebhookPayload } from '#platform/payments';
+import { STANDIN_SECRET_KEY } from './stripe-standin';
+
+const MOVES: Record<string, string> = {
+  'payment_intent.succeeded': 'succeed',
+  'payment_intent.processing': 'processing',
+  'payment_intent.payment_failed': 'fail',
+  'payment_intent.canceled': 'cancel',
+};
 
 const [type, flag, bookingId] = process.argv.slice(2);
-const TYPES = ['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.canceled'];
-if (!type || !TYPES.includes(type) || flag !== '--booking' || !bookingId) {
-  console.error(`usage: npm run stripe:trigger -- <${TYPES.join('|')}> --booking <booking id>`);
+if (!type || !(type in MOVES) || flag !== '--booking' || !bookingId) {
+  console.error(`usage: npm run stripe:trigger -- <${Object.keys(MOVES).join('|')}> --booking <booking id>`);
   process.exit(2);
 }
 
 const databaseUrl = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.DEV_PG_PORT ?? 54329}/rental`;
 const client = new pg.Client({ connectionString: databaseUrl });
 await client.connect();
-const { rows } = await client.query<{ payment_intent_id: string | null; deposit_amount: number }>(
-  'SELECT payment_intent_id, deposit_amount FROM reservations WHERE id = $1 AND kind = $2',
+const { rows } = await client.query<{ payment_intent_id: string | null }>(
+  'SELECT payment_intent_id FROM reservations WHERE id = $1 AND kind = $2',
   [bookingId, 'booking'],
 );
 await client.end();
-const booking = rows[0];
-if (!booking?.payment_intent_id) {
+const intentId = rows[0]?.payment_intent_id;
+if (!intentId) {
   console.error(`No booking ${bookingId} with a PaymentIntent in ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
   process.exit(1);
 }
 
-const status = { 'payment_intent.succeeded': 'succeeded', 'payment_intent.payment_failed': 'requires_payment_method', 'payment_intent.canceled': 'canceled' }[type];
+const standinUrl = process.env.STRIPE_STANDIN_URL ?? `http://127.0.0.1:${process.env.DEV_STRIPE_PORT ?? 12111}`;
+const moved = await fetch(`${standinUrl}/_standin/intents/${intentId}/${MOVES[type]}`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${process.env.STRIPE_SECRET_KEY ?? STANDIN_SECRET_KEY}` },
+}).catch((error: unknown) => {
+  console.error(`The Stripe stand-in does not answer at ${standinUrl} (is npm run dev running?): ${String(error)}`);
+  process.exit(1);
+});
+const intent = (await moved.json()) as { error?: { message: string } };
+if (!moved.ok) {
+  // Nothing is sent: an event for a move Stripe would not make would contradict the intent.
+  console.error(`The stand-in refused to move ${intentId} (${moved.status}): ${intent.error?.message ?? JSON.stringify(intent)}`);
+  process.exit(1);
+}
+
 const payload = JSON.stringify({
   id: `evt_local_${randomBytes(12).toString('hex')}`,
   object: 'event',
@@ -37,16 +64,9 @@ const payload = JSON.stringify({
   api_version: '2025-01-27.acacia',
   created: Math.floor(Date.now() / 1000),
   livemode: false,
-  data: {
-    object: {
-      id: booking.payment_intent_id,
-      object: 'payment_intent',
-      amount: booking.deposit_amount,
-      currency: 'thb',
-      status,
-      metadata: { booking_id: bookingId },
-    },
-  },
+  pending_webhooks: 1,
+  request: { id: null, idempotency_key: null },
+  data: { object: intent },
 });
 const url = `http://127.0.0.1:${process.env.PORT ?? 3000}/api/v1/payments/webhook/`;
 const response = await fetch(url, {

@@ -20,7 +20,7 @@ const STOPPED_WITHIN_MS = 25_000;
 interface DevServer {
   child: ChildProcess;
   dataDir: string;
-  ports: Record<'PORT' | 'DEV_PG_PORT' | 'DEV_COGNITO_PORT' | 'DEV_S3_PORT' | 'DEV_SES_PORT', number>;
+  ports: Record<'PORT' | 'DEV_PG_PORT' | 'DEV_COGNITO_PORT' | 'DEV_S3_PORT' | 'DEV_SES_PORT' | 'DEV_STRIPE_PORT', number>;
   baseUrl: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
@@ -39,6 +39,7 @@ async function startDevServer(extraEnv: Record<string, string> = {}): Promise<De
     DEV_COGNITO_PORT: await freePort(),
     DEV_S3_PORT: await freePort(),
     DEV_SES_PORT: await freePort(),
+    DEV_STRIPE_PORT: await freePort(),
   };
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, DEV_DATA_DIR: dataDir, DEV_SEED: '0' };
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
