@@ -8,6 +8,7 @@ import * as depositRefundedNotice from './2026_12_02_0005_deposit_refunded_notic
 import * as rentalsKeepTheirDates from './2026_12_03_0006_rentals_keep_their_dates';
 import * as verifiedAccounts from './2026_12_03_0007_verified_accounts';
 import * as databaseRoles from './2026_12_03_0008_database_roles';
+import * as paymentTasks from './2026_12_03_0009_payment_tasks';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0006_rentals_keep_their_dates': rentalsKeepTheirDates,
   '2026_12_03_0007_verified_accounts': verifiedAccounts,
   '2026_12_03_0008_database_roles': databaseRoles,
+  '2026_12_03_0009_payment_tasks': paymentTasks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

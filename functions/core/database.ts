@@ -1,7 +1,7 @@
 import type { CarImagesTable, CarsTable } from './cars/table';
 import type { LandmarksTable } from './geo/table';
 import type { NotificationsTable } from './notifications/table';
-import type { PaymentEventsTable } from './payments/table';
+import type { PaymentEventsTable, PaymentTasksTable } from './payments/table';
 import type { IdempotencyKeysTable, ReservationsTable } from './reservations/table';
 import type { ReviewsTable } from './reviews/table';
 import type { AgenciesTable, UsersTable, VerificationCodesTable } from './users/table';
@@ -15,6 +15,7 @@ export interface Database {
   reservations: ReservationsTable;
   idempotency_keys: IdempotencyKeysTable;
   payment_events: PaymentEventsTable;
+  payment_tasks: PaymentTasksTable;
   reviews: ReviewsTable;
   notifications: NotificationsTable;
   landmarks: LandmarksTable;

@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import * as z from 'zod';
-import type { DepositIntent, PaymentProvider } from '#core/payments/provider';
+import type { PaymentProvider } from '#core/payments/provider';
 import { defineConfig } from './config';
-import { logger } from './logger';
 
 export const paymentsConfig = defineConfig(
   'payments',
@@ -11,39 +9,64 @@ export const paymentsConfig = defineConfig(
     // In AWS: a Secrets Manager secret {"secret_key": "sk_…", "webhook_secret": "whsec_…"},
     // read once per container, so keys never sit in the template or the environment.
     STRIPE_SECRET_ARN: z.string().startsWith('arn:').optional(),
-    // Locally: unset key → the offline provider; the webhook secret has a development default.
+    // Locally: the Stripe stand-in's test key (dev/stack.ts sets it); the webhook secret has a development default.
     STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
     STRIPE_WEBHOOK_SECRET: z.string().min(1).default('whsec_local_development_secret'),
+    // Where the SDK sends its requests: unset in AWS (api.stripe.com); locally the stand-in
+    // (dev/stripe-standin.ts), so the adapter below is the code the tests run.
+    STRIPE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+    // The SDK's own timeout and retries (a timed-out or 5xx/409 request is retried with the same
+    // idempotency key); tests shorten them to see a hung Stripe.
+    STRIPE_TIMEOUT_MS: z.coerce.number().int().min(1).default(8000),
+    STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   }),
 );
+
+type PaymentsConfig = ReturnType<typeof paymentsConfig>;
+
+/** The SDK's options from the configuration: host, port and protocol only when STRIPE_API_URL is set. */
+export function stripeClientOptions(config: PaymentsConfig): Stripe.StripeConfig {
+  const options: Stripe.StripeConfig = { maxNetworkRetries: config.STRIPE_MAX_NETWORK_RETRIES, timeout: config.STRIPE_TIMEOUT_MS };
+  if (config.STRIPE_API_URL) {
+    const url = new URL(config.STRIPE_API_URL);
+    const protocol = url.protocol === 'http:' ? 'http' : 'https';
+    Object.assign(options, { host: url.hostname, port: url.port || (protocol === 'http' ? 80 : 443), protocol });
+  }
+  return options;
+}
 
 interface StripeSettings {
   secretKey?: string;
   webhookSecret: string;
 }
 
-let settings: Promise<StripeSettings> | undefined;
+let secretFromArn: Promise<StripeSettings> | undefined;
 
 function stripeSettings(): Promise<StripeSettings> {
-  settings ??= (async () => {
-    const config = paymentsConfig();
-    if (!config.STRIPE_SECRET_ARN) return { secretKey: config.STRIPE_SECRET_KEY, webhookSecret: config.STRIPE_WEBHOOK_SECRET };
+  const config = paymentsConfig();
+  // Without a secret ARN the environment is the source, read again after forgetConfig() (tests).
+  if (!config.STRIPE_SECRET_ARN) return Promise.resolve({ secretKey: config.STRIPE_SECRET_KEY, webhookSecret: config.STRIPE_WEBHOOK_SECRET });
+  secretFromArn ??= (async () => {
     const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
     const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: config.STRIPE_SECRET_ARN }));
     const secret = z.object({ secret_key: z.string().startsWith('sk_'), webhook_secret: z.string().min(1) }).parse(JSON.parse(SecretString ?? '{}'));
     return { secretKey: secret.secret_key, webhookSecret: secret.webhook_secret };
   })().catch((error: unknown) => {
-    settings = undefined;
+    secretFromArn = undefined;
     throw error;
   });
-  return settings;
+  return secretFromArn;
 }
 
-let stripe: Stripe | undefined;
+let client: { config: PaymentsConfig; secretKey: string; stripe: Stripe } | undefined;
 
+/** One client per container; rebuilt only when the configuration changes (tests: forgetConfig()). */
 function stripeClient(secretKey: string): Stripe {
-  stripe ??= new Stripe(secretKey, { maxNetworkRetries: 2, timeout: 8000 });
-  return stripe;
+  const config = paymentsConfig();
+  if (client?.config !== config || client.secretKey !== secretKey) {
+    client = { config, secretKey, stripe: new Stripe(secretKey, stripeClientOptions(config)) };
+  }
+  return client.stripe;
 }
 
 const stripeProvider = (secretKey: string): PaymentProvider => ({
@@ -75,27 +98,6 @@ const stripeProvider = (secretKey: string): PaymentProvider => ({
   },
 });
 
-/**
- * Offline stand-in: intents are `pi_local_…` and nothing leaves the machine. The matching
- * webhook events come from `npm run stripe:trigger`, signed like Stripe signs them.
- */
-export const offlineProvider: PaymentProvider & { log: Array<{ action: string; intentId: string }> } = {
-  log: [],
-  async createDepositIntent({ bookingId, amount }): Promise<DepositIntent> {
-    // Deterministic per booking, like Stripe's idempotency key makes it.
-    const intentId = `pi_local_${bookingId.replaceAll('-', '')}`;
-    return { provider: 'stripe', intentId, clientSecret: `${intentId}_secret_${randomBytes(8).toString('hex')}`, amount };
-  },
-  async cancelIntent(intentId) {
-    offlineProvider.log.push({ action: 'cancel', intentId });
-    logger.info('offline payments: intent cancelled', { intentId });
-  },
-  async refundDeposit(intentId) {
-    offlineProvider.log.push({ action: 'refund', intentId });
-    logger.info('offline payments: deposit refunded', { intentId });
-  },
-};
-
 let providerForTests: PaymentProvider | undefined;
 
 /**
@@ -108,11 +110,18 @@ export function setPaymentProviderForTests(provider: PaymentProvider | undefined
   providerForTests = provider;
 }
 
-/** The provider this process uses: Stripe when a secret key is configured, else offline. */
+/**
+ * The provider this process uses: Stripe when a secret key is configured (locally and in tests
+ * the stand-in, which startEmulators configures). There is no always-succeeding fallback: a call
+ * Stripe would refuse must fail here first.
+ */
 export async function paymentProvider(): Promise<PaymentProvider> {
   if (providerForTests) return providerForTests;
   const { secretKey } = await stripeSettings();
-  return secretKey ? stripeProvider(secretKey) : offlineProvider;
+  if (!secretKey) {
+    throw new Error('No Stripe secret key: set STRIPE_SECRET_ARN (AWS) or STRIPE_SECRET_KEY (npm run dev and the tests set it, for the local Stripe stand-in)');
+  }
+  return stripeProvider(secretKey);
 }
 
 /** Stripe's default tolerance: a signature older than this is a replay. */

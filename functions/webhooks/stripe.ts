@@ -17,6 +17,7 @@ const EventEnvelope = z.object({
       amount: z.number().int().optional(),
       amount_received: z.number().int().optional(),
       currency: z.string().max(10).optional(),
+      metadata: z.object({ booking_id: z.string().max(64).optional() }).optional(),
     }),
   }),
 });
@@ -45,7 +46,7 @@ export const handler = endpoint(bookingRoutes.stripeWebhook, async ({ rawBody, h
   const { id, type, data } = envelope.data;
   const intent = data.object.object === 'payment_intent' ? data.object : undefined;
   const paid = { amount: intent?.amount_received ?? intent?.amount, currency: intent?.currency };
-  const outcome = await applyPaymentEvent(db, payments, { id, type, intentId: intent?.id, ...paid });
+  const outcome = await applyPaymentEvent(db, payments, { id, type, intentId: intent?.id, bookingId: intent?.metadata?.booking_id, ...paid });
   if (outcome === 'amount_mismatch') {
     // Money arrived that is not the deposit asked for: a person must look (the booking stays unconfirmed).
     logger.error(PAYMENT_MISMATCH_LOG_MESSAGE, { eventId: id, intentId: intent?.id, ...paid });

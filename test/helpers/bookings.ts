@@ -27,7 +27,7 @@ export function book(api: TestApi, token: string, body: Record<string, unknown>,
 export function stripeEvent(
   type: string,
   intentId: string,
-  options: { eventId?: string; timestamp?: number; secret?: string; amount?: number; currency?: string } = {},
+  options: { eventId?: string; timestamp?: number; secret?: string; amount?: number; currency?: string; bookingId?: string } = {},
 ) {
   const payload = JSON.stringify({
     id: options.eventId ?? `evt_test_${randomUUID().replaceAll('-', '')}`,
@@ -35,7 +35,7 @@ export function stripeEvent(
     type,
     created: Math.floor(Date.now() / 1000),
     livemode: false,
-    data: { object: { id: intentId, object: 'payment_intent', amount: options.amount ?? 500_000, amount_received: options.amount ?? 500_000, currency: options.currency ?? 'thb', metadata: {} } },
+    data: { object: { id: intentId, object: 'payment_intent', amount: options.amount ?? 500_000, amount_received: options.amount ?? 500_000, currency: options.currency ?? 'thb', metadata: options.bookingId ? { booking_id: options.bookingId } : {} } },
   });
   const signature = signWebhookPayload(payload, options.secret ?? process.env.STRIPE_WEBHOOK_SECRET!, options.timestamp);
   return { payload, signature };

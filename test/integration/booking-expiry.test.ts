@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runExpiry } from '#core/bookings/expiry';
 import { getDb } from '#platform/db';
-import { offlineProvider } from '#platform/payments';
+import { paymentProvider } from '#platform/payments';
+import { stripeStandin } from '../helpers/stripe';
 import { handler as expireHolds } from '#functions/jobs/expire-holds';
 import { useApi } from '../helpers/api';
 import { book, bookingWorld } from '../helpers/bookings';
@@ -22,9 +23,10 @@ describe('the expiry job', () => {
       { id: overdue.body.id, status: 'expired' },
       { id: fresh.body.id, status: 'pending' },
     ]);
-    expect(offlineProvider.log).toContainEqual({ action: 'cancel', intentId: overdue.body.payment.intent_id });
+    expect((await stripeStandin.intent(overdue.body.payment.intent_id)).status).toBe('canceled');
+    expect((await stripeStandin.intent(fresh.body.payment.intent_id)).status).toBe('requires_payment_method');
     // A second run finds nothing left to do.
-    expect((await runExpiry(getDb(), offlineProvider)).expired).toBe(0);
+    expect((await runExpiry(getDb(), await paymentProvider())).expired).toBe(0);
   });
 
   it('keeps idempotency keys for at least 24 hours and forgets them after 48', async () => {
@@ -33,10 +35,10 @@ describe('the expiry job', () => {
     const age = (hours: number) =>
       getDb().updateTable('idempotency_keys').set({ created_at: new Date(Date.now() - hours * 3_600_000) } as never).where('key', '=', 'key-to-age').execute();
     await age(30);
-    await runExpiry(getDb(), offlineProvider);
+    await runExpiry(getDb(), await paymentProvider());
     expect(await getDb().selectFrom('idempotency_keys').select('key').where('key', '=', 'key-to-age').executeTakeFirst()).toBeDefined();
     await age(49);
-    await runExpiry(getDb(), offlineProvider);
+    await runExpiry(getDb(), await paymentProvider());
     expect(await getDb().selectFrom('idempotency_keys').select('key').where('key', '=', 'key-to-age').executeTakeFirst()).toBeUndefined();
     expect(made.status).toBe(201);
   });

@@ -7,7 +7,7 @@ import type { PaymentProvider } from '#core/payments/provider';
 import { handler as expireHolds } from '#functions/jobs/expire-holds';
 import { getDb } from '#platform/db';
 import { notificationSender } from '#platform/notifications';
-import { offlineProvider, setPaymentProviderForTests } from '#platform/payments';
+import { paymentProvider, setPaymentProviderForTests } from '#platform/payments';
 import { useApi } from '../helpers/api';
 import { createCustomer } from '../helpers/auth';
 import { book, bookingWorld, postStripeEvent, stripeEvent, type BookingWorld } from '../helpers/bookings';
@@ -194,7 +194,7 @@ describe('booking flows write their notifications to the outbox and they arrive 
 });
 
 describe('the outbox commits with the booking or not at all', () => {
-  it('a booking whose transaction fails at COMMIT, after its notifications were queued, leaves no booking, no notification row and sends no mail', async () => {
+  it('a booking whose last transaction fails at COMMIT, after its notifications were queued, leaves no notification, sends no mail and frees its dates; the retry converges on the same booking', async () => {
     const world = await bookingWorld(api);
     // A deferred trigger fails the COMMIT of a booking, but only once the booking's two
     // notifications are in place in its transaction: had they not been written (or been
@@ -213,24 +213,34 @@ describe('the outbox commits with the booking or not at all', () => {
       CREATE CONSTRAINT TRIGGER test_fail_commit_with_notifications AFTER UPDATE ON idempotency_keys
       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.key LIKE 'doomed-%')
       EXECUTE FUNCTION test_fail_commit_with_notifications()`.execute(owner);
+    const start = bangkokDate(30);
+    const key = `doomed-${world.customer.user.id}`;
     try {
-      const start = bangkokDate(30);
-      const answer = await book(api, world.customer.token, { car_id: world.car.id, start_date: start, end_date: start }, `doomed-${world.customer.user.id}`);
+      const answer = await book(api, world.customer.token, { car_id: world.car.id, start_date: start, end_date: start }, key);
       expect(answer.status).toBe(500);
     } finally {
       await sql`DROP TRIGGER test_fail_commit_with_notifications ON idempotency_keys`.execute(owner);
       await sql`DROP FUNCTION test_fail_commit_with_notifications()`.execute(owner);
       await owner.destroy();
     }
-    expect(await db.selectFrom('reservations').select('id').where('car_id', '=', world.car.id).execute()).toEqual([]);
+    // The hold (committed first) is released at once: pending, already expired, no intent attached.
+    const [held, ...others] = await db.selectFrom('reservations').select(['id', 'status', 'payment_intent_id', sql<boolean>`expires_at <= now()`.as('released')]).where('car_id', '=', world.car.id).execute();
+    expect(others).toEqual([]);
+    expect(held).toMatchObject({ status: 'pending', payment_intent_id: null, released: true });
     const recipients = [world.customer.email, world.agency.email];
     expect(await db.selectFrom('notifications').select('id').where('recipient', 'in', recipients).execute()).toEqual([]);
     await deliver();
     expect(await sentMailTo(world.customer.email)).toEqual([]);
     expect(await sentMailTo(world.agency.email)).toEqual([]);
+
+    // The client retries with the same key: the same booking, now with its intent and notices.
+    const retry = await book(api, world.customer.token, { car_id: world.car.id, start_date: start, end_date: start }, key);
+    expect(retry.status).toBe(201);
+    expect(retry.body.id).toBe(held!.id);
+    expect(await outboxOf(held!.id)).toContainEqual(['booking_received', 'email', world.customer.email]);
   });
 
-  it("a booking that fails at the payment provider after expiring an overdue hold on the car rolls the hold's expiry and its 'booking expired' notice back: no row, no mail", async () => {
+  it("a booking that fails at the payment provider answers 503 and frees its dates; the overdue hold it expired on the way stays expired (and its customer is told), the rival is told nothing", async () => {
     const world = await bookingWorld(api);
     const hold = await pendingBooking(world);
     await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', hold.id).execute();
@@ -238,27 +248,37 @@ describe('the outbox commits with the booking or not at all', () => {
 
     const rival = await createCustomer();
     const stripeDown: PaymentProvider = {
+      ...(await paymentProvider()),
       createDepositIntent: async () => {
         throw new Error('payment provider unavailable');
       },
-      cancelIntent: (intentId) => offlineProvider.cancelIntent(intentId),
-      refundDeposit: (intentId) => offlineProvider.refundDeposit(intentId),
     };
     setPaymentProviderForTests(stripeDown);
     try {
       const answer = await book(api, rival.token, { car_id: world.car.id, start_date: hold.start, end_date: hold.end });
-      expect(answer.status).toBeGreaterThanOrEqual(500);
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
     } finally {
       setPaymentProviderForTests(undefined);
     }
 
-    const rows = await db.selectFrom('reservations').select(['id', 'status']).where('car_id', '=', world.car.id).execute();
-    expect(rows).toEqual([{ id: hold.id, status: 'pending' }]);
-    expect(await outboxOf(hold.id)).not.toContainEqual(['booking_expired', 'email', world.customer.email]);
+    const rows = await db
+      .selectFrom('reservations')
+      .select(['id', 'status', 'payment_intent_id', sql<boolean>`expires_at <= now()`.as('released')])
+      .where('car_id', '=', world.car.id)
+      .orderBy('created_at')
+      .execute();
+    expect(rows).toEqual([
+      { id: hold.id, status: 'expired', payment_intent_id: hold.intent, released: true },
+      { id: expect.any(String), status: 'pending', payment_intent_id: null, released: true },
+    ]);
+    expect(await outboxOf(hold.id)).toContainEqual(['booking_expired', 'email', world.customer.email]);
     expect(await db.selectFrom('notifications').select('id').where('recipient', '=', rival.email).execute()).toEqual([]);
     await deliver();
-    expect(await subjectsTo(world.customer.email)).toEqual([`Booking received: ${CAR}, ${formatDate(hold.start)}`]);
     expect(await sentMailTo(rival.email)).toEqual([]);
+    // The dates are free again for anyone: a third customer books them.
+    const third = await createCustomer();
+    expect((await book(api, third.token, { car_id: world.car.id, start_date: hold.start, end_date: hold.end })).status).toBe(201);
   });
 });
 

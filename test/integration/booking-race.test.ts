@@ -6,7 +6,7 @@ import type { Database } from '#core/database';
 import { BookingConflict } from '#core/errors';
 import type { PaymentProvider } from '#core/payments/provider';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
-import { offlineProvider } from '#platform/payments';
+import { paymentProvider } from '#platform/payments';
 import { bangkokDate } from '../helpers/cars';
 import { connect, createScratchDatabase } from '../helpers/db';
 
@@ -52,11 +52,12 @@ async function race(url: string) {
     const wait = barrier(CONTENDERS);
     // Counts the deposit intents asked for: a loser must roll back before it pays anything.
     let intents = 0;
+    const stripe = await paymentProvider();
     const payments: PaymentProvider = {
-      ...offlineProvider,
+      ...stripe,
       async createDepositIntent(input) {
         intents += 1;
-        return offlineProvider.createDepositIntent(input);
+        return stripe.createDepositIntent(input);
       },
     };
     const outcomes = await Promise.allSettled(

@@ -4,14 +4,21 @@ import { createBooking } from '#core/bookings/create';
 import type { PaymentProvider } from '#core/payments/provider';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { getDb } from '#platform/db';
-import { offlineProvider, setPaymentProviderForTests } from '#platform/payments';
+import { paymentProvider, setPaymentProviderForTests } from '#platform/payments';
+import { stripeStandin } from '../helpers/stripe';
 import { useApi } from '../helpers/api';
 import { createAgencyAdmin, createCustomer } from '../helpers/auth';
-import { book, bookingWorld, type BookingWorld } from '../helpers/bookings';
+import { book, bookingWorld, postStripeEvent, stripeEvent, type BookingWorld } from '../helpers/bookings';
 import { bangkokDate, createCarFor, insertBooking } from '../helpers/cars';
 import { insertBookingRow } from '../helpers/rentals';
 
 const api = useApi();
+
+/** The customer pays at Stripe (the stand-in) and Stripe tells us (the signed webhook): confirmed. */
+async function payDeposit(intentId: string) {
+  await stripeStandin.succeed(intentId);
+  expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intentId))).body.outcome).toBe('confirmed');
+}
 
 const countBookings = async (carId: string) =>
   Number((await getDb().selectFrom('reservations').select((eb) => eb.fn.countAll().as('n')).where('car_id', '=', carId).executeTakeFirstOrThrow()).n);
@@ -20,12 +27,12 @@ const countBookings = async (carId: string) =>
  * For the rest of the current test, the handlers' payment provider records every deposit
  * intent asked for and gives each a fresh id (as Stripe would without an idempotency key), so
  * a second intent shows up both in `created` and as a second intent_id. Cancels and refunds
- * go to the offline provider's log as usual.
+ * go to the Stripe stand-in as usual.
  */
-function recordDepositIntents(): Array<{ bookingId: string; amount: number }> {
+async function recordDepositIntents(): Promise<Array<{ bookingId: string; amount: number }>> {
   const created: Array<{ bookingId: string; amount: number }> = [];
   const recording: PaymentProvider = {
-    ...offlineProvider,
+    ...(await paymentProvider()),
     async createDepositIntent({ bookingId, amount }) {
       created.push({ bookingId, amount });
       const intentId = `pi_recorded_${randomUUID().replaceAll('-', '')}`;
@@ -53,7 +60,7 @@ describe('POST /bookings/', () => {
       status: 'pending', car_id: world.car.id, start_date: start, end_date: end, days: 3,
       daily_rate_at_booking: 90_000, subtotal: 270_000, fees: 13_500, tax: 19_845, total_price: 303_345,
       deposit_amount: 500_000, currency: 'thb',
-      payment: { provider: 'stripe', intent_id: expect.stringMatching(/^pi_local_/), client_secret: expect.any(String), amount: 500_000 },
+      payment: { provider: 'stripe', intent_id: expect.stringMatching(/^pi_/), client_secret: expect.any(String), amount: 500_000 },
     });
     const holdMinutes = (Date.parse(answer.body.expires_at) - Date.now()) / 60_000;
     expect(holdMinutes).toBeGreaterThan(14);
@@ -68,7 +75,7 @@ describe('POST /bookings/', () => {
   });
 
   it('answers the same key and body with the same booking (201) and writes nothing new, no second PaymentIntent either', async () => {
-    const intents = recordDepositIntents();
+    const intents = await recordDepositIntents();
     const key = randomUUID();
     const body = { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) };
     const first = await book(api, world.customer.token, body, key);
@@ -106,7 +113,7 @@ describe('POST /bookings/', () => {
     // The same request decided three days later, when a new booking for these dates would be a 400.
     const request = { customerId: world.customer.user.id, customerEmail: world.customer.email, idempotencyKey: key, carId: body.car_id, startDate: body.start_date, endDate: body.end_date };
     const later = new Date(Date.now() + 3 * 86_400_000);
-    const deps = { payments: offlineProvider, rates: DEFAULT_PRICING_RATES, now: later };
+    const deps = { payments: await paymentProvider(), rates: DEFAULT_PRICING_RATES, now: later };
     await expect(createBooking(getDb(), { ...request, idempotencyKey: randomUUID() }, deps)).rejects.toMatchObject({ status: 400 });
     const replayed = await createBooking(getDb(), request, deps);
     expect(replayed).toEqual({ booking: first.body, replayed: true });
@@ -136,7 +143,7 @@ describe('POST /bookings/', () => {
   });
 
   it('makes one booking and asks the provider for exactly one PaymentIntent from 10 identical requests sent at once', async () => {
-    const intents = recordDepositIntents();
+    const intents = await recordDepositIntents();
     const key = randomUUID();
     const body = { car_id: world.car.id, start_date: bangkokDate(50), end_date: bangkokDate(52) };
     const answers = await Promise.all(Array.from({ length: 10 }, () => book(api, world.customer.token, body, key)));
@@ -148,7 +155,7 @@ describe('POST /bookings/', () => {
   });
 
   it('gives every booking a deposit PaymentIntent: a car with the minimum deposit (THB 10) is pending with an intent for 1,000 satang', async () => {
-    const intents = recordDepositIntents();
+    const intents = await recordDepositIntents();
     const car = await createCarFor(api, world.agency.token, { is_published: true, deposit_amount: 1_000 });
     const answer = await book(api, world.customer.token, { car_id: car.id, start_date: bangkokDate(30), end_date: bangkokDate(30) });
     expect(answer.status).toBe(201);
@@ -157,7 +164,7 @@ describe('POST /bookings/', () => {
   });
 
   it('refuses with 409, writing nothing and asking for no intent, a car whose stored deposit is below THB 10 (a row written around the API)', async () => {
-    const intents = recordDepositIntents();
+    const intents = await recordDepositIntents();
     const car = await createCarFor(api, world.agency.token, { is_published: true });
     await getDb().updateTable('cars').set({ deposit_amount: 0 }).where('id', '=', car.id).execute();
     const key = randomUUID();
@@ -277,7 +284,7 @@ describe('the customer’s bookings', () => {
     const cancelled = await api.post(`/bookings/${made.body.id}/cancel/`, undefined, { token: world.customer.token });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', refund: null });
-    expect(offlineProvider.log).toContainEqual({ action: 'cancel', intentId: made.body.payment.intent_id });
+    expect((await stripeStandin.intent(made.body.payment.intent_id)).status).toBe('canceled');
     const other = await createCustomer();
     expect((await book(api, other.token, { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) })).status).toBe(201);
   });
@@ -285,19 +292,20 @@ describe('the customer’s bookings', () => {
   it('refunds the full deposit of a confirmed booking cancelled 48 hours or more before the start day', async () => {
     const world = await bookingWorld(api);
     const made = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(10), end_date: bangkokDate(11) });
-    await getDb().updateTable('reservations').set({ status: 'confirmed', expires_at: null }).where('id', '=', made.body.id).execute();
+    await payDeposit(made.body.payment.intent_id);
     const cancelled = await api.post(`/bookings/${made.body.id}/cancel/`, undefined, { token: world.customer.token });
     expect(cancelled.body).toMatchObject({ status: 'cancelled', refund: { amount: 500_000 } });
-    expect(offlineProvider.log).toContainEqual({ action: 'refund', intentId: made.body.payment.intent_id });
+    expect(await stripeStandin.refunds(made.body.payment.intent_id)).toMatchObject([{ amount: 500_000, status: 'succeeded' }]);
   });
 
   it('keeps the deposit of a confirmed booking cancelled less than 48 hours before the start day', async () => {
     const world = await bookingWorld(api);
     const made = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(1), end_date: bangkokDate(2) });
-    await getDb().updateTable('reservations').set({ status: 'confirmed', expires_at: null }).where('id', '=', made.body.id).execute();
+    await payDeposit(made.body.payment.intent_id);
     const cancelled = await api.post(`/bookings/${made.body.id}/cancel/`, undefined, { token: world.customer.token });
     expect(cancelled.body).toMatchObject({ status: 'cancelled', refund: null });
-    expect(offlineProvider.log).not.toContainEqual({ action: 'refund', intentId: made.body.payment.intent_id });
+    expect(await stripeStandin.refunds(made.body.payment.intent_id)).toEqual([]);
+    expect((await stripeStandin.intent(made.body.payment.intent_id)).status).toBe('succeeded');
   });
 
   it('refuses to cancel a booking twice with 409', async () => {

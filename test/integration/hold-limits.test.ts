@@ -7,7 +7,7 @@ import type { Database } from '#core/database';
 import { TooManyRequests } from '#core/errors';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { getDb } from '#platform/db';
-import { offlineProvider } from '#platform/payments';
+import { paymentProvider } from '#platform/payments';
 import { useApi } from '../helpers/api';
 import { createAgencyAdmin, createCustomer, type TestUser } from '../helpers/auth';
 import { book } from '../helpers/bookings';
@@ -124,12 +124,13 @@ async function raceOneCustomer(url: string, options: { unlocked?: true }) {
     for (let index = 0; index < CONTENDERS; index++) carIds.push(await insertCar(agencyRow.id, {}, db));
     const customer = await insertUser('customer', {}, db);
     const barrier = lockAwareBarrier(db, CONTENDERS);
+    const payments = await paymentProvider();
     const outcomes = await Promise.allSettled(
       carIds.map((carId) =>
         createBooking(
           db,
           { customerId: customer.id, customerEmail: customer.email, idempotencyKey: randomUUID(), carId, startDate: bangkokDate(20), endDate: bangkokDate(21) },
-          { payments: offlineProvider, rates: DEFAULT_PRICING_RATES, beforeInsert: barrier.arrive, ...(options.unlocked ? { unlockedHoldLimits: true as const } : {}) },
+          { payments, rates: DEFAULT_PRICING_RATES, beforeInsert: barrier.arrive, ...(options.unlocked ? { unlockedHoldLimits: true as const } : {}) },
         ),
       ),
     );

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { getDb } from '#platform/db';
-import { offlineProvider, setPaymentProviderForTests, signWebhookPayload } from '#platform/payments';
+import { runExpiry } from '#core/bookings/expiry';
+import { paymentProvider, setPaymentProviderForTests, signWebhookPayload } from '#platform/payments';
 import { useApi } from '../helpers/api';
+import { stripeStandin } from '../helpers/stripe';
 import { book, bookingWorld, postStripeEvent, stripeEvent } from '../helpers/bookings';
 import { bangkokDate } from '../helpers/cars';
 import { handler as webhook } from '#functions/webhooks/stripe';
@@ -72,14 +74,18 @@ describe('POST /payments/webhook/', () => {
   });
 
   it('converges when events come out of order: success after failure refunds, failure after success keeps the booking', async () => {
+    // At Stripe: a first card is declined, a second one pays. The failure's event arrives first.
     const first = await pendingBooking();
+    await stripeStandin.fail(first.intent);
+    await stripeStandin.succeed(first.intent);
     await postStripeEvent(api, stripeEvent('payment_intent.payment_failed', first.intent));
     const late = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', first.intent));
     expect(late.body.outcome).toBe('refunded');
     expect(await statusOf(first.id)).toBe('cancelled');
-    expect(offlineProvider.log).toContainEqual({ action: 'refund', intentId: first.intent });
+    expect(await stripeStandin.refunds(first.intent)).toMatchObject([{ amount: 500_000, status: 'succeeded' }]);
 
     const second = await pendingBooking();
+    await stripeStandin.succeed(second.intent);
     await postStripeEvent(api, stripeEvent('payment_intent.succeeded', second.intent));
     expect((await postStripeEvent(api, stripeEvent('payment_intent.payment_failed', second.intent))).body.outcome).toBe('ignored');
     expect(await statusOf(second.id)).toBe('confirmed');
@@ -88,31 +94,48 @@ describe('POST /payments/webhook/', () => {
   it('never confirms an expired hold: the late payment is refunded and the dates stay free', async () => {
     const { id, intent } = await pendingBooking();
     await getDb().updateTable('reservations').set({ status: 'expired' }).where('id', '=', id).execute();
+    await stripeStandin.succeed(intent);
     expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent))).body.outcome).toBe('refunded');
     expect(await statusOf(id)).toBe('expired');
+    expect(await stripeStandin.refunds(intent)).toHaveLength(1);
   });
 
-  it("a refund that fails at the provider rolls back the event and its 'deposit refunded' notice, so Stripe's retry refunds and queues it once", async () => {
+  it("a late payment's refund is durable: it fails three times at the provider, then succeeds; refunded once, the customer told once, every answer 200", async () => {
     const { id, intent } = await pendingBooking();
     await getDb().updateTable('reservations').set({ status: 'expired' }).where('id', '=', id).execute();
     const refundNotices = async () =>
       (await getDb().selectFrom('notifications').select('recipient').where('reservation_id', '=', id).where('kind', '=', 'deposit_refunded').execute()).length;
     const event = stripeEvent('payment_intent.succeeded', intent, { eventId: `evt_refund_down_${id.replaceAll('-', '')}` });
 
+    let attempts = 0;
+    const refunded: string[] = [];
     setPaymentProviderForTests({
-      ...offlineProvider,
-      refundDeposit: async () => {
-        throw new Error('payment provider unavailable');
+      ...(await paymentProvider()),
+      refundDeposit: async (intentId) => {
+        attempts += 1;
+        if (attempts <= 3) throw new Error('payment provider unavailable');
+        refunded.push(intentId);
       },
     });
     try {
-      expect((await postStripeEvent(api, event)).status).toBeGreaterThanOrEqual(500);
+      // The event commits with its refund task; the refund's failure answers no 5xx (Stripe would retry for days).
+      expect((await postStripeEvent(api, event)).body.outcome).toBe('refunded');
+      expect(await refundNotices()).toBe(1);
+      // Stripe delivering the same event again changes nothing.
+      expect((await postStripeEvent(api, event)).body.outcome).toBe('duplicate');
+      const task = () => getDb().selectFrom('payment_tasks').selectAll().where('reservation_id', '=', id).executeTakeFirstOrThrow();
+      expect(await task()).toMatchObject({ kind: 'refund_deposit', status: 'pending', attempts: 1 });
+      // The minute job retries it when due (time moved forward), until it succeeds.
+      for (let run = 0; run < 4; run++) {
+        await getDb().updateTable('payment_tasks').set({ available_at: new Date(Date.now() - 1000) }).where('reservation_id', '=', id).execute();
+        await runExpiry(getDb(), await paymentProvider());
+      }
+      expect(await task()).toMatchObject({ status: 'done', attempts: 4, last_error: null });
     } finally {
       setPaymentProviderForTests(undefined);
     }
-    expect(await refundNotices()).toBe(0);
-
-    expect((await postStripeEvent(api, event)).body.outcome).toBe('refunded');
+    expect(attempts).toBe(4);
+    expect(refunded).toEqual([intent]);
     expect(await refundNotices()).toBe(1);
   });
 

@@ -5,9 +5,10 @@ import type { Database } from '../database';
 import { BookingConflict, Conflict, NotFound } from '../errors';
 import { enqueueBookingNotifications } from '../notifications/outbox';
 import type { PaymentProvider } from '../payments/provider';
+import { runPaymentTasks, schedulePaymentTask } from '../payments/tasks';
 import type { Reservation, ReservationStatus } from '../reservations/table';
 import { assertBookableDates } from './create';
-import { cancelIntents, expireOverdueHolds } from './expiry';
+import { expireOverdueHolds } from './expiry';
 import { bookingJson, type BookingJson } from './shape';
 import { assertAgencyTransition } from './status';
 
@@ -63,10 +64,11 @@ export function isRefundable(startDate: string, now: Date): boolean {
 }
 
 /**
- * The customer cancels, before the start day (Bangkok) only: pending → cancelled (its
- * PaymentIntent is cancelled; nothing was paid); confirmed → cancelled with the deposit
- * refunded in full when 48 h or more before the start day, none after. The refund runs inside the transaction: if the provider fails,
- * nothing changes and the customer can retry.
+ * The customer cancels, before the start day (Bangkok) only: an unpaid booking's PaymentIntent
+ * is cancelled; a paid one's deposit is refunded in full when 48 h or more before the start
+ * day, none after. The money moves through a payment task recorded with the cancellation and
+ * carried out after the commit (retried until done), so a Stripe error never undoes the
+ * cancellation nor answers 500. `refund` is the amount on its way back.
  */
 export async function cancelCustomerBooking(
   db: Kysely<Database>,
@@ -75,7 +77,7 @@ export async function cancelCustomerBooking(
   bookingId: string,
   now = new Date(),
 ): Promise<{ booking: BookingJson; refund: { amount: number } | null }> {
-  return db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     const booking = await trx
       .selectFrom('reservations')
       .selectAll()
@@ -97,12 +99,11 @@ export async function cancelCustomerBooking(
       );
     }
     let refund: { amount: number } | null = null;
-    if (booking.payment_intent_id) {
-      if (booking.status === 'pending') await payments.cancelIntent(booking.payment_intent_id);
-      else if (isRefundable(booking.start_date, now)) {
-        await payments.refundDeposit(booking.payment_intent_id);
-        refund = { amount: booking.deposit_amount! };
-      }
+    const paid = booking.deposit_paid_at !== null;
+    if (!paid) await schedulePaymentTask(trx, { reservationId: booking.id, kind: 'cancel_intent', intentId: booking.payment_intent_id });
+    else if (isRefundable(booking.start_date, now)) {
+      await schedulePaymentTask(trx, { reservationId: booking.id, kind: 'refund_deposit', intentId: booking.payment_intent_id });
+      refund = { amount: booking.deposit_amount! };
     }
     const cancelled = await trx
       .updateTable('reservations')
@@ -113,6 +114,9 @@ export async function cancelCustomerBooking(
     await enqueueBookingNotifications(trx, booking.id, 'cancelled');
     return { booking: bookingJson(cancelled), refund };
   });
+  // After the commit: the cancellation stands whatever Stripe does now; a failure is retried by the minute job.
+  await runPaymentTasks(db, payments, { reservationIds: [bookingId] }).catch(() => undefined);
+  return result;
 }
 
 /** Bookings of the agency's cars, by start date, with filters. */
@@ -158,7 +162,7 @@ export async function changeBookingStatus(
   to: ReservationStatus,
   now = new Date(),
 ): Promise<BookingJson> {
-  return db.transaction().execute(async (trx) => {
+  const changed = await db.transaction().execute(async (trx) => {
     const booking = await trx
       .selectFrom('reservations')
       .selectAll('reservations')
@@ -170,9 +174,15 @@ export async function changeBookingStatus(
     if (!booking) throw new NotFound('No booking of your cars with this id.');
     const today = todayInBangkok(now);
     assertAgencyTransition(booking.status, to, booking.start_date, today);
-    if (to === 'cancelled' && booking.payment_intent_id) {
-      if (booking.status === 'pending') await payments.cancelIntent(booking.payment_intent_id);
-      else await payments.refundDeposit(booking.payment_intent_id);
+    // Money follows what was paid, not the status: an agency may confirm a booking that was
+    // never paid (cash at the counter), and refunding an intent with no charge is refused by Stripe.
+    if (to === 'cancelled') {
+      const paid = booking.deposit_paid_at !== null;
+      await schedulePaymentTask(trx, {
+        reservationId: booking.id,
+        kind: paid ? 'refund_deposit' : 'cancel_intent',
+        intentId: booking.payment_intent_id,
+      });
     }
     // Completing before the booked end is an early return: the rental ends today, so only the
     // days after today are freed (completed keeps holding its dates); the booked end and its
@@ -187,6 +197,8 @@ export async function changeBookingStatus(
     if (to === 'confirmed' || to === 'cancelled') await enqueueBookingNotifications(trx, booking.id, to);
     return bookingJson(updated);
   });
+  if (to === 'cancelled') await runPaymentTasks(db, payments, { reservationIds: [bookingId] }).catch(() => undefined);
+  return changed;
 }
 
 export interface BlockJson {
@@ -231,10 +243,10 @@ export async function createBlock(
   now = new Date(),
 ): Promise<BlockJson> {
   assertBookableDates(input.startDate, input.endDate, now);
-  let expiredIntents: string[] = [];
+  let expiredHolds: string[] = [];
   const block = await db.transaction().execute(async (trx) => {
     await assertOwnCar(trx, agencyId, carId);
-    expiredIntents = await expireOverdueHolds(trx, { carId });
+    expiredHolds = await expireOverdueHolds(trx, { carId });
     if (!(await isCarAvailable(trx, carId, input.startDate, input.endDate))) {
       throw new BookingConflict('The car has a booking or another block on some of these dates.');
     }
@@ -247,7 +259,7 @@ export async function createBlock(
     if (!block) throw new BookingConflict('The car has a booking or another block on some of these dates.');
     return blockJson(block);
   });
-  await cancelIntents(payments, expiredIntents);
+  if (expiredHolds.length > 0) await runPaymentTasks(db, payments, { reservationIds: expiredHolds }).catch(() => undefined);
   return block;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The port to the payment provider. Stripe in production; an offline provider (pi_local_…)
- * when no Stripe key is configured, so dev and tests run with no network.
+ * The port to the payment provider: Stripe, through its SDK (functions/platform/payments.ts);
+ * locally and in the tests the same adapter talks to a stand-in that keeps Stripe's state
+ * (dev/stripe-standin.ts). Never called inside a database transaction (core/payments/tasks.ts).
  */
 /**
  * The smallest deposit a booking can take, in satang: Stripe's minimum charge in THB is ฿10.

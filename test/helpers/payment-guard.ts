@@ -1,0 +1,46 @@
+import { sql } from 'kysely';
+import type { PaymentProvider } from '#core/payments/provider';
+import { connect, ownerUrl } from './db';
+
+export interface GuardedCall {
+  method: keyof PaymentProvider;
+  /** Sessions of this test's database that sat inside an open transaction when the call was made. */
+  openTransactions: number;
+}
+
+/**
+ * Wraps a payment provider so that every call first looks at PostgreSQL itself: a session of
+ * this test file's database that is `idle in transaction` while Stripe is being called is a
+ * transaction held open across a network call (the very thing issue 13 forbids). Run the flows
+ * one after another (as these tests do): a concurrent, unrelated transaction would be counted too.
+ */
+export function guardProvider(inner: PaymentProvider) {
+  const monitor = connect<unknown>(ownerUrl(), 1);
+  const calls: GuardedCall[] = [];
+  const check = async (method: keyof PaymentProvider) => {
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'`.execute(monitor);
+    calls.push({ method, openTransactions: rows[0]!.n });
+  };
+  const provider: PaymentProvider = {
+    async createDepositIntent(input) {
+      await check('createDepositIntent');
+      return inner.createDepositIntent(input);
+    },
+    async cancelIntent(intentId) {
+      await check('cancelIntent');
+      return inner.cancelIntent(intentId);
+    },
+    async refundDeposit(intentId) {
+      await check('refundDeposit');
+      return inner.refundDeposit(intentId);
+    },
+  };
+  return {
+    provider,
+    calls,
+    violations: () => calls.filter((call) => call.openTransactions > 0),
+    close: () => monitor.destroy(),
+  };
+}
