@@ -33,8 +33,13 @@ export async function up(db: Kysely<any>): Promise<void> {
       CONSTRAINT payment_tasks_refund_has_intent CHECK (kind <> 'refund_deposit' OR payment_intent_id IS NOT NULL)
     )`.execute(db);
   await sql`CREATE INDEX payment_tasks_due_idx ON payment_tasks (available_at) WHERE status = 'pending'`.execute(db);
+  // The booking request asks Stripe with no transaction open, so a duplicate of it (same key,
+  // sent at once) can no longer wait on the key's row lock: it sees the attempt's lease instead
+  // and waits for its answer, rather than asking Stripe a second time or releasing its hold.
+  await sql`ALTER TABLE idempotency_keys ADD COLUMN attempt_expires_at timestamptz`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`ALTER TABLE idempotency_keys DROP COLUMN attempt_expires_at`.execute(db);
   await sql`DROP TABLE payment_tasks`.execute(db);
 }

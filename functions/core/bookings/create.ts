@@ -61,8 +61,18 @@ export function assertBookableDates(startDate: string, endDate: string, now: Dat
 }
 
 /** What the first phase decided. */
+/**
+ * How long a request may be between its hold and its answer: the API Lambda's timeout (12 s,
+ * docs/operations.md), past which the request cannot be running any more.
+ */
+export const ATTEMPT_LEASE_SECONDS = 12;
+/** How long a duplicate waits for the request it duplicates, inside its own Lambda's 12 s. */
+const DUPLICATE_WAIT_MS = 8_000;
+
 type Held =
   | { kind: 'replay'; answer: CreatedBooking }
+  /** A duplicate of a request still asking Stripe: wait for its answer. */
+  | { kind: 'in_progress' }
   /** A hold to attach an intent to: new, or one an earlier request with the same key left without one. */
   | { kind: 'hold'; booking: Reservation; expiredHolds: string[] };
 
@@ -96,7 +106,15 @@ type Held =
  */
 export async function createBooking(db: Kysely<Database>, request: CreateBookingRequest, deps: BookingDependencies): Promise<CreatedBooking> {
   const now = deps.now ?? new Date();
-  const held = await db.transaction().execute((trx) => hold(trx, request, deps, now));
+  let held = await db.transaction().execute((trx) => hold(trx, request, deps, now));
+  // A duplicate sent at once: wait (no transaction open) for the first request's answer and
+  // replay it, rather than asking Stripe again; if the first died, its lease lapses and this one
+  // takes the booking over.
+  for (let waited = 0; held.kind === 'in_progress'; waited += 1) {
+    if (waited * 100 > DUPLICATE_WAIT_MS) throw new Conflict('A request with this Idempotency-Key is still in progress. Retry shortly.');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held = await db.transaction().execute((trx) => hold(trx, request, deps, now));
+  }
   if (held.kind === 'replay') return held.answer;
   const { booking } = held;
   // The cancellations of holds this booking expired, now that they are committed.
@@ -112,7 +130,7 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
       customerEmail: request.customerEmail,
     });
   } catch (error) {
-    await releaseHold(db, booking.id);
+    await releaseHold(db, booking.id, request);
     if (error instanceof DomainError && error.status < 500) throw error;
     throw new ServiceUnavailable(
       'The payment provider could not be reached, so nothing is held for you. Retry with the same Idempotency-Key in a few seconds.',
@@ -124,7 +142,7 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
   } catch (error) {
     // The database failed after Stripe answered: free the dates as for a Stripe failure; a
     // retry with the same key resumes this booking and gets the same intent back.
-    if (!(error instanceof DomainError)) await releaseHold(db, booking.id).catch(() => undefined);
+    if (!(error instanceof DomainError)) await releaseHold(db, booking.id, request).catch(() => undefined);
     throw error;
   }
 }
@@ -134,7 +152,12 @@ async function hold(trx: Transaction<Database>, request: CreateBookingRequest, d
   // Concurrent duplicates block here on the key's row until the first commits its hold.
   const claimed = await trx
     .insertInto('idempotency_keys')
-    .values({ customer_id: request.customerId, key: request.idempotencyKey, request_hash: hash })
+    .values({
+      customer_id: request.customerId,
+      key: request.idempotencyKey,
+      request_hash: hash,
+      attempt_expires_at: sql<Date>`now() + make_interval(secs => ${ATTEMPT_LEASE_SECONDS})`,
+    })
     .onConflict((conflict) => conflict.columns(['customer_id', 'key']).doNothing())
     .returning('key')
     .executeTakeFirst();
@@ -212,7 +235,7 @@ async function hold(trx: Transaction<Database>, request: CreateBookingRequest, d
 async function replayOrResume(trx: Transaction<Database>, request: CreateBookingRequest, hash: string, now: Date): Promise<Held | undefined> {
   const stored = await trx
     .selectFrom('idempotency_keys')
-    .select(['request_hash', 'response_body', 'reservation_id'])
+    .select(['request_hash', 'response_body', 'reservation_id', sql<boolean>`coalesce(attempt_expires_at > now(), false)`.as('attempt_live')])
     .where('customer_id', '=', request.customerId)
     .where('key', '=', request.idempotencyKey)
     .forUpdate()
@@ -222,6 +245,14 @@ async function replayOrResume(trx: Transaction<Database>, request: CreateBooking
     throw new Conflict('This Idempotency-Key was already used with a different request body.');
   }
   if (stored.response_body) return { kind: 'replay', answer: { booking: stored.response_body as CreatedBookingJson, replayed: true } };
+  if (stored.attempt_live) return { kind: 'in_progress' };
+  // The earlier attempt ended without an answer (503, or it died): this request takes it over.
+  await trx
+    .updateTable('idempotency_keys')
+    .set({ attempt_expires_at: sql<Date>`now() + make_interval(secs => ${ATTEMPT_LEASE_SECONDS})` })
+    .where('customer_id', '=', request.customerId)
+    .where('key', '=', request.idempotencyKey)
+    .execute();
   if (!stored.reservation_id) return undefined;
   const resumed = await trx
     .updateTable('reservations')
@@ -233,15 +264,27 @@ async function replayOrResume(trx: Transaction<Database>, request: CreateBooking
   return resumed ? { kind: 'hold', booking: resumed, expiredHolds: [] } : undefined;
 }
 
-/** Step 2 failed: the dates are freed at once; the booking stays resumable until it is expired. */
-async function releaseHold(db: Kysely<Database>, bookingId: string): Promise<void> {
-  await db
-    .updateTable('reservations')
-    .set({ expires_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
-    .where('id', '=', bookingId)
-    .where('status', '=', 'pending')
-    .where('payment_intent_id', 'is', null)
-    .execute();
+/**
+ * Step 2 failed: the dates are freed at once; the booking stays resumable until it is expired,
+ * and the key's attempt ends, so a retry (or a waiting duplicate) takes it over at once.
+ */
+async function releaseHold(db: Kysely<Database>, bookingId: string, request: CreateBookingRequest): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('reservations')
+      .set({ expires_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+      .where('id', '=', bookingId)
+      .where('status', '=', 'pending')
+      .where('payment_intent_id', 'is', null)
+      .execute();
+    await trx
+      .updateTable('idempotency_keys')
+      .set({ attempt_expires_at: null })
+      .where('customer_id', '=', request.customerId)
+      .where('key', '=', request.idempotencyKey)
+      .where('response_body', 'is', null)
+      .execute();
+  });
 }
 
 /**
@@ -269,7 +312,7 @@ async function attach(trx: Transaction<Database>, request: CreateBookingRequest,
   const answer = createdBookingJson(booking, intent);
   await trx
     .updateTable('idempotency_keys')
-    .set({ reservation_id: booking.id, response_status: 201, response_body: JSON.stringify(answer) })
+    .set({ reservation_id: booking.id, response_status: 201, response_body: JSON.stringify(answer), attempt_expires_at: null })
     .where('customer_id', '=', request.customerId)
     .where('key', '=', request.idempotencyKey)
     .execute();

@@ -47,6 +47,8 @@ export interface IdempotencyKeysTable {
   reservation_id: string | null;
   response_status: number | null;
   response_body: ColumnType<unknown, string | null, string | null>;
+  /** While a request of this key is between its hold and its answer (asking Stripe): duplicates wait for it until then. */
+  attempt_expires_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   created_at: ColumnType<Date, never, never>;
 }
 
