@@ -50,6 +50,9 @@ await ensureDatabase(server.adminUrl, databaseName);
 const url = server.urlFor(databaseName);
 let loggedQuery: CompiledQuery | undefined;
 const pool = new pg.Pool({ connectionString: url, max: 1 });
+// A lost connection then fails the run with its query's error, instead of an uncaught event.
+pool.on('error', () => {});
+pool.on('connect', (client) => client.on('error', () => {}));
 const db = new Kysely<Database>({
   dialect: new PostgresDialect({ pool }),
   log: (event) => {

@@ -8,7 +8,11 @@ import { createMigrator, migrations } from '#migrations/index';
 
 const command = process.argv[2] ?? 'latest';
 const url = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.DEV_PG_PORT ?? 54329}/rental`;
-const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
+const pool = new pg.Pool({ connectionString: url, max: 1 });
+// A lost connection then fails the migration with its query's error, instead of an uncaught event.
+pool.on('error', () => {});
+pool.on('connect', (client) => client.on('error', () => {}));
+const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
 const migrator = createMigrator(db);
 
 try {

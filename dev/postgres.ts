@@ -10,6 +10,8 @@ export interface RunningPostgres {
   adminUrl: string;
   urlFor(database: string): string;
   stop(): Promise<void>;
+  /** The postmaster's process id, for the fault-injection tests that kill or freeze it. */
+  pid: number | undefined;
 }
 
 const USER = 'postgres';
@@ -64,12 +66,14 @@ export async function startEmbeddedPostgres(options: {
       await server.stop();
     })());
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
-  return { adminUrl: urlFor('postgres'), urlFor, stop };
+  return { adminUrl: urlFor('postgres'), urlFor, stop, pid: postmaster?.pid };
 }
 
 /** Creates the database if it does not exist yet. */
 export async function ensureDatabase(adminUrl: string, database: string, template?: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  // Unheard, a connection lost mid-query would end the process, not just fail the query.
+  client.on('error', () => {});
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
@@ -85,6 +89,7 @@ export async function ensureDatabase(adminUrl: string, database: string, templat
 
 export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => {}); // the query's own rejection reports the failure
   await client.connect();
   try {
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);

@@ -22,7 +22,11 @@ import { startEmbeddedPostgres, withDatabase } from './postgres';
  * owner), then lets the functions' database users log in on this local server.
  */
 export async function migrate(url: string): Promise<string[]> {
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  // A lost connection then fails the migration with its query's error, instead of an uncaught event.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {
     const applied = await migrateToLatest(db);
     await setLocalRolePasswords(db, decodeURIComponent(new URL(url).password));

@@ -30,6 +30,8 @@ if (!type || !(type in MOVES) || flag !== '--booking' || !bookingId) {
 
 const databaseUrl = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.DEV_PG_PORT ?? 54329}/rental`;
 const client = new pg.Client({ connectionString: databaseUrl });
+// Unheard, a connection lost mid-query would crash with pg's event instead of the query's error.
+client.on('error', () => {});
 await client.connect();
 const { rows } = await client.query<{ payment_intent_id: string | null }>(
   'SELECT payment_intent_id FROM reservations WHERE id = $1 AND kind = $2',

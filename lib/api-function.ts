@@ -88,7 +88,9 @@ export class ApiFunction extends NodejsFunction {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
-      timeout: Duration.seconds(10),
+      // Above the worst database wait of a request (connect 3 s + one query 6 s → 503 at ~9 s),
+      // far inside API Gateway's 29 s (docs/operations.md#time-budgets).
+      timeout: Duration.seconds(12),
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
       role,

@@ -8,16 +8,34 @@ export function sqlState(error: unknown): string | undefined {
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
+/**
+ * Server-side states that mean "the connection or the server is gone or stuck, retry later":
+ * 57P01-03 administrator shutdown (also "terminating connection due to unexpected postmaster
+ * exit"), crash shutdown, cannot connect now (starting up, recovering); 57P05 idle session
+ * timeout; 53300 too many connections; 25P03 idle-in-transaction timeout (the session was ended);
+ * 57014 statement_timeout (or a cancel); 55P03 lock_timeout. The last two are the time budget
+ * firing (docs/operations.md#time-budgets): the database is too busy to answer in time, which a
+ * retry may well not meet.
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '57P05', '53300', '25P03', '57014', '55P03']);
+
+/**
+ * node-postgres's own errors, which carry no code: a pool connect timeout, a connection that
+ * ended under a query, a query the client gave up on (query_timeout), and a client used after
+ * its connection failed or closed.
+ */
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Query read timeout|(encountered a connection error|was closed) and is not queryable/i;
+
 /** Errors that mean "the database is not reachable right now", so a retry may succeed. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
   const state = sqlState(error);
-  // 08: connection exceptions; 57P01-03: admin shutdown, crash shutdown, cannot connect now;
-  // 53300: too many connections.
-  if (state && (state.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(state))) return true;
+  // 08: connection exceptions.
+  if (state && (state.startsWith('08') || UNAVAILABLE_STATES.has(state))) return true;
   const message = error instanceof Error ? error.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(message);
+  return UNAVAILABLE_MESSAGES.test(message);
 }
 
 /**

@@ -1,8 +1,9 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import * as z from 'zod';
 import type { Database } from '#core/database';
 import { booleanFlag, defineConfig } from './config';
+import { isDatabaseUnavailable, sqlState } from './database-errors';
 import { logger } from './logger';
 import { DATABASE_USERS, type DatabaseAccess } from './route';
 
@@ -23,7 +24,14 @@ const databaseConfig = defineConfig(
     // One connection per Lambda container (RDS Proxy multiplexes them); the local server,
     // which serves every route from one process, raises it.
     DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(1),
-    DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+    // The client's side of the time budget (docs/operations.md#time-budgets): a server that
+    // stops answering (frozen, black-holed) never fires its own statement_timeout, so the client
+    // gives up: on connecting after this long …
+    DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+    // … and on a query after this long, a little above the roles' statement_timeout (5 s,
+    // migrations/2026_12_03_0010_time_budgets.ts) so that a slow query is cancelled by the server
+    // first, cleanly, and this only fires when the server is gone.
+    DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(6000),
     AWS_REGION: z.string().default('ap-southeast-1'),
   }),
 );
@@ -60,6 +68,7 @@ export function createPool(access: DatabaseAccess): pg.Pool {
   const common = {
     max: config.DB_POOL_MAX,
     connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS,
+    query_timeout: config.DB_QUERY_TIMEOUT_MS,
     idleTimeoutMillis: 60_000,
   };
   let pool: pg.Pool;
@@ -80,8 +89,16 @@ export function createPool(access: DatabaseAccess): pg.Pool {
       ...common,
     });
   }
-  // An idle client losing its connection (proxy restart, failover) must not crash the process.
+  // A connection that dies (server killed, failover, RDS Proxy dropping it) emits 'error' on its
+  // client; unheard, that ends the process (in Lambda: the execution environment). The pool
+  // listens only while a client is idle in it …
   pool.on('error', (error) => logger.warn('idle database connection failed', { error: error.message }));
+  // … so every client also gets a listener of its own for while it is checked out, e.g. between
+  // a transaction's queries. The request holding it learns of the loss from its next query
+  // ("not queryable" → 503), and the pool drops the client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn('database connection failed while in use', { error: error.message }));
+  });
   return pool;
 }
 
@@ -96,6 +113,54 @@ async function iamAuthToken(config: ReturnType<typeof databaseConfig>, username:
   return signer.getAuthToken();
 }
 
+/**
+ * The pool as Kysely sees it, except that a client whose query failed because the server was
+ * unreachable or silent is destroyed on release instead of going back to the pool: after a
+ * client-side query timeout its connection still waits for the old answer (a frozen server
+ * would hold the next request too), and a connection reset is no better. The next request
+ * then connects afresh, which is what recovers once the database is back.
+ */
+function discardingBrokenClients(pool: pg.Pool): PostgresPool {
+  const wrappers = new WeakMap<pg.PoolClient, { wrapper: PostgresPoolClient; broken: boolean }>();
+  const wrap = (client: pg.PoolClient) => {
+    const state = {
+      broken: false,
+      wrapper: {
+        get processID() {
+          return (client as unknown as { processID?: number }).processID;
+        },
+        query: ((...args: Parameters<pg.PoolClient['query']>) => {
+          const result = (client.query as (...a: unknown[]) => unknown)(...args);
+          // A cursor (streaming) is returned as is; a query's promise is watched.
+          if (result instanceof Promise) {
+            return result.catch((error: unknown) => {
+              // Not when the server answered with an error (a SQLSTATE, e.g. its statement_timeout):
+              // it is alive and the connection is fine.
+              if (isDatabaseUnavailable(error) && sqlState(error) === undefined) state.broken = true;
+              throw error;
+            });
+          }
+          return result;
+        }) as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy || state.broken),
+      } as PostgresPoolClient,
+    };
+    return state;
+  };
+  return {
+    options: pool.options,
+    connect: async () => {
+      const client = await pool.connect();
+      // One wrapper per pg client, so Kysely's per-client connection cache still works.
+      let state = wrappers.get(client);
+      if (!state) wrappers.set(client, (state = wrap(client)));
+      state.broken = false;
+      return state.wrapper;
+    },
+    end: () => pool.end(),
+  };
+}
+
 /** One lazy Kysely per database user and process, created on first use and reused across invocations. */
 const databases = new Map<string, Kysely<Database>>();
 
@@ -108,7 +173,7 @@ export function getDb(access: DatabaseAccess = 'write'): Kysely<Database> {
   const user = databaseUser(access);
   let db = databases.get(user);
   if (!db) {
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(access) }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(createPool(access)) }) });
     databases.set(user, db);
   }
   return db;

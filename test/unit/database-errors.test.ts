@@ -38,6 +38,15 @@ describe('toDomainError', () => {
     ['a connection exception class 08 (08006)', pgError('08006', 'connection failure')],
     ['a pool connect timeout', new Error('timeout exceeded when trying to connect')],
     ['a terminated connection', new Error('Connection terminated unexpectedly')],
+    ['the server killed under a connection (57P01)', pgError('57P01', 'terminating connection due to unexpected postmaster exit')],
+    ['another backend crashed (57P02)', pgError('57P02', 'terminating connection because of crash of another server process')],
+    ['a server starting up or recovering (57P03)', pgError('57P03', 'the database system is starting up')],
+    ['statement_timeout firing (57014)', pgError('57014', 'canceling statement due to statement timeout')],
+    ['lock_timeout firing (55P03)', pgError('55P03', 'canceling statement due to lock timeout')],
+    ['idle_in_transaction_session_timeout ending the session (25P03)', pgError('25P03', 'terminating connection due to idle-in-transaction timeout')],
+    ['the client giving up on a query (query_timeout)', new Error('Query read timeout')],
+    ['a query on a client whose connection failed', new Error('Client has encountered a connection error and is not queryable')],
+    ['a query on a client already closed', new Error('Client was closed and is not queryable')],
   ])('maps %s to a 503 ServiceUnavailable with Retry-After', (_label, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
     const mapped = toDomainError(error);
