@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CognitoIdentityProviderClient,
   CreateGroupCommand,
@@ -133,15 +134,27 @@ export async function startStripe(options: { dataDir: string; port: number }): P
   return { endpoint: standin.url, stop: standin.stop };
 }
 
-/** aws-ses-v2-local, in process: the SESv2 SDK sends to it; GET /store lists the mail as JSON. */
-export async function startSes(options: { port: number }): Promise<Emulator> {
-  type StartSes = (config: { host: string; port: number }) => Promise<import('node:http').Server>;
-  // A CommonJS module whose `exports.default` is the server: unwrap whichever shape ESM interop gives.
-  const module = (await import('aws-ses-v2-local')) as unknown as { default: StartSes | { default: StartSes } };
-  const start = typeof module.default === 'function' ? module.default : module.default.default;
-  const server = await start({ host: '127.0.0.1', port: options.port });
+/**
+ * aws-ses-v2-local, as a child process (dev/ses-emulator.cjs) that keeps the newest
+ * `keep` messages: out of the API's process, so mail sent under load does not grow it. The
+ * SESv2 SDK sends to it; GET /store lists the mail it keeps as JSON.
+ */
+export async function startSes(options: { port: number; keep?: number }): Promise<Emulator> {
+  const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ses-emulator.cjs');
+  const child: ChildProcess = spawn(process.execPath, [entry], {
+    env: { ...process.env, PORT: String(options.port), ...(options.keep ? { SES_EMULATOR_KEEP: String(options.keep) } : {}) },
+    // stdin is a pipe only so that the emulator sees this process end, however it ends.
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitForPort(options.port);
   return {
     endpoint: `http://127.0.0.1:${options.port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
   };
 }

@@ -25,14 +25,29 @@ function loadHandler(modulePath: string): Promise<LambdaHandler> {
 
 const TEXT_TYPES = /^(application\/(json|[\w.+-]*\+json|x-www-form-urlencoded|xml)|text\/)/i;
 
+/**
+ * The request target as a URL if it is a path (origin-form), else undefined. Resolved against a
+ * base, `//x` would be a host named x (and a bare `//` throws), so the path is appended to an
+ * origin instead and stays the path it is. An absolute URL (`GET http://host/… HTTP/1.1`), `*`
+ * or anything unparsable is no path: API Gateway only ever passes paths on.
+ */
+export function originFormUrl(target: string | undefined): URL | undefined {
+  if (!target?.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://localhost${target}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The API Gateway HTTP API (payload v2) event for a node:http request, as AWS would send it. */
 export function toApiGatewayEvent(
   request: http.IncomingMessage,
   body: Buffer,
   routeKey: string,
   pathParameters: Record<string, string> | undefined,
+  url: URL = originFormUrl(request.url) ?? new URL('http://localhost/'),
 ): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && name !== 'cookie') headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -155,12 +170,16 @@ export function createLocalServer(): http.Server {
         ownProblem(response, 413, 'payload-too-large', 'Payload too large', 'Request bodies are limited to 10 MB.');
         return;
       }
-      const url = new URL(request.url ?? '/', 'http://localhost');
+      const url = originFormUrl(request.url);
+      if (!url) {
+        ownProblem(response, 400, 'bad-request', 'Bad request', 'The request target must be a path, such as /api/v1/health/.');
+        return;
+      }
       // Like API Gateway: a method no route declares (HEAD included) finds no route and goes to
       // the catch-all, which answers 405 + Allow. No local special cases, so local = AWS.
       const match = matchRoute(request.method ?? 'GET', url.pathname);
       const routeKey = match.kind === 'found' ? `${match.route.method} /api/v1${match.route.path}` : '$default';
-      const event = toApiGatewayEvent(request, body, routeKey, match.kind === 'found' ? match.params : undefined);
+      const event = toApiGatewayEvent(request, body, routeKey, match.kind === 'found' ? match.params : undefined, url);
       const handler = match.kind === 'found' ? await loadHandler(match.route.handler) : notFound;
       const functionName = match.kind === 'found' ? match.route.handler.replaceAll('/', '-') : 'not-found';
       const result = await handler(event, lambdaContext(functionName, event.requestContext.requestId));

@@ -9,6 +9,8 @@ import * as rentalsKeepTheirDates from './2026_12_03_0006_rentals_keep_their_dat
 import * as verifiedAccounts from './2026_12_03_0007_verified_accounts';
 import * as databaseRoles from './2026_12_03_0008_database_roles';
 import * as paymentTasks from './2026_12_03_0009_payment_tasks';
+import * as timeBudgets from './2026_12_03_0010_time_budgets';
+import * as outboxLease from './2026_12_03_0011_outbox_lease';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -24,6 +26,8 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0007_verified_accounts': verifiedAccounts,
   '2026_12_03_0008_database_roles': databaseRoles,
   '2026_12_03_0009_payment_tasks': paymentTasks,
+  '2026_12_03_0010_time_budgets': timeBudgets,
+  '2026_12_03_0011_outbox_lease': outboxLease,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -20,5 +20,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     logger.warn('notification not delivered', { messageId: failure.messageId, notificationId: failure.notificationId, error: failure.error });
   }
   if (result.outcomes.missing > 0) logger.warn('messages for unknown notifications acknowledged', { count: result.outcomes.missing });
+  // Duplicates of a message another consumer is sending: its own message covers the row.
+  if (result.outcomes['in-flight'] > 0) logger.info('messages for notifications being sent elsewhere acknowledged', { count: result.outcomes['in-flight'] });
   return { batchItemFailures: result.failedMessageIds.map((messageId) => ({ itemIdentifier: messageId })) };
 }

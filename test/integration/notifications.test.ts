@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { sql, type Kysely } from 'kysely';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '#core/database';
 import {
   consumeNotificationMessages,
+  deliverNotification,
   dispatchOutbox,
   drainOutbox,
   queueMessageBody,
@@ -17,7 +18,7 @@ import { enqueueBookingNotifications, enqueueNotification, SMS_PER_NUMBER_PER_DA
 import { getDb } from '#platform/db';
 import { notificationSender } from '#platform/notifications';
 import { handler as sendNotifications } from '../../functions/jobs/send-notifications';
-import { connect } from '../helpers/db';
+import { connect, ownerUrl } from '../helpers/db';
 import { sentMailTo } from '../helpers/mail';
 import { insertAgency, insertBookingRow, insertCar, insertUser } from '../helpers/rentals';
 
@@ -503,6 +504,114 @@ describe('dispatchOutbox (the dispatcher)', () => {
     const ids = await pendingRows(3);
     await expect(dispatchOutbox(db, fakeQueue({ down: true }).queue)).rejects.toThrow('queue unavailable');
     for (const id of ids) expect((await rowById(id)).status).toBe('pending');
+  });
+});
+
+describe('no transaction is held across a send (issue 14)', () => {
+  beforeEach(emptyOutbox);
+
+  // A session of its own that looks at PostgreSQL while a provider is being called: a session
+  // of this file's database `idle in transaction` then is a transaction (and a row lock) held
+  // across the network call. The flows run one after another, so nothing else is counted.
+  const monitor = connect<unknown>(ownerUrl(), 1);
+  afterAll(() => monitor.destroy());
+  const openTransactions = async () => {
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'`.execute(monitor);
+    return rows[0]!.n;
+  };
+
+  function watchingSender() {
+    const seen: number[] = [];
+    const sender: NotificationSender = {
+      async sendEmail() {
+        seen.push(await openTransactions());
+      },
+      async sendSms() {
+        seen.push(await openTransactions());
+      },
+    };
+    return { sender, seen };
+  }
+
+  it('the local drain and the queue consumer send with no transaction open', async () => {
+    await phoneVerified(true);
+    const { bookingId } = await bookingOfNewCustomer('confirmed');
+    await enqueueBookingNotifications(db, bookingId, 'paid'); // an email to the customer, an SMS to the agency
+    const drained = watchingSender();
+    expect(await drainOutbox(db, drained.sender)).toEqual({ sent: 2, skipped: 0, failed: 0 });
+    expect(drained.seen).toEqual([0, 0]);
+
+    const { id } = await queueConfirmation();
+    await db.updateTable('notifications').set({ status: 'dispatched' }).where('id', '=', id).execute();
+    const consumed = watchingSender();
+    const result = await consumeNotificationMessages(db, consumed.sender, [{ messageId: 'm-watched', body: queueMessageBody(id) }]);
+    expect(result).toMatchObject({ failedMessageIds: [], outcomes: { sent: 1 } });
+    expect(consumed.seen).toEqual([0]);
+    expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 1, leased_until: null });
+  });
+
+  it('the dispatcher calls the queue with no transaction open', async () => {
+    const ids = await pendingRows(12);
+    const seen: number[] = [];
+    const queue: NotificationQueue = {
+      async sendBatch() {
+        seen.push(await openTransactions());
+        return { failedIds: [] };
+      },
+    };
+    expect(await dispatchOutbox(db, queue)).toEqual({ dispatched: 12, refused: 0 });
+    expect(seen).toEqual([0, 0]);
+    for (const id of ids) expect((await rowById(id)).status).toBe('dispatched');
+  });
+
+  it('a worker that dies mid-send holds nothing: the row is in flight until its lease lapses, then another worker sends it', async () => {
+    const { id } = await queueConfirmation();
+    await db.updateTable('notifications').set({ status: 'dispatched' }).where('id', '=', id).execute();
+    // The first worker claims the row and never comes back from the provider.
+    let called!: () => void;
+    const calledNow = new Promise<void>((resolve) => (called = resolve));
+    const hanging: NotificationSender = {
+      sendEmail: () => {
+        called();
+        return new Promise<void>(() => {});
+      },
+    };
+    void deliverNotification(db, hanging, id);
+    await calledNow;
+    expect(await openTransactions()).toBe(0);
+    const held = await rowById(id);
+    expect(held).toMatchObject({ status: 'dispatched', attempts: 1 });
+    expect(held.leased_until!.getTime()).toBeGreaterThan(Date.now());
+
+    // A duplicate message meanwhile sends nothing and is acknowledged: the holder's own message stays queued.
+    const second = fakeSender();
+    const duplicate = await consumeNotificationMessages(db, second.sender, [{ messageId: 'm-dup', body: queueMessageBody(id) }]);
+    expect(duplicate).toMatchObject({ failedMessageIds: [], outcomes: { sent: 0, 'in-flight': 1 } });
+    expect(second.emails).toEqual([]);
+
+    // The lease lapses (the holder is dead); its message comes back and another worker sends the row.
+    await db.updateTable('notifications').set({ leased_until: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+    const redelivered = await consumeNotificationMessages(db, second.sender, [{ messageId: 'm-1', body: queueMessageBody(id) }]);
+    expect(redelivered).toMatchObject({ failedMessageIds: [], outcomes: { sent: 1 } });
+    expect(second.emails.map((email) => email.notificationId)).toEqual([id]);
+    expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 2, leased_until: null });
+  });
+
+  it('the local drain leaves a row another worker is sending alone, and takes it once the lease lapses', async () => {
+    const { id } = await queueConfirmation();
+    await db.updateTable('notifications').set({ leased_until: sql<Date>`now() + interval '1 minute'` }).where('id', '=', id).execute();
+    const working = fakeSender();
+    expect(await drainOutbox(db, working.sender)).toEqual({ sent: 0, skipped: 0, failed: 0 });
+    expect(working.emails).toEqual([]);
+    await db
+      .updateTable('notifications')
+      .set({ leased_until: sql<Date>`now() - interval '1 second'`, available_at: sql<Date>`now() - interval '1 second'` })
+      .where('id', '=', id)
+      .execute();
+    expect(await drainOutbox(db, working.sender)).toEqual({ sent: 1, skipped: 0, failed: 0 });
+    expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 1, leased_until: null });
   });
 });
 

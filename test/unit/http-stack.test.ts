@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { NotFound } from '#core/errors';
@@ -402,6 +403,39 @@ describe('the local server, like the HTTP API', () => {
         expect.arrayContaining(['location', 'retry-after', 'idempotent-replayed', 'x-request-id']),
       );
       expect(answer.headers.get('cache-control')).toBe('no-store');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** A request with exactly this target in its request line (fetch would normalise it to a path). */
+  function rawRequest(baseUrl: string, target: string): Promise<{ status: number; contentType: string | undefined; body: string }> {
+    const { hostname, port } = new URL(baseUrl);
+    return new Promise((resolve, reject) => {
+      const request = http.request({ host: hostname, port: Number(port), method: 'GET', path: target, agent: false }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      });
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  it('answers an absolute-form request target 400 and a // path 404, problem+json, never 500', async () => {
+    const server = createLocalServer();
+    const baseUrl = await listen(server, 0);
+    try {
+      const absolute = await rawRequest(baseUrl, `${baseUrl}/api/v1/health/`);
+      expect(absolute).toMatchObject({ status: 400, contentType: 'application/problem+json' });
+      expect(JSON.parse(absolute.body)).toMatchObject({ type: '/problems/bad-request', status: 400 });
+      for (const target of ['//', '//api/v1/health/', '///', '//x?y=1']) {
+        const answer = await rawRequest(baseUrl, target);
+        expect({ target, status: answer.status, contentType: answer.contentType }).toEqual({ target, status: 404, contentType: 'application/problem+json' });
+      }
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { parseQueueMessage, queueMessageBody } from '#core/notifications/delivery';
-import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '#core/notifications/policy';
+import { DISPATCH_LEASE_SECONDS, parseQueueMessage, queueMessageBody, SEND_LEASE_SECONDS } from '#core/notifications/delivery';
+import { CONSUMER_TIMEOUT_SECONDS, MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '#core/notifications/policy';
 import { publicName } from '#core/reviews/reviews';
 import { sqsNotificationQueue } from '#platform/notification-queue';
 
@@ -10,6 +10,16 @@ describe('retries', () => {
     expect([1, 2, 3, 4, 5].map(retryDelaySeconds)).toEqual([30, 60, 120, 240, 480]);
     expect(retryDelaySeconds(20)).toBe(3600);
     expect(MAX_DELIVERY_ATTEMPTS).toBe(5);
+  });
+});
+
+describe('leases', () => {
+  it("outlast a live consumer's send and lapse before the queue redelivers a dead one's message", () => {
+    expect(SEND_LEASE_SECONDS).toBeGreaterThan(CONSUMER_TIMEOUT_SECONDS);
+    // The queue's visibility timeout is 6 × the consumer's timeout (lib/notifications.ts).
+    expect(SEND_LEASE_SECONDS).toBeLessThan(6 * CONSUMER_TIMEOUT_SECONDS);
+    // The dispatcher's Lambda timeout is 50 s (lib/notifications.ts).
+    expect(DISPATCH_LEASE_SECONDS).toBeGreaterThan(50);
   });
 });
 

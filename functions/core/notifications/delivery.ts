@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
-import { MAX_DELIVERY_ATTEMPTS, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, retryDelaySeconds } from './policy';
+import { CONSUMER_TIMEOUT_SECONDS, MAX_DELIVERY_ATTEMPTS, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, retryDelaySeconds } from './policy';
 import type { NotificationStatus } from './table';
 import { renderNotification, SECRET_PAYLOAD_MEMBERS, UnrenderableNotification } from './templates';
 
@@ -9,8 +9,10 @@ import { renderNotification, SECRET_PAYLOAD_MEMBERS, UnrenderableNotification } 
  * - in AWS, `dispatchOutbox` moves pending rows to the queue every minute and the queue's
  *   consumer calls `consumeNotificationMessages`;
  * - locally (no queue), `drainOutbox` claims pending rows and delivers them in process.
- * Both end in `deliverNotification`, the one idempotent send: a row is sent at most once
- * however often its message arrives, barring a crash between the send and the commit.
+ * Both end in `deliverNotification`, the one idempotent send: claim the row with a lease,
+ * commit, send with no transaction open, mark it sent. A row is sent once however often its
+ * message arrives, barring a crash (or a send outlasting the lease) between the provider's
+ * acceptance and the mark: then it is sent again, at least once.
  */
 
 export interface OutgoingEmail {
@@ -42,61 +44,88 @@ export interface NotificationQueue {
   sendBatch(notificationIds: string[]): Promise<{ failedIds: string[] }>;
 }
 
-export type DeliveryOutcome = 'sent' | 'skipped' | 'already-delivered' | 'missing';
+/**
+ * 'in-flight': another worker holds the row's send lease. Nothing is sent; the holder either
+ * marks the row sent or records its failure, and if it dies its own message comes back (or,
+ * locally, the drain takes the row again) once the lease has lapsed.
+ */
+export type DeliveryOutcome = 'sent' | 'skipped' | 'already-delivered' | 'missing' | 'in-flight';
 
 /**
- * Sends one notification unless it was sent already. The conditional UPDATE … WHERE status
- * NOT IN ('sent', 'skipped') RETURNING marks it sent and locks it; the send happens while the
- * lock is held and the transaction commits after it. A second delivery of the same id
- * (a redelivered or duplicated message) waits for the first and then matches no row: skipped.
- * If the send throws, everything rolls back and the caller records the failure.
+ * How long a claimed row is left to its sender. Longer than the consumer's timeout, so a live
+ * send is never doubled by a second worker; shorter than the queue's visibility timeout
+ * (6 × the consumer's timeout), so a redelivered message finds the lease of a dead worker lapsed.
+ */
+export const SEND_LEASE_SECONDS = 2 * CONSUMER_TIMEOUT_SECONDS;
+
+/** How long the dispatcher's claimed rows wait for it (longer than its 50 s timeout). */
+export const DISPATCH_LEASE_SECONDS = 120;
+
+/**
+ * Sends one notification unless it was sent already, holding no transaction (and no
+ * connection) while the provider is called:
+ * 1. claim: one autocommitted UPDATE takes the row if it is neither sent nor skipped and no
+ *    other worker's lease runs, sets the lease and counts the attempt;
+ * 2. render and send, with no transaction open;
+ * 3. mark it sent (dropping any one-time code from the payload), releasing the lease.
+ * A second delivery of the same id meanwhile finds the lease ('in-flight') or the row sent
+ * ('already-delivered') and sends nothing. If the render or the send throws, the row stays
+ * claimed and the caller records the failure, which releases it. A crash between the
+ * provider's acceptance and step 3 sends the message again once the lease lapses.
  */
 export async function deliverNotification(db: Kysely<Database>, sender: NotificationSender, notificationId: string): Promise<DeliveryOutcome> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('notifications')
-      .set({ status: 'sent', sent_at: sql<Date>`now()`, attempts: sql<number>`attempts + 1`, last_error: null })
-      .where('id', '=', notificationId)
-      .where('status', 'not in', ['sent', 'skipped'])
-      .returning(['id', 'kind', 'channel', 'recipient', 'payload'])
-      .executeTakeFirst();
-    if (!row) {
-      const exists = await trx.selectFrom('notifications').select('id').where('id', '=', notificationId).executeTakeFirst();
-      return exists ? 'already-delivered' : 'missing';
+  const row = await db
+    .updateTable('notifications')
+    .set({ leased_until: sql<Date>`now() + make_interval(secs => ${sql.lit(SEND_LEASE_SECONDS)})`, attempts: sql<number>`attempts + 1` })
+    .where('id', '=', notificationId)
+    .where('status', 'not in', ['sent', 'skipped'])
+    .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', sql<Date>`now()`)]))
+    .returning(['id', 'kind', 'channel', 'recipient', 'payload'])
+    .executeTakeFirst();
+  if (!row) {
+    const current = await db.selectFrom('notifications').select('status').where('id', '=', notificationId).executeTakeFirst();
+    if (!current) return 'missing';
+    return current.status === 'sent' || current.status === 'skipped' ? 'already-delivered' : 'in-flight';
+  }
+  const message = renderNotification(row.kind, row.payload);
+  if (row.channel === 'sms') {
+    if (!sender.sendSms) {
+      await db.updateTable('notifications').set({ status: 'skipped', sent_at: null, leased_until: null }).where('id', '=', row.id).execute();
+      return 'skipped';
     }
-    const message = renderNotification(row.kind, row.payload);
-    if (row.channel === 'sms') {
-      if (!sender.sendSms) {
-        await trx.updateTable('notifications').set({ status: 'skipped', sent_at: null }).where('id', '=', row.id).execute();
-        return 'skipped';
-      }
-      await sender.sendSms({ notificationId: row.id, kind: row.kind, to: row.recipient, text: message.sms });
-    } else {
-      await sender.sendEmail({
-        notificationId: row.id,
-        kind: row.kind,
-        to: row.recipient,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-      });
-    }
-    await forgetSecrets(trx, row.id, row.payload);
-    return 'sent';
-  });
+    await sender.sendSms({ notificationId: row.id, kind: row.kind, to: row.recipient, text: message.sms });
+  } else {
+    await sender.sendEmail({
+      notificationId: row.id,
+      kind: row.kind,
+      to: row.recipient,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+    });
+  }
+  await markSent(db, row.id, row.payload);
+  return 'sent';
 }
 
 /**
- * A sent message's one-time code leaves the outbox with the send: the database then keeps
- * only its hash. (A skipped SMS keeps it: locally, with SMS off, the row is where it is read.)
+ * Sent: the lease ends, and a sent message's one-time code leaves the outbox with it (the
+ * database then keeps only its hash; a skipped SMS keeps it: locally, with SMS off, the row
+ * is where it is read).
  */
-async function forgetSecrets(trx: Kysely<Database>, notificationId: string, payload: unknown): Promise<void> {
+async function markSent(db: Kysely<Database>, notificationId: string, payload: unknown): Promise<void> {
   const secrets = SECRET_PAYLOAD_MEMBERS.filter((member) => Object.hasOwn((payload ?? {}) as object, member));
-  if (secrets.length === 0) return;
-  await trx
+  await db
     .updateTable('notifications')
-    .set({ payload: sql<string>`payload - ${sql.val(secrets)}::text[]` })
+    .set({
+      status: 'sent',
+      sent_at: sql<Date>`now()`,
+      last_error: null,
+      leased_until: null,
+      ...(secrets.length > 0 ? { payload: sql<string>`payload - ${sql.val(secrets)}::text[]` } : {}),
+    })
     .where('id', '=', notificationId)
+    .where('status', 'not in', ['sent', 'skipped'])
     .execute();
 }
 
@@ -107,10 +136,11 @@ export interface RecordedFailure {
 }
 
 /**
- * After a failed send: attempts + 1, the error, and the next try no sooner than the backoff
- * (30 s, 60 s, 120 s … capped at an hour). The row keeps its status ('pending' locally,
- * 'dispatched' while the queue retries) until the last attempt, or at once for a row that can
- * never be rendered, which makes it 'failed'. Undefined if the row is gone or was delivered.
+ * After a failed send: the error, the lease released, and the next try no sooner than the
+ * backoff (30 s, 60 s, 120 s … capped at an hour) after the attempt the claim counted. The row
+ * keeps its status ('pending' locally, 'dispatched' while the queue retries) until the last
+ * attempt, or at once for a row that can never be rendered, which makes it 'failed'.
+ * Undefined if the row is gone or was delivered.
  */
 export async function recordFailure(db: Kysely<Database>, notificationId: string, error: unknown): Promise<RecordedFailure | undefined> {
   const permanent = error instanceof UnrenderableNotification;
@@ -118,10 +148,10 @@ export async function recordFailure(db: Kysely<Database>, notificationId: string
   const row = await db
     .updateTable('notifications')
     .set({
-      attempts: sql<number>`attempts + 1`,
       last_error: detail,
-      available_at: sql<Date>`now() + make_interval(secs => least(${sql.lit(RETRY_BASE_SECONDS)} * power(2, attempts), ${sql.lit(RETRY_MAX_SECONDS)}))`,
-      status: sql<NotificationStatus>`CASE WHEN ${sql.lit(permanent)} OR attempts + 1 >= ${sql.lit(MAX_DELIVERY_ATTEMPTS)} THEN 'failed' ELSE status END`,
+      leased_until: null,
+      available_at: sql<Date>`now() + make_interval(secs => least(${sql.lit(RETRY_BASE_SECONDS)} * power(2, greatest(attempts - 1, 0)), ${sql.lit(RETRY_MAX_SECONDS)}))`,
+      status: sql<NotificationStatus>`CASE WHEN ${sql.lit(permanent)} OR attempts >= ${sql.lit(MAX_DELIVERY_ATTEMPTS)} THEN 'failed' ELSE status END`,
     })
     .where('id', '=', notificationId)
     .where('status', 'not in', ['sent', 'skipped'])
@@ -139,9 +169,10 @@ export interface DrainResult {
 /**
  * Local delivery without a queue (the dev server every few seconds, and tests): claims
  * pending rows that are due, a batch at a time, and delivers each through the same
- * idempotent path the queue consumer uses. Claiming takes the rows FOR UPDATE SKIP LOCKED and
- * moves their available_at past a lease, so concurrent drains never take the same row, and a
- * drain that dies leaves its rows to be claimed again once the lease ends.
+ * idempotent path the queue consumer uses. Claiming (one autocommitted statement) takes the rows
+ * FOR UPDATE SKIP LOCKED and moves their available_at past a lease, so concurrent drains never
+ * take the same row, and a drain that dies leaves its rows to be claimed again once the lease
+ * ends; each send then runs outside any transaction (deliverNotification).
  */
 export async function drainOutbox(
   db: Kysely<Database>,
@@ -185,12 +216,14 @@ export interface DispatchResult {
 }
 
 /**
- * The dispatcher (every minute in AWS): takes due pending rows FOR UPDATE SKIP LOCKED, a
- * batch of up to 10 at a time, sends one queue message per row and marks the accepted ones
- * 'dispatched' in the same transaction. Concurrent dispatchers skip each other's rows, so a
- * row is queued once; if the transaction fails after the queue accepted the batch, the rows
- * stay pending and are queued again, which the queue's deduplication by outbox id and the
- * consumer's idempotent send absorb. Rows the queue refuses wait 30 s and are tried again.
+ * The dispatcher (every minute in AWS), with no transaction open while the queue is called:
+ * claims due pending rows, a batch of up to 10 at a time, FOR UPDATE SKIP LOCKED in one
+ * autocommitted statement that moves their available_at past a lease; sends one queue message
+ * per row; then marks the accepted ones 'dispatched' (unless a consumer got there first).
+ * Concurrent dispatchers skip each other's rows, so a row is queued once. If the dispatcher
+ * dies, or the queue is down, the rows stay pending and are queued again when the lease ends,
+ * which the queue's deduplication by outbox id and the consumer's idempotent send absorb. Rows
+ * the queue refuses wait 30 s and are tried again.
  */
 export async function dispatchOutbox(
   db: Kysely<Database>,
@@ -201,36 +234,40 @@ export async function dispatchOutbox(
   const maxBatches = options.maxBatches ?? 50;
   const totals: DispatchResult = { dispatched: 0, refused: 0 };
   for (let batch = 0; batch < maxBatches; batch++) {
-    const batchResult = await db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('notifications')
-        .select('id')
+    const { rows } = await sql<{ id: string }>`
+      WITH due AS (
+        SELECT id FROM notifications
+        WHERE status = 'pending' AND available_at <= now()
+        ORDER BY available_at
+        LIMIT ${batchSize}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE notifications SET available_at = now() + make_interval(secs => ${sql.lit(DISPATCH_LEASE_SECONDS)})
+      FROM due WHERE notifications.id = due.id
+      RETURNING notifications.id`.execute(db);
+    if (rows.length === 0) break;
+    const ids = rows.map((row) => row.id);
+    const refused = new Set((await queue.sendBatch(ids)).failedIds);
+    const accepted = ids.filter((id) => !refused.has(id));
+    if (accepted.length > 0) {
+      await db
+        .updateTable('notifications')
+        .set({ status: 'dispatched', dispatched_at: sql<Date>`now()` })
+        .where('id', 'in', accepted)
         .where('status', '=', 'pending')
-        .where('available_at', '<=', sql<Date>`now()`)
-        .orderBy('available_at')
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
         .execute();
-      if (rows.length === 0) return { claimed: 0, accepted: 0, refused: 0 };
-      const ids = rows.map((row) => row.id);
-      const refused = new Set((await queue.sendBatch(ids)).failedIds);
-      const accepted = ids.filter((id) => !refused.has(id));
-      if (accepted.length > 0) {
-        await trx.updateTable('notifications').set({ status: 'dispatched', dispatched_at: sql<Date>`now()` }).where('id', 'in', accepted).execute();
-      }
-      if (refused.size > 0) {
-        await trx
-          .updateTable('notifications')
-          .set({ available_at: sql<Date>`now() + make_interval(secs => ${sql.lit(RETRY_BASE_SECONDS)})`, last_error: 'refused by the queue' })
-          .where('id', 'in', [...refused])
-          .execute();
-      }
-      return { claimed: ids.length, accepted: accepted.length, refused: refused.size };
-    });
-    totals.dispatched += batchResult.accepted;
-    totals.refused += batchResult.refused;
-    if (batchResult.claimed < batchSize) break;
+    }
+    if (refused.size > 0) {
+      await db
+        .updateTable('notifications')
+        .set({ available_at: sql<Date>`now() + make_interval(secs => ${sql.lit(RETRY_BASE_SECONDS)})`, last_error: 'refused by the queue' })
+        .where('id', 'in', [...refused])
+        .where('status', '=', 'pending')
+        .execute();
+    }
+    totals.dispatched += accepted.length;
+    totals.refused += refused.size;
+    if (ids.length < batchSize) break;
   }
   return totals;
 }
@@ -269,7 +306,9 @@ export interface ConsumeResult {
  * The queue consumer: delivers each message's row (a redelivered message whose row was sent
  * is skipped), records failures on the row (attempts, backoff) and reports exactly the failed
  * messages, so the queue retries those alone; `retryLater` may push a failed message's next
- * delivery back by the backoff (SQS: its visibility timeout).
+ * delivery back by the backoff (SQS: its visibility timeout). A duplicate whose row another
+ * consumer is sending ('in-flight') is acknowledged: the holder's own message stays on the queue
+ * until that send ends, and comes back after the lease if the holder dies.
  */
 export async function consumeNotificationMessages<R extends QueueRecord>(
   db: Kysely<Database>,
@@ -279,7 +318,7 @@ export async function consumeNotificationMessages<R extends QueueRecord>(
 ): Promise<ConsumeResult> {
   const result: ConsumeResult = {
     failedMessageIds: [],
-    outcomes: { sent: 0, skipped: 0, 'already-delivered': 0, missing: 0 },
+    outcomes: { sent: 0, skipped: 0, 'already-delivered': 0, missing: 0, 'in-flight': 0 },
     errors: [],
   };
   for (const record of records) {

@@ -19,6 +19,8 @@ export interface NotificationsTable {
   sent_at: ColumnType<Date | null, never, Date | string | null>;
   dispatched_at: ColumnType<Date | null, never, Date | string | null>;
   last_error: ColumnType<string | null, never, string | null>;
+  /** While set and in the future, a worker is sending the row and no other takes it. */
+  leased_until: ColumnType<Date | null, never, Date | string | null>;
 }
 
 export type Notification = Selectable<NotificationsTable>;
