@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signWebhookPayload } from '#platform/payments';
 import type { TestApi } from './api';
+import { StandinRefusal, stripeStandin } from './stripe';
 import { createAgencyAdmin, createCustomer, type TestUser } from './auth';
 import { createCarFor } from './cars';
 
@@ -41,9 +42,45 @@ export function stripeEvent(
   return { payload, signature };
 }
 
-export function postStripeEvent(api: TestApi, event: { payload: string; signature: string }) {
+/**
+ * Stripe posts an event because the intent got there: unless told otherwise, the intent is first
+ * moved at the stand-in to what the event reports (the webhook reads the intent's current state
+ * from Stripe, not the event). An intent already final, or already there, is left as it is: the
+ * event is then a stale or repeated one, as Stripe may deliver.
+ */
+export async function postStripeEvent(api: TestApi, event: { payload: string; signature: string }, options: { moveIntentFirst?: boolean } = {}) {
+  if (options.moveIntentFirst ?? true) await moveIntentAsTheEventSays(event.payload);
+  return deliverStripeEvent(api, event);
+}
+
+/** Posts a signed event as it is, touching nothing at Stripe. */
+export function deliverStripeEvent(api: TestApi, event: { payload: string; signature: string }) {
   return api.request('POST', '/payments/webhook/', {
     rawBody: event.payload,
     headers: { 'content-type': 'application/json', 'stripe-signature': event.signature },
+  });
+}
+
+async function moveIntentAsTheEventSays(payload: string): Promise<void> {
+  let parsed: { type?: unknown; data?: { object?: { id?: unknown } } };
+  try {
+    parsed = JSON.parse(payload) as typeof parsed;
+  } catch {
+    return;
+  }
+  const intentId = parsed?.data?.object?.id;
+  if (typeof intentId !== 'string' || !intentId.startsWith('pi_')) return;
+  const intent = await stripeStandin.intent(intentId).catch(() => undefined);
+  if (!intent || intent.status === 'succeeded' || intent.status === 'canceled') return;
+  const move =
+    parsed.type === 'payment_intent.succeeded'
+      ? stripeStandin.succeed
+      : parsed.type === 'payment_intent.canceled'
+        ? stripeStandin.cancel
+        : parsed.type === 'payment_intent.payment_failed' && !intent.last_payment_error
+          ? stripeStandin.fail
+          : undefined;
+  await move?.(intentId).catch((error: unknown) => {
+    if (!(error instanceof StandinRefusal)) throw error;
   });
 }

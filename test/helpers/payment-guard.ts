@@ -36,6 +36,10 @@ export function guardProvider(inner: PaymentProvider) {
       await check('refundDeposit');
       return inner.refundDeposit(intentId);
     },
+    async retrieveIntent(intentId) {
+      await check('retrieveIntent');
+      return inner.retrieveIntent(intentId);
+    },
   };
   return {
     provider,

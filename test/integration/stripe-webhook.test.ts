@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { createHmac } from 'node:crypto';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { getDb } from '#platform/db';
 import { runExpiry } from '#core/bookings/expiry';
 import { paymentProvider, setPaymentProviderForTests, signWebhookPayload } from '#platform/payments';
 import { useApi } from '../helpers/api';
 import { stripeStandin } from '../helpers/stripe';
-import { book, bookingWorld, postStripeEvent, stripeEvent } from '../helpers/bookings';
+import { book, bookingWorld, deliverStripeEvent, postStripeEvent, stripeEvent } from '../helpers/bookings';
 import { bangkokDate } from '../helpers/cars';
 import { handler as webhook } from '#functions/webhooks/stripe';
 import { apiEvent, lambdaContext } from '../helpers/events';
@@ -73,22 +74,21 @@ describe('POST /payments/webhook/', () => {
     }
   });
 
-  it('converges when events come out of order: success after failure refunds, failure after success keeps the booking', async () => {
-    // At Stripe: a first card is declined, a second one pays. The failure's event arrives first.
-    const first = await pendingBooking();
-    await stripeStandin.fail(first.intent);
-    await stripeStandin.succeed(first.intent);
-    await postStripeEvent(api, stripeEvent('payment_intent.payment_failed', first.intent));
-    const late = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', first.intent));
-    expect(late.body.outcome).toBe('refunded');
-    expect(await statusOf(first.id)).toBe('cancelled');
-    expect(await stripeStandin.refunds(first.intent)).toMatchObject([{ amount: 500_000, status: 'succeeded' }]);
-
-    const second = await pendingBooking();
-    await stripeStandin.succeed(second.intent);
-    await postStripeEvent(api, stripeEvent('payment_intent.succeeded', second.intent));
-    expect((await postStripeEvent(api, stripeEvent('payment_intent.payment_failed', second.intent))).body.outcome).toBe('ignored');
-    expect(await statusOf(second.id)).toBe('confirmed');
+  it('converges when events come out of order: the intent paid at Stripe confirms the booking, whichever event arrives first', async () => {
+    // At Stripe: a first card is declined, a second one pays. Both events arrive, in either order.
+    for (const order of [
+      ['payment_intent.payment_failed', 'payment_intent.succeeded'],
+      ['payment_intent.succeeded', 'payment_intent.payment_failed'],
+    ]) {
+      const booking = await pendingBooking();
+      await stripeStandin.fail(booking.intent);
+      await stripeStandin.succeed(booking.intent);
+      const outcomes = [];
+      for (const type of order) outcomes.push((await deliverStripeEvent(api, stripeEvent(type, booking.intent))).body.outcome);
+      expect(outcomes, order.join(' → ')).toEqual(['confirmed', 'already_confirmed']);
+      expect(await statusOf(booking.id)).toBe('confirmed');
+      expect(await stripeStandin.refunds(booking.intent)).toEqual([]);
+    }
   });
 
   it('never confirms an expired hold: the late payment is refunded and the dates stay free', async () => {
@@ -147,6 +147,7 @@ describe('POST /payments/webhook/', () => {
 
   it('verifies a base64-encoded body (as API Gateway may deliver it) over the decoded bytes', async () => {
     const { id, intent } = await pendingBooking();
+    await stripeStandin.succeed(intent);
     const event = stripeEvent('payment_intent.succeeded', intent);
     const result = await webhook(
       apiEvent({
@@ -167,9 +168,23 @@ describe('POST /payments/webhook/: defence in depth', () => {
   const paidAt = async (id: string) =>
     (await getDb().selectFrom('reservations').select('deposit_paid_at').where('id', '=', id).executeTakeFirstOrThrow()).deposit_paid_at;
 
-  it('a success whose amount is not the deposit is recorded as amount_mismatch and confirms nothing', async () => {
+  /** Stripe reports the intent paid, but with this amount or currency (a bug, an intent reused for something else). */
+  async function stripeSaysPaid(paid: { amountReceived?: number; currency?: string }) {
+    const real = await paymentProvider();
+    setPaymentProviderForTests({
+      ...real,
+      retrieveIntent: async (intentId) => {
+        const intent = await real.retrieveIntent(intentId);
+        return intent && { ...intent, ...paid };
+      },
+    });
+    onTestFinished(() => setPaymentProviderForTests(undefined));
+  }
+
+  it('a success whose amount at Stripe is not the deposit is recorded as amount_mismatch and confirms nothing', async () => {
     const { id, intent } = await pendingBooking();
-    const answer = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent, { amount: 100 }));
+    await stripeSaysPaid({ amountReceived: 100 });
+    const answer = await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent));
     expect(answer.status).toBe(200);
     expect(answer.body.outcome).toBe('amount_mismatch');
     expect(await statusOf(id)).toBe('pending');
@@ -180,8 +195,16 @@ describe('POST /payments/webhook/: defence in depth', () => {
 
   it('so is one in another currency', async () => {
     const { id, intent } = await pendingBooking();
-    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent, { currency: 'usd' }))).body.outcome).toBe('amount_mismatch');
+    await stripeSaysPaid({ currency: 'usd' });
+    expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', intent))).body.outcome).toBe('amount_mismatch');
     expect(await statusOf(id)).toBe('pending');
+  });
+
+  it("what the event says of the amount is not trusted: Stripe's intent is", async () => {
+    const { id, intent } = await pendingBooking();
+    await stripeStandin.succeed(intent);
+    expect((await deliverStripeEvent(api, stripeEvent('payment_intent.succeeded', intent, { amount: 100, currency: 'usd' }))).body.outcome).toBe('confirmed');
+    expect(await statusOf(id)).toBe('confirmed');
   });
 
   it('a matching success stamps the booking as paid through the platform', async () => {
@@ -190,14 +213,96 @@ describe('POST /payments/webhook/: defence in depth', () => {
     expect(await paidAt(id)).toBeInstanceOf(Date);
   });
 
-  it('a correctly signed body that is not an event is a 400 problem, never a 5xx, and records nothing', async () => {
+  const signed = (payload: string) => ({ payload, signature: signWebhookPayload(payload, process.env.STRIPE_WEBHOOK_SECRET!) });
+  /** Stripe signs bytes: `t=…,v1=HMAC-SHA256(secret, "t." + bytes)`. */
+  const signBytes = (bytes: Buffer) => {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const hmac = createHmac('sha256', process.env.STRIPE_WEBHOOK_SECRET!).update(`${timestamp}.`).update(bytes).digest('hex');
+    return `t=${timestamp},v1=${hmac}`;
+  };
+
+  it('a correctly signed body that is not an event it can read is a 4xx problem, never a 5xx, and records nothing; an unhandled type is a 200', async () => {
     const before = await eventCount();
-    for (const payload of ['null', '[]', '{}', '{"id":"evt_1","type":"payment_intent.succeeded"}', '{"id":["x"],"type":"t","data":{"object":{}}}']) {
-      const signature = signWebhookPayload(payload, process.env.STRIPE_WEBHOOK_SECRET!);
-      const answer = await postStripeEvent(api, { payload, signature });
-      expect(answer.status, payload).toBe(400);
-      expect(answer.headers.get('content-type'), payload).toMatch(/problem\+json/);
+    const intentEvent = (object: unknown, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ id: 'evt_hostile', type: 'payment_intent.succeeded', ...extra, data: { object } });
+    const hostile = [
+      'null',
+      '[]',
+      '{}',
+      '"a string"',
+      '42',
+      'not json at all',
+      '{"id":"evt_1","type":"payment_intent.succeeded"}', // no data
+      '{"type":"payment_intent.succeeded","data":{"object":{"object":"payment_intent","id":"pi_1"}}}', // no id
+      '{"id":"evt_1","data":{"object":{"object":"payment_intent","id":"pi_1"}}}', // no type
+      '{"id":["x"],"type":"t","data":{"object":{}}}',
+      '{"id":"evt_1","type":"payment_intent.succeeded","data":null}',
+      '{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":[]}}',
+      intentEvent({ object: 'payment_intent', id: ['pi_1'] }), // an array as the intent id
+      intentEvent({ object: 'payment_intent', id: { $gt: '' } }),
+      intentEvent({ object: 'payment_intent', id: 'pi_../../v1/refunds' }),
+      intentEvent({ object: 'payment_intent' }), // no intent id
+      intentEvent({ object: 'charge', id: 'ch_1' }), // not an intent
+      intentEvent({ object: 'payment_intent', id: 'pi_1', metadata: { booking_id: ['x'] } }),
+      intentEvent({ object: 'payment_intent', id: 'pi_1' }, { id: 12 }),
+      intentEvent({ object: 'payment_intent', id: 'pi_1' }, { type: null }),
+      `${'['.repeat(5000)}${']'.repeat(5000)}`,
+    ];
+    for (const payload of hostile) {
+      const answer = await postStripeEvent(api, signed(payload));
+      expect(answer.status, payload.slice(0, 80)).toBe(400);
+      expect(answer.headers.get('content-type'), payload.slice(0, 80)).toMatch(/problem\+json/);
+      expect(answer.body.detail, 'signed: not a signature failure').not.toMatch(/Signature/);
+    }
+    // A huge body is refused before it is read.
+    const huge = await postStripeEvent(api, signed(intentEvent({ object: 'payment_intent', id: 'pi_1', description: 'x'.repeat(600_000) })));
+    expect(huge.status).toBe(413);
+    expect(huge.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(await eventCount()).toBe(before);
+
+    // Whereas a well-formed event of a type this endpoint does not handle is a 200, whatever its object.
+    for (const payload of [
+      JSON.stringify({ id: `evt_other_${Date.now()}`, type: 'charge.refunded', data: { object: { object: 'charge', id: 'ch_1' } } }),
+      JSON.stringify({ id: `evt_other2_${Date.now()}`, type: 'customer.created', data: { object: {} } }),
+    ]) {
+      const answer = await deliverStripeEvent(api, signed(payload));
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ received: true, outcome: 'ignored' });
+    }
+  });
+
+  it('invalid UTF-8, correctly signed over its bytes, is a 400 that says so, not a signature failure', async () => {
+    const before = await eventCount();
+    const bytes = Buffer.concat([Buffer.from('{"id":"evt_utf8","type":"payment_intent.succeeded","data":{"object":{"object":"payment_intent","id":"pi_'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}}')]);
+    const signature = signBytes(bytes);
+    // Through the local server (a text body, as API Gateway passes JSON) and as API Gateway passes a binary body (base64).
+    const overHttp = await fetch(`${api.baseUrl}/api/v1/payments/webhook/`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: bytes });
+    const asLambda = await webhook(
+      apiEvent({ method: 'POST', path: '/api/v1/payments/webhook/', headers: { 'stripe-signature': signature, 'content-type': 'application/octet-stream' }, body: bytes.toString('base64'), isBase64Encoded: true }),
+      lambdaContext(),
+    );
+    for (const answer of [{ status: overHttp.status, body: await overHttp.text() }, { status: asLambda.statusCode, body: String(asLambda.body) }]) {
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body).detail).toMatch(/UTF-8/);
     }
     expect(await eventCount()).toBe(before);
+  });
+
+  it('Stripe unreachable while an event arrives: 503 with Retry-After and nothing recorded; delivered again later, it applies', async () => {
+    const { id, intent } = await pendingBooking();
+    await stripeStandin.succeed(intent);
+    const event = stripeEvent('payment_intent.succeeded', intent);
+    await stripeStandin.faults({ failNext: [{ operation: 'payment_intents.retrieve', count: 10, status: 500 }] });
+    try {
+      const down = await deliverStripeEvent(api, event);
+      expect(down.status).toBe(503);
+      expect(down.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await statusOf(id)).toBe('pending');
+      expect(await getDb().selectFrom('payment_events').select('id').where('payment_intent_id', '=', intent).execute()).toEqual([]);
+    } finally {
+      await stripeStandin.reset();
+    }
+    expect((await deliverStripeEvent(api, event)).body.outcome).toBe('confirmed');
+    expect(await statusOf(id)).toBe('confirmed');
   });
 });

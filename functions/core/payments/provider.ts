@@ -24,4 +24,22 @@ export interface PaymentProvider {
   cancelIntent(intentId: string): Promise<void>;
   /** Refunds a paid deposit in full; idempotent per intent. */
   refundDeposit(intentId: string): Promise<void>;
+  /**
+   * The intent as the provider has it NOW (a webhook event only says what it was when sent);
+   * `undefined` when the provider has no such intent. Throws when the provider cannot be reached.
+   */
+  retrieveIntent(intentId: string): Promise<IntentSnapshot | undefined>;
+}
+
+/** What the payment state machine reads of an intent (docs/bookings.md, "The payment state machine"). */
+export interface IntentSnapshot {
+  id: string;
+  /** Stripe's status: requires_payment_method, requires_confirmation, requires_action, processing, requires_capture, canceled, succeeded. */
+  status: string;
+  /** The last attempt was declined (Stripe puts the intent back to requires_payment_method and sets last_payment_error). */
+  lastPaymentFailed: boolean;
+  amountReceived: number;
+  currency: string;
+  /** metadata.booking_id, set when the intent was created for a booking. */
+  bookingId: string | undefined;
 }
