@@ -1,29 +1,89 @@
 /**
- * `npm run bench:booking`: bookings through the real POST /bookings/ handler (middy stack,
- * token verification, idempotency, the booking transaction, the offline payment provider)
- * against a real PostgreSQL, in process, with N requests in flight.
+ * `npm run bench:booking [-- --stripe-latency=300]`: bookings through the real POST /bookings/
+ * handler (middy stack, token verification, idempotency, the hold transaction, the Stripe call,
+ * the attach transaction) against a real PostgreSQL and the local Stripe stand-in, in process,
+ * with N requests in flight.
  *
  *   1. low contention: 2,000 cars, random dates over two years; target ≥ 1,000 bookings/s
  *   2. hot car: every request for one car in the next 60 days; most lose with 409
  *
- * Afterwards it checks in SQL that no two date-holding reservations of a car overlap.
- * Options: BENCH_REQUESTS (default 6000), BENCH_CONCURRENCY (default 8), DATABASE_URL.
+ * --stripe-latency=MS (default 0) makes the stand-in wait that long before answering each
+ * Stripe API call (its `latencyMs` fault, on this run's account), as a slow provider would.
+ * Besides throughput and latency it reports how long each database transaction the booking
+ * path opens stays open (BEGIN sent → COMMIT/ROLLBACK answered), timed by a hook on pg's
+ * client in this process only. Afterwards it checks in SQL that no two date-holding
+ * reservations of a car overlap, and fails on any 5xx.
+ * Options: BENCH_REQUESTS (default 6000), BENCH_CONCURRENCY (in flight, default 8), BENCH_POOL
+ * (database connections, default = in flight), BENCH_CUSTOMERS (default 200), DATABASE_URL.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { addDays, todayInBangkok } from '#core/availability/dates';
 import { apiEvent, lambdaContext } from '../test/helpers/events';
 import { dropDatabase, ensureDatabase } from '../dev/postgres';
 import { migrate, startDatabase, startEmulators } from '../dev/stack';
 
+const { values: options } = parseArgs({ options: { 'stripe-latency': { type: 'string', default: '0' } } });
+const STRIPE_LATENCY_MS = Number(options['stripe-latency']);
+if (!Number.isInteger(STRIPE_LATENCY_MS) || STRIPE_LATENCY_MS < 0) throw new Error('--stripe-latency takes whole milliseconds ≥ 0');
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 6000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const POOL = Number(process.env.BENCH_POOL ?? CONCURRENCY);
 const CARS = 2000;
-const CUSTOMERS = 16;
+// Enough customers that each stays far below the raised hold limits, and that the per-customer
+// row lock the limits take (functions/core/bookings/limits.ts) is rarely contended: with a
+// handful, same-customer bookings queue on it and the transaction times measure that queue.
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 200);
+
+/** What one request's transactions added up to; the hook finds it through the async context. */
+interface RequestTransactions {
+  count: number;
+  openMs: number;
+}
+const currentRequest = new AsyncLocalStorage<RequestTransactions>();
+/** Every transaction's open time (ms) while a run records; undefined between runs. */
+let transactionTimes: number[] | undefined;
+
+/**
+ * Times every transaction from the moment its BEGIN is sent to the moment its COMMIT or ROLLBACK
+ * is answered, by wrapping pg's Client#query in this process: Kysely sends `begin` (or `start
+ * transaction …`), then `commit` / `rollback` on the same client. Production code is untouched.
+ */
+function timeTransactions(): void {
+  const opened = new WeakMap<object, { at: number; request: RequestTransactions | undefined }>();
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function timedQuery(this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : (first as { text?: unknown } | null)?.text;
+    const result = query.apply(this, args);
+    if (typeof text !== 'string') return result;
+    if (/^\s*(begin|start transaction)\b/i.test(text)) {
+      opened.set(this, { at: performance.now(), request: currentRequest.getStore() });
+    } else if (/^\s*(commit|rollback)\s*;?\s*$/i.test(text) && result instanceof Promise) {
+      const transaction = opened.get(this);
+      opened.delete(this);
+      if (transaction) {
+        const done = () => {
+          const openMs = performance.now() - transaction.at;
+          transactionTimes?.push(openMs);
+          if (transaction.request) {
+            transaction.request.count += 1;
+            transaction.request.openMs += openMs;
+          }
+        };
+        result.then(done, done);
+      }
+    }
+    return result;
+  } as typeof pg.Client.prototype.query;
+}
+timeTransactions();
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-booking-'));
 chmodSync(dataDir, 0o755);
@@ -38,7 +98,7 @@ await migrate(url);
 // are still counted on every booking, under their lock, but set out of reach so they refuse none.
 Object.assign(process.env, emulators.env, {
   DATABASE_URL: url,
-  DB_POOL_MAX: String(CONCURRENCY),
+  DB_POOL_MAX: String(POOL),
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   STAGE: 'test',
   BOOKING_MAX_UNPAID_HOLDS: '100',
@@ -46,6 +106,14 @@ Object.assign(process.env, emulators.env, {
 });
 
 try {
+  // The stand-in keeps faults per secret key (account): this run's key gets the provider latency.
+  const faults = await fetch(`${process.env.STRIPE_STANDIN_URL}/_standin/faults`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${process.env.STRIPE_SECRET_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs: STRIPE_LATENCY_MS }),
+  });
+  if (!faults.ok) throw new Error(`the Stripe stand-in refused the latency: ${faults.status} ${await faults.text()}`);
+
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   await pool.query(`
     WITH admin AS (
@@ -64,18 +132,28 @@ try {
   const { cognitoIdentity } = await import('#platform/cognito');
   const { getDb, closeDb } = await import('#platform/db');
   const tokens: string[] = [];
-  for (let index = 0; index < CUSTOMERS; index++) {
-    const email = `bench-${index}-${randomUUID().slice(0, 8)}@example.com`;
-    await registerUser(getDb(), cognitoIdentity, { email, password: 'Bench-2027', fullName: `Bench ${index}`, role: 'customer' }, { preverified: true });
-    tokens.push((await cognitoIdentity.signIn(email, 'Bench-2027')).accessToken);
+  for (let batch = 0; batch < CUSTOMERS; batch += 10) {
+    const indexes = Array.from({ length: Math.min(10, CUSTOMERS - batch) }, (_, offset) => batch + offset);
+    const signedIn = await Promise.all(
+      indexes.map(async (index) => {
+        const email = `bench-${index}-${randomUUID().slice(0, 8)}@example.com`;
+        await registerUser(getDb(), cognitoIdentity, { email, password: 'Bench-2027', fullName: `Bench ${index}`, role: 'customer' }, { preverified: true });
+        return (await cognitoIdentity.signIn(email, 'Bench-2027')).accessToken;
+      }),
+    );
+    tokens.push(...signedIn);
   }
   const { handler } = await import('#functions/api/bookings/create-booking');
 
   const today = todayInBangkok();
   const random = (max: number) => Math.floor(Math.random() * max);
+  const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  const transactionRows: string[] = [];
   async function run(label: string, pickCar: () => string, horizonDays: number, maxDays: number) {
     const latencies: number[] = [];
     const statuses = new Map<number, number>();
+    const perRequest: RequestTransactions[] = [];
+    transactionTimes = [];
     let next = 0;
     const started = performance.now();
     await Promise.all(
@@ -90,24 +168,37 @@ try {
             headers: { authorization: `Bearer ${tokens[random(tokens.length)]}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
             body,
           });
+          const transactions: RequestTransactions = { count: 0, openMs: 0 };
           const t0 = performance.now();
-          const result = await handler(event, lambdaContext('bench'));
+          const result = await currentRequest.run(transactions, () => handler(event, lambdaContext('bench')));
           latencies.push(performance.now() - t0);
+          perRequest.push(transactions);
           statuses.set(result.statusCode ?? 0, (statuses.get(result.statusCode ?? 0) ?? 0) + 1);
         }
       }),
     );
     const seconds = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
-    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1);
+    const at = (q: number) => percentile(latencies, q).toFixed(1);
     const created = statuses.get(201) ?? 0;
     console.log(
       `| ${label} | ${REQUESTS} | ${CONCURRENCY} | ${(REQUESTS / seconds).toFixed(0)} req/s | ${(created / seconds).toFixed(0)} bookings/s | ${at(0.5)} | ${at(0.95)} | ${at(0.99)} | ${[...statuses].sort().map(([status, count]) => `${status}×${count}`).join(' ')} |`,
     );
+    // A settled COMMIT's callback may run just after the handler returned: let them land.
+    await new Promise((resolve) => setImmediate(resolve));
+    const times = transactionTimes.sort((a, b) => a - b);
+    transactionTimes = undefined;
+    const ms = (value: number) => value.toFixed(2);
+    const perBooking = perRequest.map((request) => request.openMs).sort((a, b) => a - b);
+    transactionRows.push(
+      `| ${label} | ${times.length} | ${(times.length / REQUESTS).toFixed(2)} | ${ms(percentile(times, 0.5))} | ${ms(percentile(times, 0.95))} | ${ms(percentile(times, 0.99))} | ${ms(times.at(-1) ?? NaN)} | ${ms(percentile(perBooking, 0.5))} | ${ms(percentile(perBooking, 0.99))} |`,
+    );
     return statuses;
   }
 
-  console.log(`\nPOST /bookings/ handler in process, ${CARS} cars, PostgreSQL pool ${CONCURRENCY}, node ${process.version}, ${os.cpus().length} CPUs\n`);
+  console.log(
+    `\nPOST /bookings/ handler in process, ${CARS} cars, ${CUSTOMERS} customers, PostgreSQL pool ${POOL}, Stripe stand-in latency ${STRIPE_LATENCY_MS} ms, node ${process.version}, ${os.cpus().length} CPUs\n`,
+  );
   console.log('| run | requests | in flight | throughput | bookings | p50 ms | p95 ms | p99 ms | statuses |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const low = await run('low contention (2,000 cars, 2 years)', () => cars[random(cars.length)]!, 700, 5);
@@ -119,7 +210,11 @@ try {
       ON a.car_id = b.car_id AND a.id < b.id AND a.period && b.period
     WHERE a.status IN ('pending', 'confirmed', 'completed') AND b.status IN ('pending', 'confirmed', 'completed')`);
   const fiveHundreds = [...low, ...hot].filter(([status]) => status >= 500).reduce((sum, [, count]) => sum + count, 0);
-  console.log(`\noverlapping date-holding reservations: ${overlaps.rows[0]!.n}; 5xx answers: ${fiveHundreds}`);
+  console.log('\nTransactions the booking path opened (BEGIN sent → COMMIT/ROLLBACK answered), ms:\n');
+  console.log('| run | transactions | per request | p50 | p95 | p99 | max | per request, summed: p50 | p99 |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of transactionRows) console.log(row);
+  console.log(`\noverlapping date-holding reservations: ${overlaps.rows[0]!.n}; 5xx answers: ${fiveHundreds}; load average ${os.loadavg().map((load) => load.toFixed(2)).join(' / ')}`);
   await pool.end();
   await closeDb();
   if (overlaps.rows[0]!.n > 0 || fiveHundreds > 0) process.exitCode = 1;
