@@ -184,17 +184,7 @@ export async function drainOutbox(
   const leaseSeconds = options.leaseSeconds ?? 120;
   const result: DrainResult = { sent: 0, skipped: 0, failed: 0 };
   for (let batch = 0; batch < maxBatches; batch++) {
-    const { rows } = await sql<{ id: string }>`
-      WITH due AS (
-        SELECT id FROM notifications
-        WHERE status = 'pending' AND available_at <= now()
-        ORDER BY available_at
-        LIMIT ${batchSize}
-        FOR UPDATE SKIP LOCKED
-      )
-      UPDATE notifications SET available_at = now() + make_interval(secs => ${leaseSeconds})
-      FROM due WHERE notifications.id = due.id
-      RETURNING notifications.id`.execute(db);
+    const rows = await claimDuePending(db, batchSize, leaseSeconds);
     for (const { id } of rows) {
       try {
         const outcome = await deliverNotification(db, sender, id);
@@ -208,6 +198,26 @@ export async function drainOutbox(
     if (rows.length < batchSize) break;
   }
   return result;
+}
+
+/**
+ * Claims up to `batchSize` due pending rows in one autocommitted statement (FOR UPDATE SKIP
+ * LOCKED, so concurrent workers skip each other's rows), moving their available_at past a lease
+ * of `leaseSeconds`: whoever claimed them works on them with no transaction open.
+ */
+async function claimDuePending(db: Kysely<Database>, batchSize: number, leaseSeconds: number): Promise<Array<{ id: string }>> {
+  const { rows } = await sql<{ id: string }>`
+    WITH due AS (
+      SELECT id FROM notifications
+      WHERE status = 'pending' AND available_at <= now()
+      ORDER BY available_at
+      LIMIT ${batchSize}
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE notifications SET available_at = now() + make_interval(secs => ${leaseSeconds})
+    FROM due WHERE notifications.id = due.id
+    RETURNING notifications.id`.execute(db);
+  return rows;
 }
 
 export interface DispatchResult {
@@ -234,17 +244,7 @@ export async function dispatchOutbox(
   const maxBatches = options.maxBatches ?? 50;
   const totals: DispatchResult = { dispatched: 0, refused: 0 };
   for (let batch = 0; batch < maxBatches; batch++) {
-    const { rows } = await sql<{ id: string }>`
-      WITH due AS (
-        SELECT id FROM notifications
-        WHERE status = 'pending' AND available_at <= now()
-        ORDER BY available_at
-        LIMIT ${batchSize}
-        FOR UPDATE SKIP LOCKED
-      )
-      UPDATE notifications SET available_at = now() + make_interval(secs => ${sql.lit(DISPATCH_LEASE_SECONDS)})
-      FROM due WHERE notifications.id = due.id
-      RETURNING notifications.id`.execute(db);
+    const rows = await claimDuePending(db, batchSize, DISPATCH_LEASE_SECONDS);
     if (rows.length === 0) break;
     const ids = rows.map((row) => row.id);
     const refused = new Set((await queue.sendBatch(ids)).failedIds);
