@@ -6,7 +6,7 @@ import type { Database } from '../database';
 import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, ValidationError } from '../errors';
 import { enqueueBookingNotifications } from '../notifications/outbox';
 import { MIN_DEPOSIT_SATANG, type DepositIntent, type PaymentProvider } from '../payments/provider';
-import { runPaymentTasks, schedulePaymentTask } from '../payments/tasks';
+import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
 import { priceRental, type PricingRates } from '../pricing/pricing';
 import { expireOverdueHolds } from './expiry';
 import { assertWithinHoldLimits, DEFAULT_HOLD_LIMITS, type HoldLimits } from './limits';
@@ -118,7 +118,7 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
   if (held.kind === 'replay') return held.answer;
   const { booking } = held;
   // The cancellations of holds this booking expired, now that they are committed.
-  if (held.expiredHolds.length > 0) await runPaymentTasks(db, deps.payments, { reservationIds: held.expiredHolds }).catch(() => undefined);
+  await runPaymentTasksAfterCommit(db, deps.payments, held.expiredHolds);
 
   await deps.beforePayment?.();
   let intent: DepositIntent;

@@ -5,7 +5,7 @@ import type { Database } from '../database';
 import { BookingConflict, Conflict, NotFound } from '../errors';
 import { enqueueBookingNotifications } from '../notifications/outbox';
 import type { PaymentProvider } from '../payments/provider';
-import { runPaymentTasks, schedulePaymentTask } from '../payments/tasks';
+import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
 import type { Reservation, ReservationStatus } from '../reservations/table';
 import { assertBookableDates } from './create';
 import { expireOverdueHolds } from './expiry';
@@ -115,7 +115,7 @@ export async function cancelCustomerBooking(
     return { booking: bookingJson(cancelled), refund };
   });
   // After the commit: the cancellation stands whatever Stripe does now; a failure is retried by the minute job.
-  await runPaymentTasks(db, payments, { reservationIds: [bookingId] }).catch(() => undefined);
+  await runPaymentTasksAfterCommit(db, payments, [bookingId]);
   return result;
 }
 
@@ -197,7 +197,7 @@ export async function changeBookingStatus(
     if (to === 'confirmed' || to === 'cancelled') await enqueueBookingNotifications(trx, booking.id, to);
     return bookingJson(updated);
   });
-  if (to === 'cancelled') await runPaymentTasks(db, payments, { reservationIds: [bookingId] }).catch(() => undefined);
+  if (to === 'cancelled') await runPaymentTasksAfterCommit(db, payments, [bookingId]);
   return changed;
 }
 
@@ -259,7 +259,7 @@ export async function createBlock(
     if (!block) throw new BookingConflict('The car has a booking or another block on some of these dates.');
     return blockJson(block);
   });
-  if (expiredHolds.length > 0) await runPaymentTasks(db, payments, { reservationIds: expiredHolds }).catch(() => undefined);
+  await runPaymentTasksAfterCommit(db, payments, expiredHolds);
   return block;
 }
 

@@ -99,6 +99,16 @@ export async function runPaymentTasks(
   return run;
 }
 
+/**
+ * Right after the commit that scheduled them: tries these bookings' payment tasks at once, so
+ * the common case completes within the request. A failure here changes nothing the caller
+ * answers (the state change stands); the task stays pending and the minute job retries it.
+ */
+export async function runPaymentTasksAfterCommit(db: Kysely<Database>, payments: PaymentProvider, reservationIds: readonly string[]): Promise<void> {
+  if (reservationIds.length === 0) return;
+  await runPaymentTasks(db, payments, { reservationIds }).catch(() => undefined);
+}
+
 async function carryOut(
   db: Kysely<Database>,
   payments: PaymentProvider,

@@ -3,7 +3,7 @@ import type { Database } from '../database';
 import { ServiceUnavailable } from '../errors';
 import { enqueueBookingNotifications } from '../notifications/outbox';
 import type { IntentSnapshot, PaymentProvider } from './provider';
-import { runPaymentTasks, schedulePaymentTask } from './tasks';
+import { runPaymentTasksAfterCommit, schedulePaymentTask } from './tasks';
 
 export type PaymentEventType = 'payment_intent.succeeded' | 'payment_intent.payment_failed' | 'payment_intent.canceled';
 
@@ -116,7 +116,7 @@ export async function applyPaymentEvent(
     return { outcome, bookingId: booking?.id };
   });
   if (applied === 'duplicate') return { outcome: applied };
-  if (applied.bookingId) await runPaymentTasks(db, provider, { reservationIds: [applied.bookingId] }).catch(() => undefined);
+  if (applied.bookingId) await runPaymentTasksAfterCommit(db, provider, [applied.bookingId]);
   return { outcome: applied.outcome, ...(intent ? { intent } : {}) };
 }
 
