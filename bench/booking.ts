@@ -16,7 +16,7 @@
  * Options: BENCH_REQUESTS (default 6000), BENCH_CONCURRENCY (in flight, default 8), BENCH_POOL
  * (database connections, default = in flight), BENCH_CUSTOMERS (default 200), DATABASE_URL.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -41,49 +41,89 @@ const CARS = 2000;
 // handful, same-customer bookings queue on it and the transaction times measure that queue.
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 200);
 
-/** What one request's transactions added up to; the hook finds it through the async context. */
+/** What one request's transactions and round trips added up to; the hook finds it through the async context. */
 interface RequestTransactions {
   count: number;
   openMs: number;
+  roundTrips: number;
 }
 const currentRequest = new AsyncLocalStorage<RequestTransactions>();
 /** Every transaction's open time (ms) while a run records; undefined between runs. */
 let transactionTimes: number[] | undefined;
 
 /**
- * Times every transaction from the moment its BEGIN is sent to the moment its COMMIT or ROLLBACK
- * is answered, by wrapping pg's Client#query in this process: Kysely sends `begin` (or `start
- * transaction …`), then `commit` / `rollback` on the same client. Production code is untouched.
+ * Times every transaction by wrapping pg's Client#query in this process (production code is
+ * untouched): an explicit one from the moment its BEGIN is sent to the moment its COMMIT or
+ * ROLLBACK is answered (Kysely sends `begin`, then `commit` / `rollback` on the same client); a
+ * statement sent outside one is a transaction of its own (the booking's hold_booking() call and
+ * its attach), timed from sent to answered. Its locks are held at most that long. Also counts
+ * each request's round trips (every statement sent).
  */
 function timeTransactions(): void {
   const opened = new WeakMap<object, { at: number; request: RequestTransactions | undefined }>();
   const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  const record = (at: number, request: RequestTransactions | undefined) => () => {
+    const openMs = performance.now() - at;
+    transactionTimes?.push(openMs);
+    if (request) {
+      request.count += 1;
+      request.openMs += openMs;
+    }
+  };
   pg.Client.prototype.query = function timedQuery(this: pg.Client, ...args: unknown[]) {
     const first = args[0];
     const text = typeof first === 'string' ? first : (first as { text?: unknown } | null)?.text;
+    const request = currentRequest.getStore();
+    if (request) request.roundTrips += 1;
+    const at = performance.now();
     const result = query.apply(this, args);
     if (typeof text !== 'string') return result;
     if (/^\s*(begin|start transaction)\b/i.test(text)) {
-      opened.set(this, { at: performance.now(), request: currentRequest.getStore() });
+      opened.set(this, { at, request });
     } else if (/^\s*(commit|rollback)\s*;?\s*$/i.test(text) && result instanceof Promise) {
       const transaction = opened.get(this);
       opened.delete(this);
       if (transaction) {
-        const done = () => {
-          const openMs = performance.now() - transaction.at;
-          transactionTimes?.push(openMs);
-          if (transaction.request) {
-            transaction.request.count += 1;
-            transaction.request.openMs += openMs;
-          }
-        };
+        const done = record(transaction.at, transaction.request);
         result.then(done, done);
       }
+    } else if (!opened.has(this) && request && result instanceof Promise) {
+      const done = record(at, request);
+      result.then(done, done);
     }
     return result;
   } as typeof pg.Client.prototype.query;
 }
 timeTransactions();
+
+/**
+ * CPU time (ms, user + system) used so far by this run's PostgreSQL: its postmaster (found by
+ * the data directory on its command line) and the postmaster's children, the backends that
+ * serve the pool. From /proc, Linux only; undefined elsewhere or on an external server.
+ */
+function postgresCpuMs(dataDirectory: string): number | undefined {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  const stats: Array<{ pid: number; ppid: number; ticks: number; command: string }> = [];
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.push({ pid: Number(pid), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const postmaster = stats.find((process) => process.command.includes(dataDirectory) && process.command.includes('postgres'));
+  if (!postmaster) return undefined;
+  const ticks = stats.filter((process) => process.pid === postmaster.pid || process.ppid === postmaster.pid).reduce((sum, process) => sum + process.ticks, 0);
+  return ticks / ticksPerMs;
+}
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-booking-'));
 chmodSync(dataDir, 0o755);
@@ -149,12 +189,15 @@ try {
   const random = (max: number) => Math.floor(Math.random() * max);
   const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   const transactionRows: string[] = [];
+  const cpuRows: string[] = [];
   async function run(label: string, pickCar: () => string, horizonDays: number, maxDays: number) {
     const latencies: number[] = [];
     const statuses = new Map<number, number>();
     const perRequest: RequestTransactions[] = [];
     transactionTimes = [];
     let next = 0;
+    const nodeCpuBefore = process.cpuUsage();
+    const postgresCpuBefore = postgresCpuMs(dataDir);
     const started = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -168,7 +211,7 @@ try {
             headers: { authorization: `Bearer ${tokens[random(tokens.length)]}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
             body,
           });
-          const transactions: RequestTransactions = { count: 0, openMs: 0 };
+          const transactions: RequestTransactions = { count: 0, openMs: 0, roundTrips: 0 };
           const t0 = performance.now();
           const result = await currentRequest.run(transactions, () => handler(event, lambdaContext('bench')));
           latencies.push(performance.now() - t0);
@@ -178,6 +221,12 @@ try {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const nodeCpu = process.cpuUsage(nodeCpuBefore);
+    const postgresCpuAfter = postgresCpuMs(dataDir);
+    const cpuPerRequest = (ms: number | undefined) => (ms === undefined ? 'n/a' : (ms / REQUESTS).toFixed(2));
+    cpuRows.push(
+      `| ${label} | ${cpuPerRequest((nodeCpu.user + nodeCpu.system) / 1000)} | ${cpuPerRequest(postgresCpuBefore === undefined || postgresCpuAfter === undefined ? undefined : postgresCpuAfter - postgresCpuBefore)} | ${seconds.toFixed(1)} |`,
+    );
     latencies.sort((a, b) => a - b);
     const at = (q: number) => percentile(latencies, q).toFixed(1);
     const created = statuses.get(201) ?? 0;
@@ -191,7 +240,7 @@ try {
     const ms = (value: number) => value.toFixed(2);
     const perBooking = perRequest.map((request) => request.openMs).sort((a, b) => a - b);
     transactionRows.push(
-      `| ${label} | ${times.length} | ${(times.length / REQUESTS).toFixed(2)} | ${ms(percentile(times, 0.5))} | ${ms(percentile(times, 0.95))} | ${ms(percentile(times, 0.99))} | ${ms(times.at(-1) ?? NaN)} | ${ms(percentile(perBooking, 0.5))} | ${ms(percentile(perBooking, 0.99))} |`,
+      `| ${label} | ${times.length} | ${(times.length / REQUESTS).toFixed(2)} | ${ms(percentile(times, 0.5))} | ${ms(percentile(times, 0.95))} | ${ms(percentile(times, 0.99))} | ${ms(times.at(-1) ?? NaN)} | ${ms(percentile(perBooking, 0.5))} | ${ms(percentile(perBooking, 0.99))} | ${(perRequest.reduce((sum, request) => sum + request.roundTrips, 0) / REQUESTS).toFixed(2)} |`,
     );
     return statuses;
   }
@@ -210,10 +259,14 @@ try {
       ON a.car_id = b.car_id AND a.id < b.id AND a.period && b.period
     WHERE a.status IN ('pending', 'confirmed', 'completed') AND b.status IN ('pending', 'confirmed', 'completed')`);
   const fiveHundreds = [...low, ...hot].filter(([status]) => status >= 500).reduce((sum, [, count]) => sum + count, 0);
-  console.log('\nTransactions the booking path opened (BEGIN sent → COMMIT/ROLLBACK answered), ms:\n');
-  console.log('| run | transactions | per request | p50 | p95 | p99 | max | per request, summed: p50 | p99 |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('\nTransactions the booking path opened (BEGIN sent → COMMIT/ROLLBACK answered, or a lone statement sent → answered), ms, and round trips (statements sent) per request:\n');
+  console.log('| run | transactions | per request | p50 | p95 | p99 | max | per request, summed: p50 | p99 | round trips per request |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of transactionRows) console.log(row);
+  console.log('\nCPU time per request (ms; this Node process, the Stripe stand-in in it included; PostgreSQL, all its processes):\n');
+  console.log('| run | Node | PostgreSQL | seconds |');
+  console.log('| --- | --- | --- | --- |');
+  for (const row of cpuRows) console.log(row);
   console.log(`\noverlapping date-holding reservations: ${overlaps.rows[0]!.n}; 5xx answers: ${fiveHundreds}; load average ${os.loadavg().map((load) => load.toFixed(2)).join(' / ')}`);
   await pool.end();
   await closeDb();

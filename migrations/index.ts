@@ -11,6 +11,7 @@ import * as databaseRoles from './2026_12_03_0008_database_roles';
 import * as paymentTasks from './2026_12_03_0009_payment_tasks';
 import * as timeBudgets from './2026_12_03_0010_time_budgets';
 import * as outboxLease from './2026_12_03_0011_outbox_lease';
+import * as bookingHoldFunction from './2026_12_03_0012_booking_hold_function';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0009_payment_tasks': paymentTasks,
   '2026_12_03_0010_time_budgets': timeBudgets,
   '2026_12_03_0011_outbox_lease': outboxLease,
+  '2026_12_03_0012_booking_hold_function': bookingHoldFunction,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

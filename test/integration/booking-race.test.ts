@@ -7,22 +7,11 @@ import { BookingConflict } from '#core/errors';
 import type { PaymentProvider } from '#core/payments/provider';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { paymentProvider } from '#platform/payments';
+import { raceAtCarLocks } from '../helpers/barrier';
 import { bangkokDate } from '../helpers/cars';
 import { connect, createScratchDatabase } from '../helpers/db';
 
 const CONTENDERS = 50;
-
-/** Resolves every waiter at once when the last of `parties` arrives. */
-function barrier(parties: number) {
-  let arrived = 0;
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  return async () => {
-    arrived += 1;
-    if (arrived === parties) release();
-    await released;
-  };
-}
 
 async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
   const admin = await db.insertInto('users').values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Admin', role: 'agency_admin' }).returning('id').executeTakeFirstOrThrow();
@@ -41,15 +30,14 @@ async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
 }
 
 /**
- * CONTENDERS customers book the same car for the same dates; every transaction is held at a
- * barrier after its availability check and before its insert, then all are released at once.
- * Without the barrier the test would pass even on a table without the constraint (NOTES.md).
+ * CONTENDERS customers book the same car for the same dates, released together from a barrier
+ * in the database right before their inserts (raceAtCarLocks), so the inserts are in flight at
+ * once: the exclusion constraint is what decides (NOTES.md).
  */
 async function race(url: string) {
   const db = connect(url, CONTENDERS + 5);
   try {
     const { carId, users } = await seedCarAndCustomers(db, CONTENDERS);
-    const wait = barrier(CONTENDERS);
     // Counts the deposit intents asked for: a loser must roll back before it pays anything.
     let intents = 0;
     const stripe = await paymentProvider();
@@ -60,12 +48,14 @@ async function race(url: string) {
         return stripe.createDepositIntent(input);
       },
     };
-    const outcomes = await Promise.allSettled(
-      users.map((user) =>
-        createBooking(
-          db,
-          { customerId: user.id, customerEmail: user.email, idempotencyKey: randomUUID(), carId, startDate: bangkokDate(20), endDate: bangkokDate(22) },
-          { payments, rates: DEFAULT_PRICING_RATES, beforeInsert: wait },
+    const outcomes = await raceAtCarLocks(db, [carId], CONTENDERS, () =>
+      Promise.allSettled(
+        users.map((user) =>
+          createBooking(
+            db,
+            { customerId: user.id, customerEmail: user.email, idempotencyKey: randomUUID(), carId, startDate: bangkokDate(20), endDate: bangkokDate(22) },
+            { payments, rates: DEFAULT_PRICING_RATES },
+          ),
         ),
       ),
     );

@@ -11,6 +11,7 @@ import { paymentProvider } from '#platform/payments';
 import { useApi } from '../helpers/api';
 import { createAgencyAdmin, createCustomer, type TestUser } from '../helpers/auth';
 import { book } from '../helpers/bookings';
+import { raceAtCarLocks } from '../helpers/barrier';
 import { bangkokDate, createCarFor } from '../helpers/cars';
 import { connect, createScratchDatabase } from '../helpers/db';
 import { insertAgency, insertCar, insertUser } from '../helpers/rentals';
@@ -79,62 +80,32 @@ describe('a customer cannot hoard the fleet with unpaid holds', () => {
   });
 });
 
-/** Resolves every waiter at once when `parties` have arrived or are blocked on a lock (polled in pg_stat_activity). */
-function lockAwareBarrier(pool: Kysely<Database>, parties: number) {
-  let arrived = 0;
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let stopped = false;
-  const monitor = (async () => {
-    const deadline = Date.now() + 20_000;
-    while (!stopped && Date.now() < deadline) {
-      const { rows } = await sql<{ n: number }>`
-        SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(pool);
-      if (arrived > 0 && arrived + rows[0]!.n >= parties) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    release();
-  })();
-  return {
-    arrive: async () => {
-      arrived += 1;
-      await released;
-    },
-    arrived: () => arrived,
-    stop: async () => {
-      stopped = true;
-      release();
-      await monitor;
-    },
-  };
-}
-
 /**
- * CONTENDERS parallel bookings by ONE customer, each for another car, held at a barrier
- * between the limit check and the insert until every transaction has either checked or is
- * blocked waiting to: without the per-customer lock every one of them counts zero holds.
+ * CONTENDERS parallel bookings by ONE customer, each for another car, released together from a
+ * barrier in the database that sits between the limit count and the insert (raceAtCarLocks):
+ * without the per-customer lock every one of them counts zero holds.
  */
 async function raceOneCustomer(url: string, options: { unlocked?: true }) {
   const CONTENDERS = 6;
-  const db = connect(url, CONTENDERS + 2);
+  const db = connect(url, CONTENDERS + 3);
   try {
     const phone = `+66 8${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
     const agencyRow = await insertAgency({ name: `Race ${randomUUID()}`, phone }, db);
     const carIds: string[] = [];
     for (let index = 0; index < CONTENDERS; index++) carIds.push(await insertCar(agencyRow.id, {}, db));
     const customer = await insertUser('customer', {}, db);
-    const barrier = lockAwareBarrier(db, CONTENDERS);
     const payments = await paymentProvider();
-    const outcomes = await Promise.allSettled(
-      carIds.map((carId) =>
-        createBooking(
-          db,
-          { customerId: customer.id, customerEmail: customer.email, idempotencyKey: randomUUID(), carId, startDate: bangkokDate(20), endDate: bangkokDate(21) },
-          { payments, rates: DEFAULT_PRICING_RATES, beforeInsert: barrier.arrive, ...(options.unlocked ? { unlockedHoldLimits: true as const } : {}) },
+    const outcomes = await raceAtCarLocks(db, carIds, CONTENDERS, () =>
+      Promise.allSettled(
+        carIds.map((carId) =>
+          createBooking(
+            db,
+            { customerId: customer.id, customerEmail: customer.email, idempotencyKey: randomUUID(), carId, startDate: bangkokDate(20), endDate: bangkokDate(21) },
+            { payments, rates: DEFAULT_PRICING_RATES, ...(options.unlocked ? { unlockedHoldLimits: true as const } : {}) },
+          ),
         ),
       ),
     );
-    await barrier.stop();
     const holds = await db.selectFrom('reservations').select('id').where('customer_id', '=', customer.id).where('status', '=', 'pending').execute();
     return { outcomes, holds: holds.length };
   } finally {

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { isCarAvailable } from '../availability/conflicts';
 import { isCalendarDate, rentalRangeProblems, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, ValidationError } from '../errors';
-import { enqueueBookingNotifications } from '../notifications/outbox';
+import { bookingNotice, bookingNotifications, loadBookingNotices, queueEmailNotificationsSql, selectBookingNotices, type BookingNotice } from '../notifications/outbox';
 import { MIN_DEPOSIT_SATANG, type DepositIntent, type PaymentProvider } from '../payments/provider';
 import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
-import { priceRental, type PricingRates } from '../pricing/pricing';
+import { priceRental, type PricingRates, type RentalPrice } from '../pricing/pricing';
 import { expireOverdueHolds } from './expiry';
-import { assertWithinHoldLimits, DEFAULT_HOLD_LIMITS, type HoldLimits } from './limits';
+import { DEFAULT_HOLD_LIMITS, holdLimitRefusal, type HoldLimitReached, type HoldLimits } from './limits';
 import { createdBookingJson, type CreatedBookingJson } from './shape';
 import type { Reservation } from '../reservations/table';
 
@@ -31,8 +30,6 @@ export interface BookingDependencies {
   /** How many unpaid holds and bookings an hour a customer may have (default DEFAULT_HOLD_LIMITS). */
   limits?: HoldLimits;
   now?: Date;
-  /** Test seam: runs between the availability check and the insert (the race window). */
-  beforeInsert?: () => Promise<void>;
   /** Test seam: runs after the hold committed, before the PaymentIntent is asked for. */
   beforePayment?: () => Promise<void>;
   /** Test seam for the counter-proof only: count the customer's holds without locking them first. */
@@ -60,7 +57,6 @@ export function assertBookableDates(startDate: string, endDate: string, now: Dat
   if (problems.length > 0) throw new ValidationError('The dates cannot be booked.', { errors: problems });
 }
 
-/** What the first phase decided. */
 /**
  * How long a request may be between its hold and its answer: the API Lambda's timeout (12 s,
  * docs/operations.md), past which the request cannot be running any more.
@@ -69,56 +65,62 @@ export const ATTEMPT_LEASE_SECONDS = 12;
 /** How long a duplicate waits for the request it duplicates, inside its own Lambda's 12 s. */
 const DUPLICATE_WAIT_MS = 8_000;
 
+/** What the first phase decided. */
 type Held =
   | { kind: 'replay'; answer: CreatedBooking }
   /** A duplicate of a request still asking Stripe: wait for its answer. */
   | { kind: 'in_progress' }
-  /** A hold to attach an intent to: new, or one an earlier request with the same key left without one. */
-  | { kind: 'hold'; booking: Reservation; expiredHolds: string[] };
+  /**
+   * A hold to attach an intent to: new, or one an earlier request with the same key left
+   * without one. A new hold comes with its notice (read in the same round trip).
+   */
+  | { kind: 'hold'; booking: Reservation; notice?: BookingNotice };
 
 /**
  * Books a car (the roadmap's `transaction.atomic` block) in three steps, none of which holds a
- * transaction open across a network call:
+ * transaction open across a network call, in four database round trips when nothing is in the
+ * way (the caller's lookup, the car, the hold, the attach; a test counts them):
  *
- * 1. Hold, in one transaction: claim the idempotency key → check the dates (400) → the car
- *    (404, 409) → the customer's hold limits (429) → expire this car's overdue holds → re-run
- *    the availability check → price → insert the booking as pending for 15 minutes, with no
- *    intent yet. Commit: the dates are held, and every lock is released.
+ * 1. Hold. Check the dates (400), read the car (404, 409) and price it; then one call,
+ *    hold_booking() (migration 2026_12_03_0012), its own transaction: claim the idempotency
+ *    key → the customer's hold limits (429) → the car still at the terms priced → insert the
+ *    booking as pending for 15 minutes, with no intent yet; the exclusion constraint refuses
+ *    taken dates (409). It comes back with the booking's notice facts. Committed: the dates are
+ *    held, every lock is released.
  * 2. Pay, with no transaction: ask Stripe for the deposit PaymentIntent, under an idempotency
  *    key derived from the booking, so however often this is repeated there is one intent.
  *    If Stripe fails or times out, the hold is released at once (expires_at = now: the dates
  *    are free for search and for other bookings) and the client gets 503 with Retry-After.
- * 3. Attach, in one transaction: the intent joins the booking, the notices are queued and the
- *    answer is stored under the key.
+ * 3. Attach, in one statement: the intent joins the booking, the notices are queued and the
+ *    answer is stored under the key, or none of it.
  *
  * The key comes first: a key already answered replays the stored 201 as it was, even when its
- * dates have started since or the car changed. A key whose request held a booking but never
- * got its intent (step 2 failed, or the process died) resumes that booking: its hold is taken
- * again if it is still pending (nobody can have taken the dates while it was: the exclusion
- * constraint counts it until it is expired) and step 2 asks Stripe again, which answers with
- * the same intent if the first request created one. If the hold was expired meanwhile, the
- * request starts over as a new booking under the same key. Either way one booking and one
- * live intent come out of any number of retries; an intent left behind by an expired hold is
- * cancelled by its payment task.
+ * dates have started since or the car changed (a refusal of step 1 asks the key before it is
+ * given). A key whose request held a booking but never got its intent (step 2 failed, or the
+ * process died) resumes that booking: its hold is taken again if it is still pending (nobody can
+ * have taken the dates while it was: the exclusion constraint counts it until it is expired)
+ * and step 2 asks Stripe again, which answers with the same intent if the first request created
+ * one. If the hold was expired meanwhile, the request starts over as a new booking under the
+ * same key. Either way one booking and one live intent come out of any number of retries; an
+ * intent left behind by an expired hold is cancelled by its payment task.
  *
- * READ COMMITTED is enough for step 1: the availability check can race, the exclusion
- * constraint cannot (the second insert waits for the first commit and inserts nothing: 409).
+ * Dates blocked by a hold that is overdue but not yet marked expired (the minute job has not
+ * run) are freed here: that car's overdue holds are expired, with their payment tasks and
+ * notices, and the hold is tried once more.
  */
 export async function createBooking(db: Kysely<Database>, request: CreateBookingRequest, deps: BookingDependencies): Promise<CreatedBooking> {
   const now = deps.now ?? new Date();
-  let held = await db.transaction().execute((trx) => hold(trx, request, deps, now));
+  let held = await hold(db, request, deps, now);
   // A duplicate sent at once: wait (no transaction open) for the first request's answer and
   // replay it, rather than asking Stripe again; if the first died, its lease lapses and this one
   // takes the booking over.
   for (let waited = 0; held.kind === 'in_progress'; waited += 1) {
     if (waited * 100 > DUPLICATE_WAIT_MS) throw new Conflict('A request with this Idempotency-Key is still in progress. Retry shortly.');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    held = await db.transaction().execute((trx) => hold(trx, request, deps, now));
+    held = await hold(db, request, deps, now);
   }
   if (held.kind === 'replay') return held.answer;
   const { booking } = held;
-  // The cancellations of holds this booking expired, now that they are committed.
-  await runPaymentTasksAfterCommit(db, deps.payments, held.expiredHolds);
 
   await deps.beforePayment?.();
   let intent: DepositIntent;
@@ -138,7 +140,7 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
     );
   }
   try {
-    return await db.transaction().execute((trx) => attach(trx, request, booking.id, intent));
+    return await attach(db, request, booking, held.notice, intent);
   } catch (error) {
     // The database failed after Stripe answered: free the dates as for a Stripe failure; a
     // retry with the same key resumes this booking and gets the same intent back.
@@ -147,31 +149,12 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
   }
 }
 
-async function hold(trx: Transaction<Database>, request: CreateBookingRequest, deps: BookingDependencies, now: Date): Promise<Held> {
-  const hash = requestHash(request);
-  // Concurrent duplicates block here on the key's row until the first commits its hold.
-  const claimed = await trx
-    .insertInto('idempotency_keys')
-    .values({
-      customer_id: request.customerId,
-      key: request.idempotencyKey,
-      request_hash: hash,
-      attempt_expires_at: sql<Date>`now() + make_interval(secs => ${ATTEMPT_LEASE_SECONDS})`,
-    })
-    .onConflict((conflict) => conflict.columns(['customer_id', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst();
-  if (!claimed) {
-    const resumed = await replayOrResume(trx, request, hash, now);
-    if (resumed) return resumed;
-  }
-  // A new request: validation (400) before state (404, 409, 429). Throwing rolls the claim back.
-  assertBookableDates(request.startDate, request.endDate, now);
-
-  const car = await trx
+/** The car's terms a booking is priced from: 404 unless it is published, 409 if its deposit cannot be paid by card. */
+async function bookableCar(db: Kysely<Database>, carId: string): Promise<{ id: string; daily_rate: number; deposit_amount: number }> {
+  const car = await db
     .selectFrom('cars')
     .select(['id', 'daily_rate', 'deposit_amount'])
-    .where('id', '=', request.carId)
+    .where('id', '=', carId)
     .where('is_published', '=', true)
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
@@ -181,48 +164,113 @@ async function hold(trx: Transaction<Database>, request: CreateBookingRequest, d
   if (car.deposit_amount < MIN_DEPOSIT_SATANG) {
     throw new Conflict(`This car cannot be booked online: its deposit is below the minimum of ${MIN_DEPOSIT_SATANG} satang (THB 10). The agency must raise it.`);
   }
+  return car;
+}
 
-  await assertWithinHoldLimits(trx, request.customerId, deps.limits ?? DEFAULT_HOLD_LIMITS, { lock: !deps.unlockedHoldLimits });
-  const expiredHolds = await expireOverdueHolds(trx, { carId: car.id });
-  if (!(await isCarAvailable(trx, car.id, request.startDate, request.endDate))) throw new BookingConflict();
+/** Step 1. */
+async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: BookingDependencies, now: Date): Promise<Held> {
+  const hash = requestHash(request);
+  let car: Awaited<ReturnType<typeof bookableCar>>;
+  try {
+    // Validation (400) before state (404, 409, 429).
+    assertBookableDates(request.startDate, request.endDate, now);
+    car = await bookableCar(db, request.carId);
+  } catch (refusal) {
+    if (!(refusal instanceof DomainError)) throw refusal;
+    // A refused request may be the retry of one that was answered or held: that stands.
+    return await db.transaction().execute(async (trx) => {
+      const earlier = await replayOrResume(trx, request, hash, now);
+      if (earlier) return earlier;
+      throw refusal; // and roll back the attempt's lease that replayOrResume took
+    });
+  }
+  for (let attempt = 1; ; attempt += 1) {
+    const price = priceRental(
+      { dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate: request.startDate, endDate: request.endDate },
+      deps.rates,
+    );
+    const call = holdCall(request, hash, car, price, deps);
+    try {
+      const row = await selectBookingNotices(db, call({ keyAlreadyClaimed: false })).selectAll('reservations').executeTakeFirst();
+      if (row) return { kind: 'hold', booking: row, notice: bookingNotice(row) };
+      // The key was used before. Answered (the usual retry): its answer, which never changes
+      // once stored, so no lock is needed to read it. Else, under the key's lock: wait for it,
+      // resume its booking or start it over.
+      const answered = await storedAnswer(db, request, hash);
+      if (answered) return { kind: 'replay', answer: { booking: answered, replayed: true } };
+      return await db.transaction().execute(async (trx) => {
+        const earlier = await replayOrResume(trx, request, hash, now);
+        if (earlier) return earlier;
+        const [restarted] = await trx.selectFrom(call({ keyAlreadyClaimed: true })).selectAll().execute();
+        return { kind: 'hold', booking: restarted! };
+      });
+    } catch (error) {
+      const state = sqlState(error);
+      if (state === 'RB410' && attempt === 1) {
+        // An overdue hold blocks the dates: expire this car's, then try once more.
+        const expired = await db.transaction().execute((trx) => expireOverdueHolds(trx, { carId: car.id }));
+        await runPaymentTasksAfterCommit(db, deps.payments, expired);
+        continue;
+      }
+      if (state === 'RB412' && attempt <= 2) {
+        // The agency changed the rate or deposit since the car was read: price it again.
+        car = await bookableCar(db, car.id);
+        continue;
+      }
+      throw holdRefusal(error, deps.limits ?? DEFAULT_HOLD_LIMITS) ?? error;
+    }
+  }
+}
 
-  const price = priceRental(
-    { dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate: request.startDate, endDate: request.endDate },
-    deps.rates,
-  );
-  await deps.beforeInsert?.();
-  const booking = await trx
-    .insertInto('reservations')
-    .values({
-      car_id: car.id,
-      kind: 'booking',
-      status: 'pending',
-      customer_id: request.customerId,
-      start_date: request.startDate,
-      end_date: request.endDate,
-      expires_at: sql<Date>`now() + make_interval(mins => ${HOLD_MINUTES})`,
-      days: price.days,
-      daily_rate_at_booking: price.daily_rate_at_booking,
-      subtotal: price.subtotal,
-      fees: price.fees,
-      tax: price.tax,
-      total_price: price.total_price,
-      deposit_amount: price.deposit_amount,
-    })
-    // ON CONFLICT DO NOTHING against the exclusion constraint: a loser of a race waits for
-    // the winner, then inserts nothing. A plain INSERT would leave every loser's row in
-    // place while it waits, and three or more losers then deadlock on each other's rows.
-    .onConflict((conflict) => conflict.doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (!booking) throw new BookingConflict();
-  await trx
-    .updateTable('idempotency_keys')
-    .set({ reservation_id: booking.id })
+/** hold_booking()'s call for this request, as a FROM item named like the table it returns rows of. */
+function holdCall(request: CreateBookingRequest, hash: string, car: { id: string; daily_rate: number; deposit_amount: number }, price: RentalPrice, deps: BookingDependencies) {
+  const limits = deps.limits ?? DEFAULT_HOLD_LIMITS;
+  return ({ keyAlreadyClaimed }: { keyAlreadyClaimed: boolean }) =>
+    sql<Reservation>`hold_booking(
+      p_customer_id => ${request.customerId}::uuid, p_key => ${request.idempotencyKey}, p_request_hash => ${hash},
+      p_car_id => ${car.id}::uuid, p_start_date => ${request.startDate}::date, p_end_date => ${request.endDate}::date,
+      p_daily_rate => ${car.daily_rate}::int, p_deposit_amount => ${car.deposit_amount}::int,
+      p_days => ${price.days}::int, p_subtotal => ${price.subtotal}::int, p_fees => ${price.fees}::int, p_tax => ${price.tax}::int,
+      p_total_price => ${price.total_price}::int,
+      p_max_unpaid_holds => ${limits.maxUnpaidHolds}::int, p_max_bookings_per_hour => ${limits.maxBookingsPerHour}::int,
+      p_lease_seconds => ${ATTEMPT_LEASE_SECONDS}::int, p_hold_minutes => ${HOLD_MINUTES}::int,
+      p_key_already_claimed => ${keyAlreadyClaimed}, p_lock_customer => ${!deps.unlockedHoldLimits}
+    )`.as('reservations');
+}
+
+/** The SQLSTATE of a database error (hold_booking() refuses with its own). */
+function sqlState(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
+}
+
+/** hold_booking()'s refusals (its own SQLSTATEs, listed in its migration) as answers. */
+function holdRefusal(error: unknown, limits: HoldLimits): DomainError | undefined {
+  switch (sqlState(error)) {
+    case 'RB404':
+      return new NotFound('No published car with this id.');
+    case 'RB409':
+    case 'RB410':
+      return new BookingConflict();
+    case 'RB412':
+      return new Conflict("The car's price changed while you were booking it. Check the new price and book again.");
+    case 'RB429':
+      return holdLimitRefusal(JSON.parse((error as { detail: string }).detail) as HoldLimitReached, limits);
+    default:
+      return undefined;
+  }
+}
+
+/** The answer stored under this customer's key for this very request, if there is one. */
+async function storedAnswer(db: Kysely<Database>, request: CreateBookingRequest, hash: string): Promise<CreatedBookingJson | undefined> {
+  const stored = await db
+    .selectFrom('idempotency_keys')
+    .select('response_body')
     .where('customer_id', '=', request.customerId)
     .where('key', '=', request.idempotencyKey)
-    .execute();
-  return { kind: 'hold', booking, expiredHolds };
+    .where('request_hash', '=', hash)
+    .where('response_body', 'is not', null)
+    .executeTakeFirst();
+  return stored ? (stored.response_body as CreatedBookingJson) : undefined;
 }
 
 /**
@@ -239,7 +287,8 @@ async function replayOrResume(trx: Transaction<Database>, request: CreateBooking
     .where('customer_id', '=', request.customerId)
     .where('key', '=', request.idempotencyKey)
     .forUpdate()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!stored) return undefined;
   if (stored.request_hash !== hash) {
     assertBookableDates(request.startDate, request.endDate, now);
     throw new Conflict('This Idempotency-Key was already used with a different request body.');
@@ -261,7 +310,7 @@ async function replayOrResume(trx: Transaction<Database>, request: CreateBooking
     .where('status', 'in', ['pending', 'confirmed'])
     .returningAll()
     .executeTakeFirst();
-  return resumed ? { kind: 'hold', booking: resumed, expiredHolds: [] } : undefined;
+  return resumed ? { kind: 'hold', booking: resumed } : undefined;
 }
 
 /**
@@ -288,33 +337,36 @@ async function releaseHold(db: Kysely<Database>, bookingId: string, request: Cre
 }
 
 /**
- * Step 3: the intent joins its booking (the webhook may have joined it first, through the
- * intent's metadata: the same intent is no change), the notices are queued and the answer is
- * stored. A hold that lapsed while Stripe answered (more than 15 minutes) gets nothing: its
- * intent is cancelled by a payment task and the client is told the dates went.
+ * Step 3, one statement: the intent joins its booking (the webhook may have joined it first,
+ * through the intent's metadata: the same intent is no change), the notices are queued and the
+ * answer is stored, all only if the booking took the intent. A hold that lapsed while Stripe
+ * answered (more than 15 minutes) gets nothing: its intent is cancelled by a payment task and
+ * the client is told the dates went.
  */
-async function attach(trx: Transaction<Database>, request: CreateBookingRequest, bookingId: string, intent: DepositIntent): Promise<CreatedBooking> {
-  const booking = await trx
-    .updateTable('reservations')
-    .set({ payment_intent_id: intent.intentId })
-    .where('id', '=', bookingId)
-    .where('status', 'in', ['pending', 'confirmed'])
-    .where((eb) => eb.or([eb('payment_intent_id', 'is', null), eb('payment_intent_id', '=', intent.intentId)]))
-    .returningAll()
-    .executeTakeFirst();
-  if (!booking) {
-    await schedulePaymentTask(trx, { reservationId: bookingId, kind: 'cancel_intent', intentId: intent.intentId });
-    await trx.deleteFrom('idempotency_keys').where('customer_id', '=', request.customerId).where('key', '=', request.idempotencyKey).execute();
-    throw new BookingConflict('The hold on these dates lapsed before the payment provider answered. Please book again.');
-  }
-  // The notification commits with the booking's intent (transactional outbox), or not at all.
-  await enqueueBookingNotifications(trx, booking.id, 'created');
+async function attach(db: Kysely<Database>, request: CreateBookingRequest, booking: Reservation, notice: BookingNotice | undefined, intent: DepositIntent): Promise<CreatedBooking> {
+  notice ??= (await loadBookingNotices(db, [booking.id])).get(booking.id);
   const answer = createdBookingJson(booking, intent);
-  await trx
-    .updateTable('idempotency_keys')
-    .set({ reservation_id: booking.id, response_status: 201, response_body: JSON.stringify(answer), attempt_expires_at: null })
-    .where('customer_id', '=', request.customerId)
-    .where('key', '=', request.idempotencyKey)
-    .execute();
-  return { booking: answer, replayed: false };
+  // The notification commits with the booking's intent (transactional outbox), or not at all.
+  const notices = notice ? bookingNotifications(notice, 'created') : [];
+  const { rows } = await sql<{ id: string }>`
+    WITH attached AS (
+      UPDATE reservations SET payment_intent_id = ${intent.intentId}
+      WHERE id = ${booking.id}::uuid AND status IN ('pending', 'confirmed')
+        AND (payment_intent_id IS NULL OR payment_intent_id = ${intent.intentId})
+      RETURNING id
+    ), notified AS (
+      ${queueEmailNotificationsSql(notices, sql`EXISTS (SELECT 1 FROM attached)`)}
+    ), answered AS (
+      UPDATE idempotency_keys
+      SET reservation_id = attached.id, response_status = 201, response_body = ${JSON.stringify(answer)}::jsonb, attempt_expires_at = NULL
+      FROM attached
+      WHERE customer_id = ${request.customerId}::uuid AND key = ${request.idempotencyKey}
+    )
+    SELECT id FROM attached`.execute(db);
+  if (rows.length === 1) return { booking: answer, replayed: false };
+  await db.transaction().execute(async (trx) => {
+    await schedulePaymentTask(trx, { reservationId: booking.id, kind: 'cancel_intent', intentId: intent.intentId });
+    await trx.deleteFrom('idempotency_keys').where('customer_id', '=', request.customerId).where('key', '=', request.idempotencyKey).execute();
+  });
+  throw new BookingConflict('The hold on these dates lapsed before the payment provider answered. Please book again.');
 }

@@ -1,5 +1,3 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../database';
 import { TooManyRequests } from '../errors';
 
 /**
@@ -18,51 +16,33 @@ export interface HoldLimits {
 
 export const DEFAULT_HOLD_LIMITS: HoldLimits = { maxUnpaidHolds: 2, maxBookingsPerHour: 6 };
 
+/** What hold_booking() (migration 2026_12_03_0012) says in the DETAIL of its RB429 refusal. */
+export interface HoldLimitReached {
+  limit: 'unpaid_holds' | 'bookings_per_hour';
+  count: number;
+  /** When a slot frees up: the first live hold's expiry, or the hour's oldest booking ageing out. */
+  retry_after_seconds: number;
+}
+
 /**
- * Refuses a new booking beyond the customer's limits with 429 and a Retry-After that says when
- * a slot frees up (the first live hold's expiry, or the hour's oldest booking ageing out).
- *
- * Call it inside the booking transaction, before the insert. It first locks the customer's
- * users row (FOR NO KEY UPDATE: it queues the same customer's other booking transactions here
- * until this one commits, but not the foreign-key checks of anyone else's writes), so parallel
- * requests of one customer are counted one after another and cannot all slip past a count that
- * each would see as under the limit. `lock: false` exists only for the test that proves it.
+ * The 429 for a booking beyond the customer's limits, with a Retry-After that says when a slot
+ * frees up. The limits are counted in the booking's hold, hold_booking(), under a lock on the
+ * customer's row (FOR NO KEY UPDATE: it queues the same customer's other bookings there, but
+ * not the foreign-key checks of anyone else's writes), so parallel requests of one customer
+ * are counted one after another and cannot all slip past a count that each would see as under
+ * the limit.
  */
-export async function assertWithinHoldLimits(
-  trx: Kysely<Database>,
-  customerId: string,
-  limits: HoldLimits,
-  options: { lock: boolean } = { lock: true },
-): Promise<void> {
-  if (options.lock) {
-    await trx.selectFrom('users').select('id').where('id', '=', customerId).forNoKeyUpdate().execute();
-  }
-  // A live hold is at most 15 minutes old, so the last hour's bookings include every one of them
-  // (and reservations_customer_idx serves the whole count).
-  const usage = await trx
-    .selectFrom('reservations')
-    .select([
-      sql<number>`count(*) FILTER (WHERE status = 'pending' AND expires_at > now())::int`.as('unpaid'),
-      sql<number>`coalesce(extract(epoch FROM min(expires_at) FILTER (WHERE status = 'pending' AND expires_at > now()) - now()), 0)::float8`.as('first_hold_frees_in'),
-      sql<number>`count(*)::int`.as('last_hour'),
-      sql<number>`coalesce(extract(epoch FROM min(created_at) + interval '1 hour' - now()), 0)::float8`.as('hour_slot_frees_in'),
-    ])
-    .where('customer_id', '=', customerId)
-    .where('kind', '=', 'booking')
-    .where('created_at', '>', sql<Date>`now() - interval '1 hour'`)
-    .executeTakeFirstOrThrow();
-  if (usage.unpaid >= limits.maxUnpaidHolds) {
-    throw new TooManyRequests(
-      `You already hold ${usage.unpaid} unpaid booking${usage.unpaid === 1 ? '' : 's'}, the most at once (${limits.maxUnpaidHolds}). Pay the deposit of one or cancel it, or wait until a hold expires.`,
-      usage.first_hold_frees_in,
+export function holdLimitRefusal(reached: HoldLimitReached, limits: HoldLimits): TooManyRequests {
+  if (reached.limit === 'unpaid_holds') {
+    return new TooManyRequests(
+      `You already hold ${reached.count} unpaid booking${reached.count === 1 ? '' : 's'}, the most at once (${limits.maxUnpaidHolds}). Pay the deposit of one or cancel it, or wait until a hold expires.`,
+      reached.retry_after_seconds,
       { extensions: { limit: 'unpaid_holds', max: limits.maxUnpaidHolds } },
     );
   }
-  if (usage.last_hour >= limits.maxBookingsPerHour) {
-    throw new TooManyRequests(
-      `You have made ${usage.last_hour} bookings in the last hour, the most allowed (${limits.maxBookingsPerHour}). Please try again later.`,
-      usage.hour_slot_frees_in,
-      { extensions: { limit: 'bookings_per_hour', max: limits.maxBookingsPerHour } },
-    );
-  }
+  return new TooManyRequests(
+    `You have made ${reached.count} bookings in the last hour, the most allowed (${limits.maxBookingsPerHour}). Please try again later.`,
+    reached.retry_after_seconds,
+    { extensions: { limit: 'bookings_per_hour', max: limits.maxBookingsPerHour } },
+  );
 }

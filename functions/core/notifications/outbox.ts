@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type AliasedRawBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
-import type { ReservationStatus } from '../reservations/table';
+import type { Reservation, ReservationStatus } from '../reservations/table';
 import type { NotificationChannel } from './table';
 import type { BookingPayload } from './templates';
 
@@ -75,6 +75,26 @@ export async function insertNotifications(trx: Kysely<Database>, notifications: 
 }
 
 /**
+ * The statement that queues e-mail notifications, for a caller that queues them in the same
+ * statement as the change they report (a data-modifying WITH): one round trip instead of a
+ * transaction. `onlyIf` is the condition (on the caller's WITH queries) under which they are
+ * queued. SMS and delayed rows go through insertNotifications(), which counts SMS against their
+ * number's daily cap.
+ */
+export function queueEmailNotificationsSql(notifications: readonly NewNotification[], onlyIf: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (notifications.some((n) => (n.channel ?? 'email') !== 'email' || n.availableAt)) {
+    throw new Error('queueEmailNotificationsSql takes e-mails due now only: queue SMS and delayed rows with insertNotifications()');
+  }
+  const records = notifications.map((n) => ({ kind: n.kind, recipient: n.recipient, reservation_id: n.reservationId ?? null, payload: n.payload, dedupe_key: n.dedupeKey ?? null }));
+  return sql`
+    INSERT INTO notifications (kind, recipient, reservation_id, payload, dedupe_key)
+    SELECT n.kind, n.recipient, n.reservation_id, n.payload, n.dedupe_key
+    FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS n (kind text, recipient text, reservation_id uuid, payload jsonb, dedupe_key text)
+    WHERE ${onlyIf}
+    ON CONFLICT (dedupe_key) DO NOTHING`;
+}
+
+/**
  * SMS to one number per day (Bangkok), all kinds together. Every SMS costs money, and a
  * number that receives SMS on someone else's action is what SMS pumping exploits; agency SMS
  * go only to a number its agency verified, and this caps what even a verified one can cost
@@ -140,8 +160,19 @@ export interface BookingNotice {
 /** The facts of bookings (kind 'booking') for their notifications, by reservation id. */
 export async function loadBookingNotices(db: Kysely<Database>, reservationIds: readonly string[]): Promise<Map<string, BookingNotice>> {
   if (reservationIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('reservations')
+  const rows = await selectBookingNotices(db, 'reservations').where('reservations.id', 'in', reservationIds).execute();
+  return new Map(rows.map((row) => [row.id, bookingNotice(row)]));
+}
+
+/**
+ * The query behind a booking's notice: its row joined to its car, agency, agency admin and
+ * customer. `source` is the reservations table, or a set-returning call that yields reservation
+ * rows under that name (the booking hold, hold_booking(): its notice comes back with the hold,
+ * in the same round trip). Selects the columns bookingNotice() reads; add more with select().
+ */
+export function selectBookingNotices(db: Kysely<Database>, source: 'reservations' | AliasedRawBuilder<Reservation, 'reservations'>) {
+  return db
+    .selectFrom(source as 'reservations')
     .innerJoin('cars', 'cars.id', 'reservations.car_id')
     .innerJoin('agencies', 'agencies.id', 'cars.agency_id')
     .innerJoin('users as admin', 'admin.id', 'agencies.admin_user_id')
@@ -165,35 +196,34 @@ export async function loadBookingNotices(db: Kysely<Database>, reservationIds: r
       'customer.email as customer_email',
       'customer.full_name as customer_name',
     ])
-    .where('reservations.id', 'in', reservationIds)
-    .where('reservations.kind', '=', 'booking')
-    .execute();
-  return new Map(
-    rows.map((row) => [
-      row.id,
-      {
-        reservationId: row.id,
-        customerEmail: row.customer_email,
-        agencyEmail: row.agency_email,
-        agencySmsNumber: row.agency_phone_verified_at ? smsNumber(row.agency_phone) : null,
-        status: row.status,
-        facts: {
-          booking_id: row.id,
-          car: `${row.make} ${row.model}`,
-          start_date: row.start_date,
-          end_date: row.end_date,
-          days: row.days!,
-          total_price: row.total_price!,
-          deposit_amount: row.deposit_amount!,
-          currency: 'thb',
-          pickup_address: row.pickup_address ?? row.agency_address,
-          agency_name: row.agency_name,
-          agency_phone: row.agency_phone,
-          customer_name: row.customer_name,
-        },
-      },
-    ]),
-  );
+    .where('reservations.kind', '=', 'booking');
+}
+
+type BookingNoticeRow = Awaited<ReturnType<ReturnType<typeof selectBookingNotices>['executeTakeFirstOrThrow']>>;
+
+/** A row of selectBookingNotices() as the notice it stands for. */
+export function bookingNotice(row: BookingNoticeRow): BookingNotice {
+  return {
+    reservationId: row.id,
+    customerEmail: row.customer_email,
+    agencyEmail: row.agency_email,
+    agencySmsNumber: row.agency_phone_verified_at ? smsNumber(row.agency_phone) : null,
+    status: row.status,
+    facts: {
+      booking_id: row.id,
+      car: `${row.make} ${row.model}`,
+      start_date: row.start_date,
+      end_date: row.end_date,
+      days: row.days!,
+      total_price: row.total_price!,
+      deposit_amount: row.deposit_amount!,
+      currency: 'thb',
+      pickup_address: row.pickup_address ?? row.agency_address,
+      agency_name: row.agency_name,
+      agency_phone: row.agency_phone,
+      customer_name: row.customer_name,
+    },
+  };
 }
 
 /**
