@@ -18,6 +18,16 @@ export const SERVICE_NAME = 'phuket-rental-api';
 export const metricsNamespace = (stage: Pick<StageSettings, 'name'>): string => `PhuketRental/${stage.name}`;
 
 /**
+ * Imports the bundles resolve elsewhere, relative to the project root (esbuild's working
+ * directory, here and in the CDK's bundling). `node:http` goes through CommonJS: its ESM facade
+ * would load undici at init (functions/platform/node-http.cjs).
+ */
+export const BUNDLE_ALIASES: Record<string, string> = {
+  'node:http': './functions/platform/node-http.cjs',
+  http: './functions/platform/node-http.cjs',
+};
+
+/**
  * How every function is bundled: one minified ESM file for Node.js 24 with a `require` shim,
  * so CommonJS dependencies (pg) still load inside the ESM bundle. bench/coldstart.ts bundles
  * with exactly these options to measure what Lambda loads.
@@ -30,10 +40,15 @@ export const BUNDLING = {
   sourcesContent: false,
   mainFields: ['module', 'main'],
   banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  // The SDK v3 clients ship with the runtime, but bundling our pinned versions keeps
-  // behaviour identical to the tests; esbuild drops what a function does not import.
-  // docs/benchmarks.md ("Cold starts") weighs externalising them.
+  // AWS SDK v3: bundled at the versions package-lock.json pins, not the copy the nodejs24.x
+  // runtime ships. Measured (docs/benchmarks.md, "Cold starts"): leaving @aws-sdk/* and
+  // @smithy/* to the runtime shrinks the zip but makes init slower, not faster (hundreds of
+  // files resolved and loaded instead of one), and the functions would run an SDK version the
+  // tests never ran, changing under us with each runtime update. Only the functions that use
+  // an SDK client carry one (S3, Cognito, SES, SQS, SNS); the RDS token and the Secrets
+  // Manager read are signed with node:crypto (functions/platform/aws-signing.ts).
   externalModules: [] as string[],
+  esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`) },
 } satisfies BundlingOptions;
 
 export interface ApiFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'runtime' | 'architecture' | 'role' | 'logGroup'> {

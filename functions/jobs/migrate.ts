@@ -1,10 +1,8 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '#migrations/index';
 import { logger } from '#platform/logger';
-
-const secrets = new SecretsManagerClient({});
+import { getSecretString } from '#platform/secrets';
 
 interface ClusterSecret {
   host: string;
@@ -23,8 +21,7 @@ interface ClusterSecret {
 export async function handler(): Promise<{ applied: string[] }> {
   const secretArn = process.env.DB_SECRET_ARN;
   if (!secretArn) throw new Error('DB_SECRET_ARN is not set');
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  const secret = JSON.parse(SecretString ?? '{}') as ClusterSecret;
+  const secret = JSON.parse(await getSecretString(secretArn, { region: process.env.AWS_REGION ?? 'ap-southeast-1' })) as ClusterSecret;
   const pool = new pg.Pool({
     host: secret.host,
     port: secret.port,

@@ -1,5 +1,11 @@
 import * as z from 'zod';
 
+// zod compiles a fast parser for each object schema with `new Function` on its first parse:
+// milliseconds at every cold start (the configuration is parsed at init) and again at each
+// route's first request, for objects of a few fields where the interpreted parse takes
+// microseconds (docs/benchmarks.md, "Cold starts").
+z.config({ jitless: true });
+
 /**
  * Environment configuration, checked with zod. A bad value fails loudly with every problem
  * named instead of surfacing later as a confusing runtime error. Each concern declares only its

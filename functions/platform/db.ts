@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } f
 import pg from 'pg';
 import * as z from 'zod';
 import type { Database } from '#core/database';
+import { credentialsFromEnvironment, presignRootUrl, type AwsCredentials } from './aws-signing';
 import { booleanFlag, defineConfig } from './config';
 import { isDatabaseUnavailable, sqlState } from './database-errors';
 import { logger } from './logger';
@@ -102,15 +103,19 @@ export function createPool(access: DatabaseAccess): pg.Pool {
   return pool;
 }
 
-async function iamAuthToken(config: ReturnType<typeof databaseConfig>, username: string): Promise<string> {
-  const { Signer } = await import('@aws-sdk/rds-signer');
-  const signer = new Signer({
-    hostname: config.DB_HOST!,
-    port: config.DB_PORT,
-    username,
-    region: config.AWS_REGION,
-  });
-  return signer.getAuthToken();
+function iamAuthToken(config: ReturnType<typeof databaseConfig>, username: string): string {
+  return rdsAuthToken({ hostname: config.DB_HOST!, port: config.DB_PORT, username, region: config.AWS_REGION, credentials: credentialsFromEnvironment() });
+}
+
+/**
+ * An RDS IAM auth token: the presigned `connect` action of the rds-db service, valid 15
+ * minutes, signed with the function role's credentials from the environment (what
+ * @aws-sdk/rds-signer does, without its credential-provider chain in the bundle).
+ */
+export function rdsAuthToken(options: { hostname: string; port: number; username: string; region: string; credentials: AwsCredentials; date?: Date }): string {
+  const host = `${options.hostname}:${options.port}`;
+  const scope = { service: 'rds-db', region: options.region, credentials: options.credentials, ...(options.date ? { date: options.date } : {}) };
+  return presignRootUrl(scope, host, [['Action', 'connect'], ['DBUser', options.username]], 900);
 }
 
 /**

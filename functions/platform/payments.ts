@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import * as z from 'zod';
 import type { PaymentProvider } from '#core/payments/provider';
 import { defineConfig } from './config';
+import { getSecretString } from './secrets';
 
 export const paymentsConfig = defineConfig(
   'payments',
@@ -20,6 +21,7 @@ export const paymentsConfig = defineConfig(
     // Inside the API Lambda's 12 s (docs/operations.md, Time budgets): two tries of 3 s plus the SDK's back-off.
     STRIPE_TIMEOUT_MS: z.coerce.number().int().min(1).default(3000),
     STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(1),
+    AWS_REGION: z.string().default('ap-southeast-1'),
   }),
 );
 
@@ -46,11 +48,11 @@ let secretFromArn: Promise<StripeSettings> | undefined;
 function stripeSettings(): Promise<StripeSettings> {
   const config = paymentsConfig();
   // Without a secret ARN the environment is the source, read again after forgetConfig() (tests).
-  if (!config.STRIPE_SECRET_ARN) return Promise.resolve({ secretKey: config.STRIPE_SECRET_KEY, webhookSecret: config.STRIPE_WEBHOOK_SECRET });
+  const secretArn = config.STRIPE_SECRET_ARN;
+  if (!secretArn) return Promise.resolve({ secretKey: config.STRIPE_SECRET_KEY, webhookSecret: config.STRIPE_WEBHOOK_SECRET });
   secretFromArn ??= (async () => {
-    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-    const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: config.STRIPE_SECRET_ARN }));
-    const secret = z.object({ secret_key: z.string().startsWith('sk_'), webhook_secret: z.string().min(1) }).parse(JSON.parse(SecretString ?? '{}'));
+    const secretString = await getSecretString(secretArn, { region: config.AWS_REGION });
+    const secret = z.object({ secret_key: z.string().startsWith('sk_'), webhook_secret: z.string().min(1) }).parse(JSON.parse(secretString));
     return { secretKey: secret.secret_key, webhookSecret: secret.webhook_secret };
   })().catch((error: unknown) => {
     secretFromArn = undefined;

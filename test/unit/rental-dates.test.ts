@@ -31,6 +31,14 @@ describe('today in Asia/Bangkok (UTC+7) from an injected clock', () => {
     expect(todayInBangkok(new Date('2026-11-25T00:30:00.000Z'))).toBe('2026-11-25');
   });
 
+  it('is the IANA Asia/Bangkok day at every half hour from 2020 to 2040 (a fixed UTC+7, no daylight saving)', () => {
+    const zone = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Bangkok', year: 'numeric', month: '2-digit', day: '2-digit' });
+    for (let time = Date.UTC(2020, 0, 1); time < Date.UTC(2040, 0, 1); time += 1_800_000) {
+      const now = new Date(time);
+      if (todayInBangkok(now) !== zone.format(now)) expect(todayInBangkok(now), now.toISOString()).toBe(zone.format(now));
+    }
+  });
+
   it('makes yesterday (UTC) a past start once Bangkok has passed midnight', () => {
     const start = '2026-11-25';
     const beforeMidnight = todayInBangkok(new Date('2026-11-25T16:30:00Z'));

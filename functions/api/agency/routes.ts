@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { todayInBangkok } from '#core/availability/dates';
 import { MAX_IMAGE_BYTES, MAX_IMAGES_PER_CAR, UPLOAD_URL_LIFETIME_SECONDS } from '#core/cars/images';
 import { MAX_CARS_PER_AGENCY } from '#core/cars/inventory';
 import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from '#core/cars/table';
@@ -13,7 +14,7 @@ const MAX_SATANG = 10_000_000; // 100,000.00 THB
 
 /** The calendar year in Phuket now; a car can be next year's model at most. */
 function latestModelYear(): number {
-  return Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Bangkok', year: 'numeric' }).format(new Date())) + 1;
+  return Number(todayInBangkok().slice(0, 4)) + 1;
 }
 
 const Name = z.string().trim().min(1).max(200);

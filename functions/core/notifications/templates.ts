@@ -90,13 +90,14 @@ interface Content {
   facts: Array<[label: string, value: string]>;
 }
 
-const thousands = new Intl.NumberFormat('en-US');
+/** 1234567 → "1,234,567" (no Intl.NumberFormat: its ICU data costs milliseconds at a cold start). */
+const thousands = (whole: number) => String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** 150000 satang → "THB 1,500.00". Integer arithmetic: no floating-point cents. */
 export function formatThb(satang: number): string {
   const sign = satang < 0 ? '-' : '';
   const abs = Math.abs(Math.trunc(satang));
-  return `${sign}THB ${thousands.format(Math.floor(abs / 100))}.${String(abs % 100).padStart(2, '0')}`;
+  return `${sign}THB ${thousands(Math.floor(abs / 100))}.${String(abs % 100).padStart(2, '0')}`;
 }
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
