@@ -10,9 +10,11 @@
  * --stripe-latency=MS (default 0) makes the stand-in wait that long before answering each
  * Stripe API call (its `latencyMs` fault, on this run's account), as a slow provider would.
  * Besides throughput and latency it reports how long each database transaction the booking
- * path opens stays open (BEGIN sent → COMMIT/ROLLBACK answered), timed by a hook on pg's
- * client in this process only. Afterwards it checks in SQL that no two date-holding
- * reservations of a car overlap, and fails on any 5xx.
+ * path opens stays open (BEGIN sent → COMMIT/ROLLBACK answered, or a statement sent outside
+ * one → answered), the round trips per request, timed and counted by a hook on pg's client in
+ * this process only, and the CPU time per request of this process and of PostgreSQL (from
+ * /proc): on two cores shared by both, their sum bounds the throughput. Afterwards it checks
+ * in SQL that no two date-holding reservations of a car overlap, and fails on any 5xx.
  * Options: BENCH_REQUESTS (default 6000), BENCH_CONCURRENCY (in flight, default 8), BENCH_POOL
  * (database connections, default = in flight), BENCH_CUSTOMERS (default 200), DATABASE_URL.
  */
