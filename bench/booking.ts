@@ -16,13 +16,14 @@
  * /proc): on two cores shared by both, their sum bounds the throughput. Afterwards it checks
  * in SQL that no two date-holding reservations of a car overlap, and fails on any 5xx.
  * Options: BENCH_REQUESTS (default 6000), BENCH_CONCURRENCY (in flight, default 8), BENCH_POOL
- * (database connections, default = in flight), BENCH_CUSTOMERS (default 200), DATABASE_URL.
+ * (database connections, default = in flight), BENCH_CUSTOMERS (default 200), BENCH_PREPARED=1
+ * (every statement a named prepared statement: see docs/benchmarks.md), DATABASE_URL.
  */
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -38,6 +39,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 6000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const POOL = Number(process.env.BENCH_POOL ?? CONCURRENCY);
 const CARS = 2000;
+const PREPARED = process.env.BENCH_PREPARED === '1';
 // Enough customers that each stays far below the raised hold limits, and that the per-customer
 // row lock the limits take (functions/core/bookings/limits.ts) is rarely contended: with a
 // handful, same-customer bookings queue on it and the transaction times measure that queue.
@@ -78,7 +80,13 @@ function timeTransactions(): void {
     const request = currentRequest.getStore();
     if (request) request.roundTrips += 1;
     const at = performance.now();
-    const result = query.apply(this, args);
+    // BENCH_PREPARED=1: each statement as a named prepared statement, parsed and planned once
+    // per connection (docs/benchmarks.md: what planning costs; why the app does not do this
+    // behind RDS Proxy). Counted and timed like the others.
+    const prepared = PREPARED && typeof first === 'string' && Array.isArray(args[1]) && !/^\s*(begin|commit|rollback)/i.test(first);
+    const result = prepared
+      ? query.call(this, { name: `bench_${createHash('sha1').update(first).digest('hex').slice(0, 16)}`, text: first, values: args[1] })
+      : query.apply(this, args);
     if (typeof text !== 'string') return result;
     if (/^\s*(begin|start transaction)\b/i.test(text)) {
       opened.set(this, { at, request });
@@ -248,7 +256,7 @@ try {
   }
 
   console.log(
-    `\nPOST /bookings/ handler in process, ${CARS} cars, ${CUSTOMERS} customers, PostgreSQL pool ${POOL}, Stripe stand-in latency ${STRIPE_LATENCY_MS} ms, node ${process.version}, ${os.cpus().length} CPUs\n`,
+    `\nPOST /bookings/ handler in process, ${CARS} cars, ${CUSTOMERS} customers, PostgreSQL pool ${POOL}, Stripe stand-in latency ${STRIPE_LATENCY_MS} ms, ${PREPARED ? 'named prepared statements, ' : ''}node ${process.version}, ${os.cpus().length} CPUs\n`,
   );
   console.log('| run | requests | in flight | throughput | bookings | p50 ms | p95 ms | p99 ms | statuses |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
