@@ -75,13 +75,21 @@ export interface SearchRow {
  * reservation overlapping the requested days, one keyset page in the requested order, with
  * their agency, ready photos and the price of the stay, in ONE query.
  *
- * Two shapes, both chosen by measurement (docs/benchmarks.md):
- * - Anywhere: walk the ordering's index (cars_search_price_idx, the type or agency one, or
- *   agencies by rating), probe each car for a conflict (index-only, a few µs), stop when the
- *   page is full. Cost grows with how many cars are booked, not with the fleet.
- * - Near a place: the GiST index hands over the cars within the radius, those are sorted by
- *   the ordering (cheap: no probe yet), then probed in that order until the page is full.
- *   The planner misjudges how many cars a radius holds, so the shape is spelled out.
+ * The shape, chosen by measurement (docs/search.md, docs/benchmarks.md) and spelled out so the
+ * planner cannot pick another:
+ * 1. Walk: the first WALK_LIMIT cars matching the filters in the ordering's order, off its
+ *    index (cars_search_price_idx, the type or agency one, agencies by rating, or nearest first),
+ *    keep those within the radius if there is a place, probe each for a conflict (index-only, a
+ *    few µs) and stop when the page is full. Cost grows with how many cars are booked and how
+ *    busy the place is, not with the fleet.
+ * 2. Only when the walk did not fill the page (the fleet nearly booked out, narrow filters, a
+ *    quiet place): every matching car, sorted by the ordering (no probe yet), then probed in
+ *    that order until the page is full; near a place the GiST index hands over the cars within
+ *    the radius, which are few exactly when the walk failed.
+ * The walk is a subquery with its own LIMIT because the planner, left to choose, misjudges
+ * both how many cars are free (it multiplies the two date bounds' selectivities as if
+ * independent, thinks every car is booked, and probes the whole fleet) and how many cars a
+ * radius holds.
  */
 export async function searchCars(db: Kysely<Database>, criteria: SearchCriteria, context: SearchContext): Promise<{ results: SearchResult[]; next_cursor: string | null }> {
   const keys = sortKeys(criteria.ordering, criteria.place);
@@ -95,8 +103,22 @@ export async function searchCars(db: Kysely<Database>, criteria: SearchCriteria,
   );
 }
 
+/**
+ * How many cars, in the ordering's order, a search walks before it falls back to sorting every
+ * match. Near a place the walk fills a page when at least (limit + 1) / (WALK_LIMIT × share of
+ * cars free) of the matching fleet is within the radius: 21 / (2,000 × 0.6) ≈ 2 % for a default
+ * page; below that the radius holds so few cars that sorting them is cheap. Measured:
+ * docs/benchmarks.md, fleet-size sweep.
+ */
+export const WALK_LIMIT = 2_000;
+
 /** The one SQL statement of a search page (limit + 1 rows, the extra one only says "there is more"). */
-export function searchQuery(criteria: SearchCriteria, keys: SortKey[], after: (string | number)[] | undefined): RawBuilder<SearchRow> {
+export function searchQuery(
+  criteria: SearchCriteria,
+  keys: SortKey[],
+  after: (string | number)[] | undefined,
+  walkLimit = WALK_LIMIT,
+): RawBuilder<SearchRow> {
   const { place, startDate, endDate } = criteria;
   const filters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
   if (criteria.carType) filters.push(sql`c.car_type = ${criteria.carType}`);
@@ -105,44 +127,59 @@ export function searchQuery(criteria: SearchCriteria, keys: SortKey[], after: (s
   if (criteria.maxPrice !== undefined) filters.push(sql`c.daily_rate <= ${criteria.maxPrice}::int4`);
   if (criteria.seatsMin !== undefined) filters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
   if (criteria.agencyId) filters.push(sql`c.agency_id = ${criteria.agencyId}::uuid`);
-  if (place) filters.push(withinRadius(sql.ref('c.location'), place));
   if (after) filters.push(afterKey(keys, after));
-  const where = sql.join(filters, sql`\n    AND `);
-  const columns = sql`c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
-    c.daily_rate, c.currency, c.deposit_amount, a.id AS agency_id, a.name AS agency_name,
-    a.rating_average AS agency_rating_average, a.review_count AS agency_review_count`;
   const limit = criteria.limit + 1;
+  const free = (carId: string) => sql`NOT ${conflictExists(sql.ref(carId), { startDate, endDate })}`;
+  // Agencies are joined into the walk only when the ordering reads them (rating); otherwise
+  // only for the page's rows, at the end.
+  const byAgency = keys.some((key) => key.alias.startsWith('agency_'));
+  const matching = (extra: RawBuilder<unknown>[]) => sql`SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
+    c.daily_rate, c.currency, c.deposit_amount, c.agency_id${
+      byAgency ? sql`, a.rating_average AS agency_rating_average, a.review_count AS agency_review_count` : sql``}${
+      place ? sql`,\n    c.location, ${chordDistance(sql.ref('c.location'), place)} AS chord` : sql``}
+  FROM cars AS c${byAgency ? sql` JOIN agencies AS a ON a.id = c.agency_id` : sql``}
+  WHERE ${sql.join([...filters, ...extra], sql`\n    AND `)}
+  ORDER BY ${orderBy(keys, 'expression')}`;
+  // Outside the walk's LIMIT, so the radius cannot steer the walk onto the GiST index.
+  const nearby = place ? sql`${withinRadius(sql.ref('walk.location'), place)} AND ` : sql``;
 
-  const page = place
-    ? sql`candidates AS (
-  SELECT ${columns},
-    c.location, ${chordDistance(sql.ref('c.location'), place)} AS chord
-  FROM cars AS c JOIN agencies AS a ON a.id = c.agency_id
-  WHERE ${where}
-  ORDER BY ${orderBy(keys, 'expression')}
+  // The walk's LIMIT is a subquery the planner cannot read, so it plans for a tenth of the
+  // rows, off the ordering's index; a limit it can read, near the size of a small fleet, made it
+  // sort the whole fleet first (1.7 ms at 2,000 cars against 0.1 ms).
+  return sql<SearchRow>`WITH walk AS (
+  ${matching([])}
+  LIMIT (SELECT ${walkLimit}::int8)
 ),
-page AS (
-  SELECT candidates.*, ${greatCircleDistance(sql.ref('candidates.location'), place)} AS distance_m
-  FROM candidates
-  WHERE NOT ${conflictExists(sql.ref('candidates.id'), { startDate, endDate })}
+walked AS (
+  SELECT walk.* FROM walk
+  WHERE ${nearby}${free('walk.id')}
   ORDER BY ${orderBy(keys, 'alias')}
   LIMIT ${limit}
-)`
-    : sql`page AS (
-  SELECT ${columns}
-  FROM cars AS c JOIN agencies AS a ON a.id = c.agency_id
-  WHERE ${where}
-    AND NOT ${conflictExists(sql.ref('c.id'), { startDate, endDate })}
-  ORDER BY ${orderBy(keys, 'expression')}
+),
+candidates AS (
+  ${matching(place ? [withinRadius(sql.ref('c.location'), place)] : [])}
+),
+sorted AS (
+  SELECT candidates.* FROM candidates
+  WHERE (SELECT count(*) FROM walked) < ${limit}
+    AND ${free('candidates.id')}
+  ORDER BY ${orderBy(keys, 'alias')}
   LIMIT ${limit}
-)`;
-
-  return sql<SearchRow>`WITH ${page}
-SELECT page.*, ARRAY(
+),
+page AS (
+  SELECT * FROM walked WHERE (SELECT count(*) FROM walked) = ${limit}
+  UNION ALL
+  SELECT * FROM sorted
+)
+SELECT page.id, page.make, page.model, page.year, page.car_type, page.transmission, page.seats, page.fuel_type,
+  page.daily_rate, page.currency, page.deposit_amount, a.id AS agency_id, a.name AS agency_name,
+  a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,${
+    place ? sql`\n  page.chord, ${greatCircleDistance(sql.ref('page.location'), place)} AS distance_m,` : sql``}
+  ARRAY(
     SELECT i.s3_key FROM car_images AS i
     WHERE i.car_id = page.id AND i.status = 'ready'
     ORDER BY i.position, i.id) AS image_keys
-FROM page
+FROM page JOIN agencies AS a ON a.id = page.agency_id
 ORDER BY ${orderBy(keys, 'alias')}`;
 }
 
