@@ -1,54 +1,41 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '#functions/api/bookings/create-booking';
 import { useApi } from '../helpers/api';
 import { createCustomer } from '../helpers/auth';
 import { bookingWorld, type BookingWorld } from '../helpers/bookings';
 import { bangkokDate } from '../helpers/cars';
 import { apiEvent, lambdaContext } from '../helpers/events';
+import { useRoundTripCounter } from '../helpers/round-trips';
 
 /**
  * The database work of one booking, counted (issue 15; docs/bookings.md, "Round trips"): every
  * statement a POST /bookings/ sends, BEGIN and COMMIT included, through a hook on pg's client.
  * A count, not a time: it grows when someone adds a query to the hot path, on any machine.
  * The settled numbers: a new booking is 4 (the caller's lookup, the car, hold_booking(), the
- * attach); taken dates are 3 (no attach, no Stripe); a replay is 4 (the car, then the key).
+ * attach); taken dates are 3 (no attach, no Stripe); a replay is 4 (the caller, the car, the hold
+ * finding its key used, the stored answer read without a lock).
  */
 const NEW_BOOKING_ROUND_TRIPS = 4;
 const TAKEN_DATES_ROUND_TRIPS = 3;
 const REPLAY_ROUND_TRIPS = 4;
 
 const api = useApi();
-const request = new AsyncLocalStorage<string[]>();
-const originalQuery = pg.Client.prototype.query;
+const counted = useRoundTripCounter();
 let world: BookingWorld;
 
 beforeAll(async () => {
   world = await bookingWorld(api);
-  // Only the statements sent on behalf of the request being counted (async context), never
-  // those of the local server's background work or of the test's own fixtures.
-  pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
-    const first = args[0];
-    const text = typeof first === 'string' ? first : (first as { text?: string } | null)?.text;
-    request.getStore()?.push(String(text).trim().split(/\s+/).slice(0, 3).join(' '));
-    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof pg.Client.prototype.query;
-});
-afterAll(() => {
-  pg.Client.prototype.query = originalQuery;
 });
 
 async function countedBooking(token: string, body: Record<string, unknown>, key = randomUUID()) {
-  const statements: string[] = [];
   const event = apiEvent({
     method: 'POST',
     path: '/api/v1/bookings/',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
     body: JSON.stringify(body),
   });
-  const result = await request.run(statements, () => handler(event, lambdaContext('round-trips')));
+  const { result, statements } = await counted(() => handler(event, lambdaContext('round-trips')));
   return { status: result.statusCode, statements };
 }
 

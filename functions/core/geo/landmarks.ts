@@ -16,7 +16,30 @@ export async function listLandmarks(db: Kysely<Database>, page: { limit: number;
 }
 
 export async function findLandmark(db: Kysely<Database>, slug: string): Promise<Landmark | undefined> {
-  return db.selectFrom('landmarks').select(['slug', 'name', 'lat', 'lng']).where('slug', '=', slug).executeTakeFirst();
+  return (await landmarksBySlug(db)).get(slug);
+}
+
+/** How long a process keeps the landmarks it read. */
+export const LANDMARKS_CACHE_SECONDS = 300;
+const landmarkCache = new WeakMap<Kysely<Database>, { until: number; bySlug: Promise<Map<string, Landmark>> }>();
+
+/**
+ * Every landmark, read once per process and database and kept LANDMARKS_CACHE_SECONDS: they are
+ * a few dozen rows of reference data that only a migration changes, and every landmark search
+ * needs one, so a search near a landmark is one round trip instead of two (docs/search.md).
+ */
+async function landmarksBySlug(db: Kysely<Database>): Promise<Map<string, Landmark>> {
+  const cached = landmarkCache.get(db);
+  if (cached && cached.until > Date.now()) return cached.bySlug;
+  const bySlug = db
+    .selectFrom('landmarks')
+    .select(['slug', 'name', 'lat', 'lng'])
+    .execute()
+    .then((rows) => new Map(rows.map((row) => [row.slug, row])));
+  landmarkCache.set(db, { until: Date.now() + LANDMARKS_CACHE_SECONDS * 1000, bySlug });
+  // A failed read is not kept: the next search asks again.
+  bySlug.catch(() => landmarkCache.delete(db));
+  return bySlug;
 }
 
 /**
