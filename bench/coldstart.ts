@@ -58,6 +58,7 @@ const handlers = [
     ...routes.map((route) => route.handler),
     'api/service/not-found',
     'jobs/expire-holds',
+    'jobs/delete-objects',
     'jobs/dispatch-notifications',
     'jobs/send-notifications',
     'jobs/queue-reminders',

@@ -6,13 +6,18 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ApiFunction } from './api-function';
 import type { Data } from './data';
+import type { Storage } from './storage';
 import type { StageSettings } from './stage';
 
-/** Scheduled work: every minute, unpaid holds past their 15 minutes expire. */
+/**
+ * Scheduled work: every minute, unpaid holds past their 15 minutes expire (and payment tasks are
+ * carried out); every 5 minutes, photo objects a request could not remove are removed.
+ */
 export class Jobs extends Construct {
   readonly expireHolds: ApiFunction;
+  readonly deleteObjects: ApiFunction;
 
-  constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data; stripeSecret: secretsmanager.ISecret }) {
+  constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data; storage: Storage; stripeSecret: secretsmanager.ISecret }) {
     super(scope, id);
     const { stage, data } = props;
     this.expireHolds = new ApiFunction(this, 'ExpireHoldsFn', {
@@ -31,6 +36,24 @@ export class Jobs extends Construct {
       description: 'Expire unpaid booking holds',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.expireHolds, { retryAttempts: 0 })],
+    });
+
+    this.deleteObjects = new ApiFunction(this, 'DeleteObjectsFn', {
+      handlerModule: 'jobs/delete-objects',
+      description: 'Removes photo objects whose removal failed when their photo or car was deleted',
+      timeout: Duration.seconds(60),
+      stage,
+      vpc: data.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [data.functionsSecurityGroup],
+      environment: { STAGE: stage.name, ...data.clientEnvironment('write'), IMAGES_BUCKET: props.storage.imagesBucket.bucketName },
+    });
+    data.grantConnect(this.deleteObjects, 'write');
+    props.storage.grantImages(this.deleteObjects, ['delete']);
+    new events.Rule(this, 'EveryFiveMinutes', {
+      description: 'Remove photo objects left behind by a failed removal',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.deleteObjects, { retryAttempts: 0 })],
     });
   }
 }

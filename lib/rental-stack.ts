@@ -65,15 +65,15 @@ export class RentalStack extends Stack {
     new CfnOutput(this, 'StripeSecretArn', { value: this.stripeSecret.secretArn, description: 'put-secret-value {"secret_key","webhook_secret"} here after the first deploy' });
     this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth, storage: this.storage, stripeSecret: this.stripeSecret });
     if (webAclArn !== undefined) this.edge = new Edge(this, 'Edge', { stage, api: this.api, webAclArn });
-    this.jobs = new Jobs(this, 'Jobs', { stage, data: this.data, stripeSecret: this.stripeSecret });
+    this.jobs = new Jobs(this, 'Jobs', { stage, data: this.data, storage: this.storage, stripeSecret: this.stripeSecret });
     this.notifications = new Notifications(this, 'Notifications', { stage, data: this.data });
     // Expand/contract: the new schema is in place before any function runs the new code.
-    this.migrations.trigger.executeBefore(...this.api.functions.values(), this.jobs.expireHolds, ...this.notifications.functions);
+    this.migrations.trigger.executeBefore(...this.api.functions.values(), this.jobs.expireHolds, this.jobs.deleteObjects, ...this.notifications.functions);
     this.observability = new Observability(this, 'Observability', {
       stage,
       api: this.api,
       data: this.data,
-      jobs: [this.jobs.expireHolds, ...this.notifications.functions],
+      jobs: [this.jobs.expireHolds, this.jobs.deleteObjects, ...this.notifications.functions],
       otherAlarms: [this.notifications.deadLetterAlarm],
       deadLetterQueueDepth: this.notifications.deadLetterQueue.metricApproximateNumberOfMessagesVisible(),
     });

@@ -12,6 +12,7 @@ import * as paymentTasks from './2026_12_03_0009_payment_tasks';
 import * as timeBudgets from './2026_12_03_0010_time_budgets';
 import * as outboxLease from './2026_12_03_0011_outbox_lease';
 import * as bookingHoldFunction from './2026_12_03_0012_booking_hold_function';
+import * as objectDeletions from './2026_12_03_0013_object_deletions';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0010_time_budgets': timeBudgets,
   '2026_12_03_0011_outbox_lease': outboxLease,
   '2026_12_03_0012_booking_hold_function': bookingHoldFunction,
+  '2026_12_03_0013_object_deletions': objectDeletions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

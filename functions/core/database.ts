@@ -1,4 +1,4 @@
-import type { CarImagesTable, CarsTable } from './cars/table';
+import type { CarImagesTable, CarsTable, ObjectDeletionsTable } from './cars/table';
 import type { LandmarksTable } from './geo/table';
 import type { NotificationsTable } from './notifications/table';
 import type { PaymentEventsTable, PaymentTasksTable } from './payments/table';
@@ -12,6 +12,7 @@ export interface Database {
   agencies: AgenciesTable;
   cars: CarsTable;
   car_images: CarImagesTable;
+  object_deletions: ObjectDeletionsTable;
   reservations: ReservationsTable;
   idempotency_keys: IdempotencyKeysTable;
   payment_events: PaymentEventsTable;

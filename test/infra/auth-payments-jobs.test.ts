@@ -128,6 +128,20 @@ describe('payments and scheduled jobs', () => {
     });
   });
 
+  it('removes left-behind photo objects every 5 minutes, in the VPC, allowed to delete photos and uploads only', () => {
+    const [id, fn] = functionOf(template, /Removes photo objects/);
+    expect(fn.Properties.VpcConfig).toBeDefined();
+    expect(fn.Properties.Environment.Variables).toMatchObject({ DB_IAM_AUTH: 'true', IMAGES_BUCKET: expect.anything() });
+    expect('STRIPE_SECRET_ARN' in fn.Properties.Environment.Variables).toBe(false);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })],
+    });
+    const policy = policyText(template, id);
+    expect(policy).toContain('s3:DeleteObject');
+    expect(policy).not.toMatch(/s3:(PutObject|GetObject)/);
+  });
+
   it('leaves the Stripe webhook as the only unauthenticated route that writes', () => {
     const publicWrites = routes.filter((route) => route.method !== 'GET' && (route.access === 'public' || route.access === 'stripe'));
     // Registration and sign-in create credentials, not data of others; verification takes a code

@@ -3,6 +3,7 @@ import type { Database } from '../database';
 import { Conflict, DomainError, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors';
 import { newImageKey, uploadKeyOf } from './image-keys';
 import { describeFirstBytes, imageTypeOf, SIGNATURE_BYTES } from './image-signatures';
+import { runObjectDeletionsAfterCommit, scheduleObjectDeletions } from './object-deletions';
 import type { ImageStorage } from './image-storage';
 import { findOwnCar } from './inventory';
 import { IMAGE_CONTENT_TYPES, type CarImage, type ImageContentType } from './table';
@@ -206,13 +207,16 @@ async function discardUpload(
     .execute();
 }
 
-/** Removes a photo, pending or ready: its row and its objects. */
+/**
+ * Removes a photo, pending or ready: its row, and its objects after the commit (recorded in the
+ * same transaction, so a store failure leaves them to the scheduled job, never orphaned).
+ */
 export async function deleteImage(
   db: Kysely<Database>,
   storage: ImageStorage,
   ids: { agencyId: string; carId: string; imageId: string },
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  const objects = await db.transaction().execute(async (trx) => {
     const image = await trx
       .deleteFrom('car_images')
       .using('cars')
@@ -224,7 +228,9 @@ export async function deleteImage(
       .returning('car_images.s3_key')
       .executeTakeFirst();
     if (!image) throw new NotFound(IMAGE_NOT_FOUND);
-    // Inside the transaction: if the store fails, the row stays and the delete can be retried.
-    await storage.delete([image.s3_key, uploadKeyOf(image.s3_key)]);
+    const keys = [image.s3_key, uploadKeyOf(image.s3_key)];
+    await scheduleObjectDeletions(trx, keys);
+    return keys;
   });
+  await runObjectDeletionsAfterCommit(db, storage, objects);
 }

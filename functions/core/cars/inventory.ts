@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
 import { Conflict, NotFound } from '../errors';
+import { runObjectDeletionsAfterCommit, scheduleObjectDeletions } from './object-deletions';
 import type { ImageStorage } from './image-storage';
 import { uploadKeyOf } from './image-keys';
 import type { Car, CarImage, CarType, FuelType, Transmission } from './table';
@@ -183,12 +184,12 @@ export async function updateCar(
  * A car with any reservation history is only marked deleted, so past bookings keep their car;
  * one without is removed. Its photos go either way, rows and objects.
  *
- * One transaction with the car row locked. The objects are removed last, before commit: if
- * the store fails, nothing in the database changed and the request can be retried (removing
- * an object twice is harmless).
+ * One transaction with the car row locked; the photos' objects are recorded there for removal
+ * and removed after the commit (core/cars/object-deletions.ts): no store call while the car is
+ * locked, and none lost if the store fails (the scheduled job retries).
  */
 export async function deleteCar(db: Kysely<Database>, storage: ImageStorage, agencyId: string, carId: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  const objects = await db.transaction().execute(async (trx) => {
     await findOwnCar(trx, agencyId, carId, { lock: true });
 
     const upcomingBooking = await trx
@@ -224,6 +225,9 @@ export async function deleteCar(db: Kysely<Database>, storage: ImageStorage, age
       await trx.deleteFrom('cars').where('id', '=', carId).execute();
     }
 
-    await storage.delete(images.flatMap(({ s3_key }) => [s3_key, uploadKeyOf(s3_key)]));
+    const keys = images.flatMap(({ s3_key }) => [s3_key, uploadKeyOf(s3_key)]);
+    await scheduleObjectDeletions(trx, keys);
+    return keys;
   });
+  await runObjectDeletionsAfterCommit(db, storage, objects);
 }

@@ -52,3 +52,12 @@ export interface CarImagesTable {
 
 export type Car = Selectable<CarsTable>;
 export type CarImage = Selectable<CarImagesTable>;
+
+/** Photo objects waiting to be removed from the store (core/cars/object-deletions.ts). */
+export interface ObjectDeletionsTable {
+  s3_key: string;
+  attempts: Generated<number>;
+  available_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_error: string | null;
+  created_at: ColumnType<Date, never, never>;
+}
