@@ -13,6 +13,7 @@ import * as timeBudgets from './2026_12_03_0010_time_budgets';
 import * as outboxLease from './2026_12_03_0011_outbox_lease';
 import * as bookingHoldFunction from './2026_12_03_0012_booking_hold_function';
 import * as objectDeletions from './2026_12_03_0013_object_deletions';
+import * as identityDeletions from './2026_12_03_0014_identity_deletions';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0011_outbox_lease': outboxLease,
   '2026_12_03_0012_booking_hold_function': bookingHoldFunction,
   '2026_12_03_0013_object_deletions': objectDeletions,
+  '2026_12_03_0014_identity_deletions': identityDeletions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -4,7 +4,7 @@ import type { NotificationsTable } from './notifications/table';
 import type { PaymentEventsTable, PaymentTasksTable } from './payments/table';
 import type { IdempotencyKeysTable, ReservationsTable } from './reservations/table';
 import type { ReviewsTable } from './reviews/table';
-import type { AgenciesTable, UsersTable, VerificationCodesTable } from './users/table';
+import type { AgenciesTable, IdentityDeletionsTable, UsersTable, VerificationCodesTable } from './users/table';
 
 /** The whole database as Kysely sees it; each table's type lives beside its feature. */
 export interface Database {
@@ -21,4 +21,5 @@ export interface Database {
   notifications: NotificationsTable;
   landmarks: LandmarksTable;
   verification_codes: VerificationCodesTable;
+  identity_deletions: IdentityDeletionsTable;
 }

@@ -83,9 +83,10 @@ export const cognitoIdentity: IdentityProvider = {
     }
   },
 
-  async deleteUser(email) {
+  async deleteUser(emailOrSub) {
     try {
-      await cognito().send(new AdminDeleteUserCommand({ UserPoolId: cognitoConfig().COGNITO_USER_POOL_ID, Username: email }));
+      // Cognito takes the sub as the Username of the admin API too (as cognito-local does).
+      await cognito().send(new AdminDeleteUserCommand({ UserPoolId: cognitoConfig().COGNITO_USER_POOL_ID, Username: emailOrSub }));
     } catch (error) {
       if (errorName(error) !== 'UserNotFoundException') throw error;
     }

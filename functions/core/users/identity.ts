@@ -18,8 +18,8 @@ export interface IdentityProvider {
    * breaks the pool's policy. Either the whole user is made or none of it is left behind.
    */
   createUser(input: { email: string; password: string; fullName: string; role: Role }): Promise<string>;
-  /** Removes the user; a user that does not exist is not an error. */
-  deleteUser(email: string): Promise<void>;
+  /** Removes the user, named by its e-mail or its sub; a user that does not exist is not an error. */
+  deleteUser(emailOrSub: string): Promise<void>;
   /**
    * Tells the provider the address was verified (our code proved it). Best effort: it never
    * throws, because the users row is what the API trusts; a failure is only logged.

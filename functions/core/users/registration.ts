@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
-import { Conflict, type FieldProblem } from '../errors';
+import { Conflict, ServiceUnavailable, type FieldProblem } from '../errors';
 import { sendEmailCode } from './email-verification';
 import { removeIdentityAfterFailure, type IdentityProvider } from './identity';
 import type { Role } from './table';
@@ -90,9 +90,14 @@ export async function registerUser(
         : blocking.problem.message + AGENCY_AWAITING_VERIFICATION;
     throw new Conflict(detail, { errors: [blocking.problem] });
   }
+  const reclaimed: string[] = [];
   for (const stale of new Map(holders.map((holder) => [holder.id, holder])).values()) {
-    await reclaimStaleAccount(db, identity, stale.id, graceEnd);
+    const sub = await reclaimStaleAccount(db, stale.id, graceEnd);
+    if (sub) reclaimed.push(sub);
   }
+  // After the commits, with no transaction open: the reclaimed accounts' identities, and any
+  // an earlier attempt at this address could not remove, go before this address's new one.
+  await removeReclaimedIdentities(db, identity, { email, subs: reclaimed });
 
   const sub = await identity.createUser({ email, password: input.password, fullName: input.fullName, role: input.role });
   try {
@@ -147,27 +152,61 @@ function holder(row: { id: string; email: string; email_verified_at: Date | null
 }
 
 /**
- * Removes an account that was never verified and whose grace period is over: its identity
- * first, then its agency and users rows (its codes go with it). An unverified account can
- * neither book nor list cars, so nothing else refers to it. The users row stays locked
- * throughout, so a verification arriving meanwhile waits and then finds no account; and one
- * that committed first leaves the account verified, which is then not touched.
- * Identity first: should the rows' removal fail, a row without an identity is simply reclaimed
- * again later, whereas an identity without a row would hold the address in Cognito forever.
+ * Removes an account that was never verified and whose grace period is over: its agency and
+ * users rows (its codes go with them), and records its identity for removal (removed after the
+ * commit by removeReclaimedIdentities). An unverified account can neither book nor list cars,
+ * so nothing else refers to it. The users row is locked, so a verification arriving meanwhile
+ * waits and then finds no account; one that committed first leaves the account verified, which
+ * is then not touched. Until its identity is removed it can still sign in at Cognito, but has
+ * no account here: every API call answers 401.
  */
-async function reclaimStaleAccount(db: Kysely<Database>, identity: IdentityProvider, userId: string, graceEnd: Date): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+async function reclaimStaleAccount(db: Kysely<Database>, userId: string, graceEnd: Date): Promise<string | undefined> {
+  return db.transaction().execute(async (trx) => {
     const stale = await trx
       .selectFrom('users')
-      .select(['id', 'email'])
+      .select(['id', 'email', 'cognito_sub'])
       .where('id', '=', userId)
       .where('email_verified_at', 'is', null)
       .where('created_at', '<=', graceEnd)
       .forUpdate()
       .executeTakeFirst();
-    if (!stale) return;
-    await identity.deleteUser(stale.email);
+    if (!stale) return undefined;
     await trx.deleteFrom('agencies').where('admin_user_id', '=', stale.id).execute();
     await trx.deleteFrom('users').where('id', '=', stale.id).execute();
+    await trx
+      .insertInto('identity_deletions')
+      .values({ sub: stale.cognito_sub, email: stale.email })
+      .onConflict((conflict) => conflict.column('sub').doNothing())
+      .execute();
+    return stale.cognito_sub;
   });
+}
+
+/**
+ * Removes, at the identity provider, the identities recorded for removal under this address
+ * and those of the accounts just reclaimed (an agency's name or phone may have been held by
+ * another address), each by its sub, then forgets them. If the provider fails,
+ * the record stays with the error and the registration answers 503: its retry (or the next
+ * registration of the address) removes it first. By sub, never by address: a registration of
+ * the same address running at the same time keeps its own new identity.
+ */
+async function removeReclaimedIdentities(db: Kysely<Database>, identity: IdentityProvider, of: { email: string; subs: readonly string[] }): Promise<void> {
+  const pending = await db
+    .selectFrom('identity_deletions')
+    .select('sub')
+    .where((eb) => eb.or([eb(sql<string>`lower(email)`, '=', of.email), ...(of.subs.length > 0 ? [eb('sub', 'in', of.subs)] : [])]))
+    .execute();
+  for (const { sub } of pending) {
+    try {
+      await identity.deleteUser(sub);
+    } catch (error) {
+      await db
+        .updateTable('identity_deletions')
+        .set({ last_error: String(error instanceof Error ? error.message : error).slice(0, 1000) })
+        .where('sub', '=', sub)
+        .execute();
+      throw new ServiceUnavailable('Registration cannot finish right now: an earlier account of this address is still being removed. Please retry shortly.', { cause: error });
+    }
+    await db.deleteFrom('identity_deletions').where('sub', '=', sub).execute();
+  }
 }

@@ -47,3 +47,11 @@ export interface VerificationCodesTable {
 
 export type User = Selectable<UsersTable>;
 export type Agency = Selectable<AgenciesTable>;
+
+/** Identities of reclaimed accounts still to be removed from the identity provider (core/users/registration.ts). */
+export interface IdentityDeletionsTable {
+  sub: string;
+  email: string;
+  last_error: string | null;
+  created_at: ColumnType<Date, never, never>;
+}
