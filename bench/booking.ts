@@ -31,6 +31,7 @@ import { addDays, todayInBangkok } from '#core/availability/dates';
 import { apiEvent, lambdaContext } from '../test/helpers/events';
 import { dropDatabase, ensureDatabase } from '../dev/postgres';
 import { migrate, startDatabase, startEmulators } from '../dev/stack';
+import { insertBenchFleet } from './fleet';
 
 const { values: options } = parseArgs({ options: { 'stripe-latency': { type: 'string', default: '0' } } });
 const STRIPE_LATENCY_MS = Number(options['stripe-latency']);
@@ -165,17 +166,7 @@ try {
   if (!faults.ok) throw new Error(`the Stripe stand-in refused the latency: ${faults.status} ${await faults.text()}`);
 
   const pool = new pg.Pool({ connectionString: url, max: 2 });
-  await pool.query(`
-    WITH admin AS (
-      INSERT INTO users (cognito_sub, email, full_name, role, email_verified_at) VALUES ('bench-admin', 'admin@bench.example', 'Bench Admin', 'agency_admin', now()) RETURNING id
-    ), agency AS (
-      INSERT INTO agencies (admin_user_id, name, phone, address, lat, lng)
-      SELECT id, 'Bench Rentals', '+66 76 000 000', 'Patong', 7.8961, 98.2967 FROM admin RETURNING id
-    )
-    INSERT INTO cars (agency_id, make, model, year, car_type, transmission, seats, fuel_type, daily_rate, deposit_amount, is_published)
-    SELECT agency.id, 'Honda', 'Click ' || i, 2025, 'scooter', 'automatic', 2, 'petrol', 25000 + (i % 20) * 1000, 200000, true
-    FROM agency, generate_series(1, ${CARS}) AS i`);
-  const cars = (await pool.query<{ id: string }>('SELECT id FROM cars ORDER BY id')).rows.map((row) => row.id);
+  const cars = await insertBenchFleet(pool, CARS);
 
   // Real customers with real access tokens from the Cognito emulator.
   const { registerUser } = await import('#core/users/registration');

@@ -35,6 +35,7 @@ import { routes } from '#routes';
 import { dropDatabase, ensureDatabase } from '../dev/postgres';
 import { migrate, startDatabase, startEmulators } from '../dev/stack';
 import { apiEvent, lambdaContext } from '../test/helpers/events';
+import { insertBenchFleet } from './fleet';
 import { BUNDLE_ALIASES, BUNDLING, PROJECT_ROOT, SERVICE_NAME } from '../lib/api-function';
 
 const TARGET_BYTES = 300 * 1024;
@@ -264,17 +265,8 @@ async function measureFirstRequests(): Promise<FirstRequest[]> {
 
     // One published car and one verified customer with an access token from the Cognito emulator.
     const pool = new pg.Pool({ connectionString: url, max: 1 });
-    const { rows } = await pool.query<{ id: string }>(`
-      WITH admin AS (
-        INSERT INTO users (cognito_sub, email, full_name, role, email_verified_at) VALUES ('bench-admin', 'admin@bench.example', 'Bench Admin', 'agency_admin', now()) RETURNING id
-      ), agency AS (
-        INSERT INTO agencies (admin_user_id, name, phone, address, lat, lng)
-        SELECT id, 'Bench Rentals', '+66 76 000 000', 'Patong', 7.8961, 98.2967 FROM admin RETURNING id
-      )
-      INSERT INTO cars (agency_id, make, model, year, car_type, transmission, seats, fuel_type, daily_rate, deposit_amount, is_published)
-      SELECT agency.id, 'Honda', 'Click', 2025, 'scooter', 'automatic', 2, 'petrol', 25000, 200000, true FROM agency RETURNING id`);
+    const carId = (await insertBenchFleet(pool, 1))[0]!;
     await pool.end();
-    const carId = rows[0]!.id;
     Object.assign(process.env, emulators.env, { DATABASE_URL: url, POWERTOOLS_LOG_LEVEL: 'SILENT' });
     const { registerUser } = await import('#core/users/registration');
     const { cognitoIdentity } = await import('#platform/cognito');

@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import type { PaymentProvider } from '#core/payments/provider';
-import { connect, ownerUrl } from './db';
+import { openTransactionProbe } from './open-transactions';
 
 export interface GuardedCall {
   method: keyof PaymentProvider;
@@ -15,13 +14,10 @@ export interface GuardedCall {
  * one after another (as these tests do): a concurrent, unrelated transaction would be counted too.
  */
 export function guardProvider(inner: PaymentProvider) {
-  const monitor = connect<unknown>(ownerUrl(), 1);
+  const probe = openTransactionProbe();
   const calls: GuardedCall[] = [];
   const check = async (method: keyof PaymentProvider) => {
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'`.execute(monitor);
-    calls.push({ method, openTransactions: rows[0]!.n });
+    calls.push({ method, openTransactions: await probe.count() });
   };
   const provider: PaymentProvider = {
     async createDepositIntent(input) {
@@ -45,6 +41,6 @@ export function guardProvider(inner: PaymentProvider) {
     provider,
     calls,
     violations: () => calls.filter((call) => call.openTransactions > 0),
-    close: () => monitor.destroy(),
+    close: () => probe.close(),
   };
 }

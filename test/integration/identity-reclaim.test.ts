@@ -7,7 +7,7 @@ import { cognitoIdentity } from '#platform/cognito';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/auth';
-import { connect, ownerUrl } from '../helpers/db';
+import { openTransactionProbe } from '../helpers/open-transactions';
 
 /**
  * Reclaiming a stale unverified account calls Cognito with no transaction open, and loses
@@ -18,27 +18,24 @@ import { connect, ownerUrl } from '../helpers/db';
  */
 const api = useApi();
 const db = getDb('write');
-let monitor: ReturnType<typeof connect<unknown>>;
+let probe: ReturnType<typeof openTransactionProbe>;
 
 const provider = { failDeletes: false, deletesInsideTransactions: 0, deletes: [] as string[] };
 const guardedIdentity: IdentityProvider = {
   ...cognitoIdentity,
   async deleteUser(emailOrSub) {
     provider.deletes.push(emailOrSub);
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'`.execute(monitor);
-    provider.deletesInsideTransactions += rows[0]!.n;
+    provider.deletesInsideTransactions += await probe.count();
     if (provider.failDeletes) throw new Error('Cognito is unavailable (injected)');
     return cognitoIdentity.deleteUser(emailOrSub);
   },
 };
 
 beforeAll(() => {
-  monitor = connect<unknown>(ownerUrl(), 1);
+  probe = openTransactionProbe();
 });
 afterAll(async () => {
-  await monitor.destroy();
+  await probe.close();
 });
 
 async function staleAccount(email: string, password: string) {

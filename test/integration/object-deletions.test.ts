@@ -9,7 +9,7 @@ import { s3ImageStorage } from '#platform/s3';
 import { useApi } from '../helpers/api';
 import { createAgencyAdmin, type TestUser } from '../helpers/auth';
 import { addPhoto, createCarFor, objectExists } from '../helpers/cars';
-import { connect, ownerUrl } from '../helpers/db';
+import { openTransactionProbe } from '../helpers/open-transactions';
 
 /**
  * Removing a photo's objects happens after the commit that removed its row, never inside the
@@ -20,7 +20,7 @@ import { connect, ownerUrl } from '../helpers/db';
 const api = useApi();
 const db = getDb('write');
 let admin: TestUser;
-let monitor: ReturnType<typeof connect<unknown>>;
+let probe: ReturnType<typeof openTransactionProbe>;
 
 /** The real store, failing while `failing` is set, counting calls made while a transaction of this database was open. */
 const store = {
@@ -32,10 +32,7 @@ const guardedStorage: ImageStorage = {
   ...s3ImageStorage,
   async delete(keys) {
     store.calls += 1;
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'`.execute(monitor);
-    store.callsInsideTransactions += rows[0]!.n;
+    store.callsInsideTransactions += await probe.count();
     if (store.failing) throw new Error('S3 is unavailable (injected)');
     return s3ImageStorage.delete(keys);
   },
@@ -43,10 +40,10 @@ const guardedStorage: ImageStorage = {
 
 beforeAll(async () => {
   admin = await createAgencyAdmin();
-  monitor = connect<unknown>(ownerUrl(), 1);
+  probe = openTransactionProbe();
 });
 afterAll(async () => {
-  await monitor.destroy();
+  await probe.close();
 });
 
 const keyOf = (url: string) => url.slice(`${process.env.IMAGES_PUBLIC_BASE_URL}/`.length);
