@@ -1,7 +1,6 @@
 import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -119,9 +118,7 @@ export class Api extends Construct {
         ...(docsAssets ? { bundling: docsAssets.bundling } : {}),
         ...(route.database
           ? {
-              vpc: data.vpc,
-              vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-              securityGroups: [data.functionsSecurityGroup],
+              ...data.functionNetwork(),
             }
           : {}),
       });

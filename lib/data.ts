@@ -42,6 +42,14 @@ export class Data extends Construct {
     };
   }
 
+  /**
+   * Where every function that reaches the database runs: the VPC's private subnets with egress
+   * (for the AWS APIs and Stripe), in the functions' security group, which the proxy admits.
+   */
+  functionNetwork(): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] } {
+    return { vpc: this.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [this.functionsSecurityGroup] };
+  }
+
   /** Lets a function connect through the proxy as the access's user, and as no other. */
   grantConnect(grantee: iam.IGrantable, access: DatabaseAccess): void {
     this.proxy.grantConnect(grantee, this.databaseUsers[access]);

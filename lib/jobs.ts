@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -25,9 +24,7 @@ export class Jobs extends Construct {
       description: 'Expires unpaid booking holds and cancels their PaymentIntents',
       timeout: Duration.seconds(50),
       stage,
-      vpc: data.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [data.functionsSecurityGroup],
+      ...data.functionNetwork(),
       environment: { STAGE: stage.name, ...data.clientEnvironment('write'), STRIPE_SECRET_ARN: props.stripeSecret.secretArn },
     });
     data.grantConnect(this.expireHolds, 'write');
@@ -43,9 +40,7 @@ export class Jobs extends Construct {
       description: 'Removes photo objects whose removal failed when their photo or car was deleted',
       timeout: Duration.seconds(60),
       stage,
-      vpc: data.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [data.functionsSecurityGroup],
+      ...data.functionNetwork(),
       environment: { STAGE: stage.name, ...data.clientEnvironment('write'), IMAGES_BUCKET: props.storage.imagesBucket.bucketName },
     });
     data.grantConnect(this.deleteObjects, 'write');

@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
 import { ApiFunction } from './api-function';
@@ -27,9 +26,7 @@ export class Migrations extends Construct {
       description: 'Migrates the database to the latest schema (writer endpoint)',
       timeout: Duration.minutes(10),
       stage,
-      vpc: data.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [data.functionsSecurityGroup],
+      ...data.functionNetwork(),
       environment: {
         DB_SECRET_ARN: data.cluster.secret!.secretArn,
         DB_NAME: data.databaseName,

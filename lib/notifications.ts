@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -57,9 +56,7 @@ export class Notifications extends Construct {
 
     const database = { STAGE: stage.name, ...data.clientEnvironment('write') };
     const inVpc = {
-      vpc: data.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [data.functionsSecurityGroup],
+      ...data.functionNetwork(),
       stage,
     };
 
