@@ -114,3 +114,12 @@ export class ServiceUnavailable extends DomainError {
     super(detail, { headers: { 'retry-after': '5' }, ...options });
   }
 }
+
+/**
+ * The SQLSTATE of a PostgreSQL error, if it is one: the standard classes, and the refusals our
+ * own database functions raise (hold_booking(): RB404, RB409 …).
+ */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}

@@ -1,10 +1,6 @@
-import { BookingConflict, Conflict, ServiceUnavailable, ValidationError, type DomainError } from '#core/errors';
+import { BookingConflict, Conflict, ServiceUnavailable, sqlState, ValidationError, type DomainError } from '#core/errors';
 
-/** The SQLSTATE of a PostgreSQL error, if it is one. */
-export function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
+export { sqlState };
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 

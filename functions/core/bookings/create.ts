@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isCalendarDate, rentalRangeProblems, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
-import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, ValidationError } from '../errors';
+import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, sqlState, ValidationError } from '../errors';
 import { bookingNotice, bookingNotifications, loadBookingNotices, queueEmailNotificationsSql, selectBookingNotices, type BookingNotice } from '../notifications/outbox';
 import { MIN_DEPOSIT_SATANG, type DepositIntent, type PaymentProvider } from '../payments/provider';
 import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
@@ -236,11 +236,6 @@ function holdCall(request: CreateBookingRequest, hash: string, car: { id: string
       p_lease_seconds => ${ATTEMPT_LEASE_SECONDS}::int, p_hold_minutes => ${HOLD_MINUTES}::int,
       p_key_already_claimed => ${keyAlreadyClaimed}, p_lock_customer => ${!deps.unlockedHoldLimits}
     )`.as('reservations');
-}
-
-/** The SQLSTATE of a database error (hold_booking() refuses with its own). */
-function sqlState(error: unknown): unknown {
-  return (error as { code?: unknown } | null)?.code;
 }
 
 /** hold_booking()'s refusals (its own SQLSTATEs, listed in its migration) as answers. */
