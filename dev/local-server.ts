@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { handler as notFound } from '#functions/api/service/not-found';
+import { problemType } from '#platform/problem';
 import { matchRoute } from '#platform/router';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -121,11 +122,11 @@ async function readBody(request: http.IncomingMessage): Promise<Buffer | undefin
 }
 
 function writeResult(response: http.ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
-  const headers: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  // setHeader, not writeHead's header object: only these stay readable (getHeader) for the access log.
+  for (const [name, value] of Object.entries(result.headers ?? {})) response.setHeader(name, String(value));
+  if (result.cookies?.length) response.setHeader('set-cookie', result.cookies);
   const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-  response.writeHead(result.statusCode ?? 200, headers);
+  response.writeHead(result.statusCode ?? 200);
   response.end(body);
 }
 
@@ -147,17 +148,40 @@ function ownProblem(response: http.ServerResponse, status: number, slug: string,
   writeResult(response, {
     statusCode: status,
     headers: { ...CORS_RESPONSE_HEADERS, 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
-    body: JSON.stringify({ type: `/problems/${slug}`, title, status, detail }),
+    body: JSON.stringify({ type: problemType(slug), title, status, detail }),
+  });
+}
+
+/**
+ * One plain line per answered request, e.g.
+ * `14:54:35 GET /api/v1/cars/?start_date=2027-01-10&end_date=2027-01-13 200 14 ms 712e3615-…`:
+ * method, request target, status, milliseconds from the request's arrival to the answer's
+ * last byte, and the request id the answer carries in x-request-id (`-` for this server's own
+ * refusals and CORS preflights, which reach no handler). Plain text rather than the handlers'
+ * Powertools JSON: a person reads it in a terminal, and in AWS API Gateway's access log
+ * (lib/api.ts) is the JSON record of the same facts.
+ */
+function logWhenAnswered(request: http.IncomingMessage, response: http.ServerResponse, log: (line: string) => void): void {
+  const arrived = performance.now();
+  response.once('close', () => {
+    const ms = Math.round(performance.now() - arrived);
+    const requestId = response.getHeader('x-request-id') ?? '-';
+    // A client that hung up before the whole answer was sent still gets its line.
+    const status = response.writableFinished ? String(response.statusCode) : `${response.headersSent ? response.statusCode : '-'} (client gone)`;
+    const time = new Date().toTimeString().slice(0, 8);
+    log(`${time} ${request.method} ${request.url} ${status} ${ms} ms ${String(requestId)}`);
   });
 }
 
 /**
  * The local API: node:http in front of the very handlers Lambda runs. Each request becomes
  * the API Gateway v2 event AWS would send, the route table picks the handler module, and the
- * structured result is written back. One code path for Lambda and local.
+ * structured result is written back. One code path for Lambda and local. `accessLog` gets one
+ * line per request (`npm run dev` prints them; the tests pass none and stay quiet).
  */
-export function createLocalServer(): http.Server {
+export function createLocalServer(options: { accessLog?: (line: string) => void } = {}): http.Server {
   return http.createServer(async (request, response) => {
+    if (options.accessLog) logWhenAnswered(request, response, options.accessLog);
     try {
       if (request.method === 'OPTIONS') {
         // API Gateway answers CORS preflights itself (corsPreflight in the CDK stack).

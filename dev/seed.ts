@@ -1,47 +1,48 @@
 /**
  * `npm run seed [-- --reset]`: seeds the demo catalogue (dev/demo-data.ts) into the dev
- * database: DATABASE_URL's, or the one `npm run dev` keeps in .data/dev. Uses the running
- * dev server's PostgreSQL and Cognito emulator when they are up, else starts its own for the
- * occasion. Without --reset it only seeds an empty database; with it, it first empties the
- * users, catalogue and bookings (and their Cognito identities).
+ * database. Its PostgreSQL and Cognito emulator are DATABASE_URL's and COGNITO_ENDPOINT's when
+ * set, else the running `npm run dev`'s (its runtime file, dev/runtime-info.ts); with no dev
+ * server it starts the dev PostgreSQL (data in .data/dev or DEV_DATA_DIR) and a Cognito emulator
+ * for the occasion, and stops them after. Without --reset it only seeds an empty database; with
+ * it, it first empties the users, catalogue and bookings (and their Cognito identities).
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { todayInBangkok } from '#core/availability/dates';
 import { EMULATOR_CREDENTIALS, ensureCognitoPool, startCognito } from './emulators';
 import { ensureDatabase } from './postgres';
-import { waitForPort } from './ports';
+import { freePort } from './ports';
+import { devDataDir, devServices, unreachableMessage, type DevService } from './runtime-info';
 import { migrate, startDatabase } from './stack';
 
 const reset = process.argv.includes('--reset');
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dataDir = path.join(root, '.data', 'dev');
-const pgPort = Number(process.env.DEV_PG_PORT ?? 54329);
-const cognitoPort = Number(process.env.DEV_COGNITO_PORT ?? 9229);
+const dataDir = devDataDir();
 const stoppers: Array<() => Promise<void>> = [];
-
-const isListening = (port: number) => waitForPort(port, 300).then(() => true, () => false);
+/** The service being reached first, so that a refused connection can be named. */
+let reaching: { service: DevService; url: string } | undefined;
 
 try {
-  let databaseUrl = process.env.DATABASE_URL;
+  const { values } = await devServices(['databaseUrl', 'cognitoEndpoint']);
+  let databaseUrl = values.databaseUrl;
   if (!databaseUrl) {
-    if (!(await isListening(pgPort))) {
-      console.log('Starting the dev PostgreSQL …');
-      const database = await startDatabase({ dataDir, port: pgPort });
-      stoppers.push(database.stop);
-    }
-    databaseUrl = `postgres://postgres:postgres@127.0.0.1:${pgPort}/rental`;
-    await ensureDatabase(`postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`, 'rental');
+    console.log('No dev server is running: starting the dev PostgreSQL for the occasion …');
+    const database = await startDatabase({ dataDir, port: await freePort() });
+    stoppers.push(database.stop);
+    await ensureDatabase(database.adminUrl, 'rental');
+    databaseUrl = database.urlFor('rental');
   }
+  reaching = { service: 'databaseUrl', url: databaseUrl };
   await migrate(databaseUrl);
 
-  if (!(await isListening(cognitoPort))) {
-    console.log('Starting the Cognito emulator …');
-    const cognito = await startCognito({ dataDir: path.join(dataDir, 'cognito'), port: cognitoPort });
+  let endpoint = values.cognitoEndpoint;
+  if (!endpoint) {
+    console.log('Starting the Cognito emulator for the occasion …');
+    const cognito = await startCognito({ dataDir: path.join(dataDir, 'cognito'), port: await freePort() });
     stoppers.push(cognito.stop);
+    endpoint = cognito.endpoint;
   }
-  const endpoint = `http://127.0.0.1:${cognitoPort}`;
+  reaching = { service: 'cognitoEndpoint', url: endpoint };
   const pool = await ensureCognitoPool(endpoint);
+  reaching = undefined; // from here on both are in use
   Object.assign(process.env, {
     DATABASE_URL: databaseUrl,
     STAGE: 'local',
@@ -72,7 +73,9 @@ try {
     console.log('The database already has agencies: nothing seeded (npm run seed -- --reset starts over).');
   }
 } catch (error) {
-  console.error('npm run seed failed:', error);
+  const unreachable = unreachableMessage(error, 'npm run seed', reaching);
+  if (unreachable) console.error(unreachable);
+  else console.error('npm run seed failed:', error);
   process.exitCode = 1;
 } finally {
   for (const stop of stoppers.reverse()) await stop().catch((error: unknown) => console.error(error));

@@ -3,18 +3,18 @@
  * .data/dev or DEV_DATA_DIR, unless DATABASE_URL names a server), migrates it, starts the
  * Cognito, S3 and SES emulators and the Stripe stand-in, seeds the demo catalogue into an empty database
  * (dev/demo-data.ts; DEV_SEED=0 skips it), then serves every route of the table on
- * http://127.0.0.1:${PORT:-3000}. Ctrl-C (SIGINT, SIGTERM, SIGHUP) stops the server, the
- * emulators and PostgreSQL, in that order; so does a crash (uncaught exception or unhandled
- * rejection), which then exits 1.
+ * http://127.0.0.1:${PORT:-3000}, printing one line per request. Once listening it writes where
+ * everything runs to <data dir>/runtime.json (dev/runtime-info.ts) for the helper commands.
+ * Ctrl-C (SIGINT, SIGTERM, SIGHUP) removes that file and stops the server, the emulators and
+ * PostgreSQL, in that order; so does a crash (uncaught exception or unhandled rejection), which
+ * then exits 1.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { addDays, todayInBangkok } from '#core/availability/dates';
 import { ensureDatabase } from './postgres';
+import { devDataDir, runtimeFilePath, shownPath, writeDevRuntime } from './runtime-info';
 import { migrate, startDatabase, startEmulators } from './stack';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dataDir = process.env.DEV_DATA_DIR ? path.resolve(process.env.DEV_DATA_DIR) : path.join(root, '.data', 'dev');
+const dataDir = devDataDir();
 const port = Number(process.env.PORT ?? 3000);
 const verbose = process.env.DEV_VERBOSE === '1';
 const log = verbose ? (message: string) => console.log(message.trimEnd()) : undefined;
@@ -24,11 +24,16 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 const stoppers: Array<() => Promise<void>> = [];
 let stopping = false;
 let startup: Promise<void> | undefined;
+/** Set once the handlers' logger is loaded; see shutdown(). */
+let quietHandlerWarnings: (() => void) | undefined;
 
 async function shutdown(reason: string, code = 0) {
   if (stopping) return;
   stopping = true;
   if (reason) console.log(`\n${reason}: stopping …`);
+  // Ctrl-C signals PostgreSQL too, which ends the pool's connections under it: the pool's
+  // warnings about that say nothing a person stopping the server needs. A crash keeps them.
+  if (code === 0) quietHandlerWarnings?.();
   setTimeout(() => {
     console.error(`Still stopping after ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting anyway.`);
     process.exit(code || 1);
@@ -90,6 +95,8 @@ async function start(): Promise<void> {
   // Imported only now, so the handlers' loggers and config see the environment above.
   const { createLocalServer, listen } = await import('./local-server');
   const { closeDb, getDb } = await import('#platform/db');
+  const { logger } = await import('#platform/logger');
+  quietHandlerWarnings = () => logger.setLogLevel('ERROR');
   const demo = await import('./demo-data');
   // A first start on an empty database gets the demo catalogue (DEV_SEED=0: start empty).
   if (process.env.DEV_SEED !== '0' && (await demo.isCatalogueEmpty(getDb('write')))) {
@@ -102,7 +109,7 @@ async function start(): Promise<void> {
     }
   }
   const demoLogin = await demo.hasDemoUsers(getDb('write'));
-  const server = createLocalServer();
+  const server = createLocalServer({ accessLog: (line) => console.log(line) });
   stoppers.push(async () => {
     server.close();
     server.closeAllConnections();
@@ -114,9 +121,24 @@ async function start(): Promise<void> {
   stoppers.push(startLocalJobs());
   if (stopping) return;
   const baseUrl = await listen(server, port);
+  // Pushed last, so it is the first thing a stop undoes: no helper finds a server on its way out.
+  stoppers.push(
+    writeDevRuntime(dataDir, {
+      api_url: `${baseUrl}/api/v1/`,
+      database_url: databaseUrl,
+      emulators: {
+        cognito: emulators.env.COGNITO_ENDPOINT!,
+        s3: emulators.env.S3_ENDPOINT!,
+        ses: emulators.env.SES_ENDPOINT!,
+        stripe: emulators.env.STRIPE_STANDIN_URL!,
+      },
+      stripe_webhook_secret: emulators.env.STRIPE_WEBHOOK_SECRET!,
+    }),
+  );
   console.log(`Phuket Rental API on ${baseUrl}/api/v1/   docs: ${baseUrl}/api/v1/docs/`);
   console.log(`  Cognito emulator ${emulators.env.COGNITO_ENDPOINT}   S3 emulator ${emulators.env.S3_ENDPOINT}   sent mail ${emulators.env.SES_ENDPOINT}/`);
   console.log(`  Stripe stand-in ${emulators.env.STRIPE_API_URL} (npm run stripe:trigger moves its intents and signs the event)`);
+  console.log(`  Ports and URLs in ${shownPath(runtimeFilePath(dataDir))}, for npm run migrate, seed and stripe:trigger`);
   if (demoLogin) {
     console.log(`  Demo sign-in (password ${demo.DEMO_PASSWORD}): ${demo.DEMO_CUSTOMER} (customer), ${demo.DEMO_AGENCY_ADMIN} (agency admin)`);
     const [from, to] = [addDays(todayInBangkok(), 7), addDays(todayInBangkok(), 10)];

@@ -14,6 +14,7 @@ import {
   type Emulator,
 } from './emulators';
 import { freePort } from './ports';
+import { LOCAL_WEBHOOK_SECRET } from './runtime-info';
 import { STANDIN_SECRET_KEY } from './stripe-standin';
 import { startEmbeddedPostgres, withDatabase } from './postgres';
 
@@ -98,7 +99,7 @@ export async function startEmulators(options: {
         IMAGES_PUBLIC_BASE_URL: `${s3.endpoint}/${IMAGES_BUCKET}`,
         SES_ENDPOINT: ses.endpoint,
         EMAIL_FROM: 'bookings@phuket-rental.local',
-        STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_local_development_secret',
+        STRIPE_WEBHOOK_SECRET: process.env.STRIPE_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET,
         // The real Stripe SDK, pointed at the stand-in; its control API is on the same port.
         STRIPE_SECRET_KEY: STANDIN_SECRET_KEY,
         STRIPE_API_URL: stripe.endpoint,

@@ -7,12 +7,14 @@
  * server, so the webhook and the intent always agree.
  *   event types: payment_intent.succeeded | payment_intent.processing |
  *                payment_intent.payment_failed | payment_intent.canceled
- * Ports as `npm run dev` uses them: PORT (3000), DEV_PG_PORT (54329), DEV_STRIPE_PORT (12111),
- * or STRIPE_STANDIN_URL; the key is STRIPE_SECRET_KEY or the dev server's.
+ * Where the database, the stand-in and the API are: DATABASE_URL, STRIPE_STANDIN_URL and PORT
+ * when set, else the running `npm run dev`'s runtime file (dev/runtime-info.ts), which also
+ * gives the webhook secret the server checks; the key is STRIPE_SECRET_KEY or the stand-in's.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { signWebhookPayload } from '#platform/payments';
+import { devServices, LOCAL_WEBHOOK_SECRET, requireDevServices, unreachableMessage, type DevService } from './runtime-info';
 import { STANDIN_SECRET_KEY } from './stripe-standin';
 
 const MOVES: Record<string, string> = {
@@ -28,30 +30,43 @@ if (!type || !(type in MOVES) || flag !== '--booking' || !bookingId) {
   process.exit(2);
 }
 
-const databaseUrl = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.DEV_PG_PORT ?? 54329}/rental`;
+const { databaseUrl, stripeStandinUrl, apiUrl } = await requireDevServices(['databaseUrl', 'stripeStandinUrl', 'apiUrl']);
+// The secret the running server checks (its runtime file), else the one both default to.
+const stripeWebhookSecret = (await devServices(['stripeWebhookSecret'])).values.stripeWebhookSecret ?? LOCAL_WEBHOOK_SECRET;
+
+/** A service that does not answer ends the command with one line; anything else keeps its stack. */
+function failOn(service: DevService, url: string) {
+  return (error: unknown): never => {
+    const unreachable = unreachableMessage(error, 'npm run stripe:trigger', { service, url });
+    if (!unreachable) throw error;
+    console.error(unreachable);
+    process.exit(1);
+  };
+}
+
 const client = new pg.Client({ connectionString: databaseUrl });
 // Unheard, a connection lost mid-query would crash with pg's event instead of the query's error.
 client.on('error', () => {});
-await client.connect();
-const { rows } = await client.query<{ payment_intent_id: string | null }>(
-  'SELECT payment_intent_id FROM reservations WHERE id = $1 AND kind = $2',
-  [bookingId, 'booking'],
-);
-await client.end();
+const { rows } = await client
+  .connect()
+  .then(() =>
+    client.query<{ payment_intent_id: string | null }>('SELECT payment_intent_id FROM reservations WHERE id = $1 AND kind = $2', [
+      bookingId,
+      'booking',
+    ]),
+  )
+  .catch(failOn('databaseUrl', databaseUrl))
+  .finally(() => client.end().catch(() => {}));
 const intentId = rows[0]?.payment_intent_id;
 if (!intentId) {
   console.error(`No booking ${bookingId} with a PaymentIntent in ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
   process.exit(1);
 }
 
-const standinUrl = process.env.STRIPE_STANDIN_URL ?? `http://127.0.0.1:${process.env.DEV_STRIPE_PORT ?? 12111}`;
-const moved = await fetch(`${standinUrl}/_standin/intents/${intentId}/${MOVES[type]}`, {
+const moved = await fetch(`${stripeStandinUrl}/_standin/intents/${intentId}/${MOVES[type]}`, {
   method: 'POST',
   headers: { authorization: `Bearer ${process.env.STRIPE_SECRET_KEY ?? STANDIN_SECRET_KEY}` },
-}).catch((error: unknown) => {
-  console.error(`The Stripe stand-in does not answer at ${standinUrl} (is npm run dev running?): ${String(error)}`);
-  process.exit(1);
-});
+}).catch(failOn('stripeStandinUrl', stripeStandinUrl));
 const intent = (await moved.json()) as { error?: { message: string } };
 if (!moved.ok) {
   // Nothing is sent: an event for a move Stripe would not make would contradict the intent.
@@ -70,11 +85,11 @@ const payload = JSON.stringify({
   request: { id: null, idempotency_key: null },
   data: { object: intent },
 });
-const url = `http://127.0.0.1:${process.env.PORT ?? 3000}/api/v1/payments/webhook/`;
+const url = new URL('payments/webhook/', apiUrl).toString();
 const response = await fetch(url, {
   method: 'POST',
-  headers: { 'content-type': 'application/json', 'stripe-signature': signWebhookPayload(payload, process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_local_development_secret') },
+  headers: { 'content-type': 'application/json', 'stripe-signature': signWebhookPayload(payload, stripeWebhookSecret) },
   body: payload,
-});
+}).catch(failOn('apiUrl', apiUrl));
 console.log(`${type} → ${url}: ${response.status} ${await response.text()}`);
 process.exit(response.ok ? 0 : 1);

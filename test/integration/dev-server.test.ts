@@ -1,11 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/ports';
+import { DEV_SERVICE_VARIABLES, RUNTIME_FILE, type DevRuntime } from '../../dev/runtime-info';
 
 /**
  * Issue 2, "Done when": after `npm run dev`, GET /api/v1/health/ answers 200 within 60 s, and
@@ -29,6 +30,13 @@ interface DevServer {
 const started: DevServer[] = [];
 const scratch: string[] = [];
 
+/** The package.json script (`tsx dev/server.ts`, …) as arguments for this Node, minus npm. */
+function npmScript(name: string, extraArgs: string[] = []): string[] {
+  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const [bin, ...args] = scripts[name]!.split(' ');
+  return [path.join(ROOT, 'node_modules', '.bin', bin!), ...args, ...extraArgs];
+}
+
 async function startDevServer(extraEnv: Record<string, string> = {}): Promise<DevServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rental-dev-server-'));
   // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data dir.
@@ -47,9 +55,7 @@ async function startDevServer(extraEnv: Record<string, string> = {}): Promise<De
   delete env.DATABASE_URL;
   delete env.DB_CONNECT_TIMEOUT_MS;
 
-  // `npm run dev` is `tsx dev/server.ts`: the same command, minus npm, with this Node.
-  const [bin, ...args] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { dev: string } }).scripts.dev.split(' ');
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', '.bin', bin!), ...args], {
+  const child = spawn(process.execPath, npmScript('dev'), {
     cwd: ROOT,
     env,
     detached: true, // its own process group, as in a terminal, so survivors can be found and killed
@@ -136,26 +142,31 @@ async function openPorts(server: DevServer): Promise<string[]> {
   return open;
 }
 
+/** Kills the server's process group (as a crash or `kill -9` would) and whatever of it survives. */
+async function killDevServer(server: DevServer) {
+  const pgid = server.child.pid;
+  if (pgid !== undefined && isRunning(server.child)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+    await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  }
+  const leftovers = [...(pgid === undefined ? [] : pgrep(['-g', String(pgid)])), ...postgresProcessesOf(server.dataDir)];
+  for (const pid of leftovers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
 /** Whatever happened in the test: nothing it started outlives it. */
 afterEach(async () => {
   for (const server of started.splice(0)) {
-    const pgid = server.child.pid;
-    if (pgid !== undefined && isRunning(server.child)) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        // the group is gone already
-      }
-      await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    }
-    const leftovers = [...(pgid === undefined ? [] : pgrep(['-g', String(pgid)])), ...postgresProcessesOf(server.dataDir)];
-    for (const pid of leftovers) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-    }
+    await killDevServer(server);
     rmSync(server.dataDir, { recursive: true, force: true });
   }
   for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -178,14 +189,47 @@ async function startHealthy(extraEnv?: Record<string, string>): Promise<DevServe
   return server;
 }
 
+const runtimeFileOf = (server: DevServer) => path.join(server.dataDir, RUNTIME_FILE);
+
+interface HelperRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a helper command (`npm run migrate`, `seed`, `stripe:trigger`) as a person beside the
+ * server would: told only which data directory to look in (DEV_DATA_DIR, as `npm run dev` was),
+ * with none of the variables that would point it at a database or an emulator by themselves.
+ */
+function runHelper(script: string, args: string[], dataDir: string): Promise<HelperRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DEV_DATA_DIR: dataDir };
+  for (const name of [...DEV_SERVICE_VARIABLES, 'DEV_PG_PORT', 'DEV_COGNITO_PORT', 'DEV_STRIPE_PORT', 'DEV_S3_PORT', 'DEV_SES_PORT']) delete env[name];
+  return new Promise((resolve) => {
+    execFile(process.execPath, npmScript(script, args), { cwd: ROOT, env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** What a person reads when no server runs: one line that says what to do, not a stack trace. */
+function expectOneLineHint(run: HelperRun, variables: string) {
+  expect(run.code, `${run.stdout}${run.stderr}`).toBe(1);
+  expect(run.stderr.trim().split('\n'), 'stderr lines').toHaveLength(1);
+  expect(run.stderr).toContain(`No dev server is running: start it with \`npm run dev\` in another terminal, or set ${variables}.`);
+  expect(run.stderr).not.toMatch(/ECONNREFUSED|\n\s+at /);
+}
+
 describe('npm run dev', { timeout: READY_WITHIN_MS + STOPPED_WITHIN_MS + 20_000 }, () => {
   it('answers GET /api/v1/health/ with 200 {status: ok, database: ok} within 60 s; SIGINT to the server process alone stops it, its PostgreSQL and emulators (exit 0, no process or port left)', async () => {
     const server = await startHealthy();
+    expect(existsSync(runtimeFileOf(server)), 'runtime.json while running').toBe(true);
 
     server.child.kill('SIGINT');
 
     expect(await waitForExit(server)).toEqual({ code: 0, signal: null });
     await expectNothingLeft(server);
+    expect(existsSync(runtimeFileOf(server)), 'runtime.json after stopping').toBe(false);
   });
 
   it('stops cleanly on Ctrl-C, which signals the whole process group (PostgreSQL included) at once', async () => {
@@ -227,4 +271,98 @@ describe('npm run dev', { timeout: READY_WITHIN_MS + STOPPED_WITHIN_MS + 20_000 
       expect(server.output()).toContain(`npm run dev crashed (${kind === 'uncaughtException' ? 'uncaught exception' : 'unhandled rejection'})`);
     },
   );
+});
+
+describe('beside a running npm run dev', { timeout: 90_000 }, () => {
+  let server: DevServer;
+
+  beforeAll(async () => {
+    server = await startHealthy();
+    started.splice(started.indexOf(server), 1); // shared by these tests: stopped after all of them
+  }, READY_WITHIN_MS + 20_000);
+
+  afterAll(async () => {
+    await killDevServer(server);
+    rmSync(server.dataDir, { recursive: true, force: true });
+  });
+
+  it('writes where it runs to <data dir>/runtime.json: its pid, start time, the API and PostgreSQL URLs and each emulator on the ports it was given', () => {
+    const runtime = JSON.parse(readFileSync(runtimeFileOf(server), 'utf8')) as DevRuntime;
+    const [serverProcess] = pgrep(['-P', String(server.child.pid), '-f', 'dev/server.ts']);
+
+    expect(runtime).toEqual({
+      pid: serverProcess,
+      started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      api_url: `http://127.0.0.1:${server.ports.PORT}/api/v1/`,
+      database_url: `postgres://postgres:postgres@127.0.0.1:${server.ports.DEV_PG_PORT}/rental`,
+      emulators: {
+        cognito: `http://127.0.0.1:${server.ports.DEV_COGNITO_PORT}`,
+        s3: `http://127.0.0.1:${server.ports.DEV_S3_PORT}`,
+        ses: `http://127.0.0.1:${server.ports.DEV_SES_PORT}`,
+        stripe: `http://127.0.0.1:${server.ports.DEV_STRIPE_PORT}`,
+      },
+      stripe_webhook_secret: expect.any(String),
+    });
+    expect(Date.parse(runtime.started_at)).not.toBeNaN();
+  });
+
+  it('prints one access-log line per request: method, path, status, milliseconds and the request id it answered with', async () => {
+    const answer = await fetch(`${server.baseUrl}/api/v1/cars/?start_date=not-a-date`);
+    const requestId = answer.headers.get('x-request-id');
+    expect(answer.status).toBe(400);
+    expect(requestId).toBeTruthy();
+
+    // The line is written once the answer is sent: wait for it, however long that takes.
+    const line = new RegExp(`^\\d\\d:\\d\\d:\\d\\d GET /api/v1/cars/\\?start_date=not-a-date 400 \\d+ ms ${requestId}$`, 'm');
+    await expect.poll(() => server.output(), { timeout: 10_000 }).toMatch(line);
+    expect(server.output().match(new RegExp(requestId!, 'g')), 'lines naming the request').toHaveLength(1);
+  });
+
+  it('npm run migrate, seed and stripe:trigger find it through runtime.json alone, with no DATABASE_URL or ports in their environment', async () => {
+    const status = await runHelper('migrate', ['status'], server.dataDir);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^applied .* 2026_11_25_0001_core_schema$/m);
+    expect(status.stdout).not.toMatch(/pending/);
+
+    // Into the server's own database: its search then finds the demo fleet.
+    const seed = await runHelper('seed', [], server.dataDir);
+    expect(seed.code, seed.stderr).toBe(0);
+    expect(seed.stdout).toMatch(/Seeded 10 agencies/);
+    expect(seed.stdout).not.toMatch(/for the occasion/);
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const search = await fetch(`${server.baseUrl}/api/v1/cars/?start_date=${day(30)}&end_date=${day(32)}&landmark=patong-beach`);
+    expect(search.status).toBe(200);
+    expect(((await search.json()) as { results: unknown[] }).results.length).toBeGreaterThan(0);
+
+    // It reached the server's database: the booking is unknown there, not unreachable.
+    const bookingId = '00000000-0000-4000-8000-000000000000';
+    const trigger = await runHelper('stripe:trigger', ['payment_intent.succeeded', '--booking', bookingId], server.dataDir);
+    expect(trigger.code).toBe(1);
+    expect(trigger.stderr.trim()).toBe(`No booking ${bookingId} with a PaymentIntent in postgres://postgres:***@127.0.0.1:${server.ports.DEV_PG_PORT}/rental`);
+  });
+});
+
+describe('helper commands with no dev server', { timeout: READY_WITHIN_MS + STOPPED_WITHIN_MS + 20_000 }, () => {
+  it('npm run migrate and stripe:trigger print one line saying what to do and exit 1: no stack trace, no ECONNREFUSED', async () => {
+    const emptyDataDir = mkdtempSync(path.join(os.tmpdir(), 'rental-no-dev-server-'));
+    scratch.push(emptyDataDir);
+
+    expectOneLineHint(await runHelper('migrate', ['status'], emptyDataDir), 'DATABASE_URL');
+    expectOneLineHint(
+      await runHelper('stripe:trigger', ['payment_intent.succeeded', '--booking', '00000000-0000-4000-8000-000000000000'], emptyDataDir),
+      'DATABASE_URL, STRIPE_STANDIN_URL and PORT',
+    );
+  });
+
+  it('do not trust the runtime.json a killed server left behind', async () => {
+    const server = await startHealthy();
+    const runtime = JSON.parse(readFileSync(runtimeFileOf(server), 'utf8')) as DevRuntime;
+
+    await killDevServer(server); // kill -9: no chance to remove the file
+    expect(existsSync(runtimeFileOf(server)), 'runtime.json left behind').toBe(true);
+
+    const run = await runHelper('migrate', ['status'], server.dataDir);
+    expectOneLineHint(run, 'DATABASE_URL');
+    expect(run.stderr).toContain(`left from pid ${runtime.pid}`);
+  });
 });
