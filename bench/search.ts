@@ -199,8 +199,8 @@ async function runFull() {
     results[`naive ${name}`] = await measure(run, RUNS.naive);
     log(`(${name}) naive ${format(results[`naive ${name}`]!)}`);
   }
-  // The naive query on the schema an ORM project would have: this issue's indexes dropped
-  // inside a transaction that is rolled back (the roadmap's db_index on daily_rate and car_type,
+  // The naive query on the schema an ORM project would have: the search indexes dropped
+  // inside a transaction that is rolled back (plain indexes on daily_rate and car_type,
   // the exclusion constraint's GiST and reservations (car_id, start_date) remain).
   await db
     .transaction()

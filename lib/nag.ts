@@ -36,7 +36,7 @@ export function suppressNagFindings(stack: RentalStack): void {
   acknowledge(
     auth.userPool,
     'AwsSolutions-COG1',
-    'The password rule is the product contract in API.md: 8+ characters with lower case, upper case and a digit. Symbols are not required (NIST SP 800-63B advises against composition rules); the API throttles /auth/* (lib/throttling.ts) and Cognito locks out repeated failures.',
+    'The password rule is the one the API contract states: 8+ characters with lower case, upper case and a digit. Symbols are not required (NIST SP 800-63B advises against composition rules); the API throttles /auth/* (lib/throttling.ts) and Cognito locks out repeated failures.',
   );
   acknowledge(
     auth.userPool,

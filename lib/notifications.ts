@@ -13,7 +13,7 @@ import type { Data } from './data';
 import type { StageSettings } from './stage';
 
 /**
- * Notifications (P6), docs/notifications.md: the outbox rows written by the API are moved to
+ * Notifications (docs/notifications.md): the outbox rows written by the API are moved to
  * an SQS FIFO queue every minute by the dispatcher; the consumer renders and sends each one
  * with SES (SMS with SNS when context smsEnabled=true) and reports only failed messages, which
  * SQS redelivers and, after 5 receives, moves to the dead-letter queue, whose depth raises an

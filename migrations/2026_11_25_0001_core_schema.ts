@@ -1,10 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * The core schema of the whole roadmap: users and their agencies (sprint 1), cars and photos
- * (sprint 2), and one reservations table holding both customer bookings and agency blocks
- * (maintenance), so a single exclusion constraint guarantees that no two date-holding
- * reservations of a car overlap (sprints 3–4).
+ * The core schema: users and their agencies, cars and photos, and one reservations table
+ * holding both customer bookings and agency blocks (maintenance), so a single exclusion
+ * constraint guarantees that no two date-holding reservations of a car overlap.
  *
  * Frozen in time: migrations never import application code.
  * Enumerations are text + CHECK rather than PostgreSQL enums, so a later migration can widen
@@ -27,7 +26,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
   await sql`CREATE UNIQUE INDEX users_email_key ON users (lower(email))`.execute(db);
 
-  // One agency per admin user (the roadmap's one-to-one Agency ↔ User).
+  // One agency per admin user, one admin per agency.
   await sql`
     CREATE TABLE agencies (
       id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -68,7 +67,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       deleted_at     timestamptz,
       CONSTRAINT cars_location_complete CHECK ((lat IS NULL) = (lng IS NULL))
     )`.execute(db);
-  // The roadmap's db_index on daily_rate and car_type, for the search filters.
+  // Plain indexes on daily_rate and car_type, for the search filters.
   await sql`CREATE INDEX cars_daily_rate_idx ON cars (daily_rate)`.execute(db);
   await sql`CREATE INDEX cars_car_type_idx ON cars (car_type)`.execute(db);
   await sql`CREATE INDEX cars_agency_idx ON cars (agency_id, created_at, id)`.execute(db);
@@ -89,8 +88,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // Bookings (kind 'booking') and agency blocks (kind 'block') share this table so that one
   // exclusion constraint covers both. Only pending and confirmed reservations hold dates.
-  // The range is built inclusive ('[]'), as API.md defines dates; an empty range would slip
-  // past && (NOTES.md), hence the CHECK. Period first in the constraint: the fleet-wide
+  // The range is built inclusive ('[]'), as the API defines dates; an empty range would slip
+  // past && (daterange(d, d) is empty and overlaps nothing), hence the CHECK. Period first in the constraint: the fleet-wide
   // "which cars are free" probe was ~10x faster that way on these machines.
   await sql`
     CREATE TABLE reservations (

@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * The tables around a booking that the later roadmap items need: idempotent booking requests,
- * the Stripe event log (each event applied once), reviews (P5) and the notification outbox (P6).
+ * The tables around a booking: idempotent booking requests, the Stripe event log (each event
+ * applied once), reviews and the notification outbox.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   // A replayed POST /bookings/ with the same key returns the stored answer; a different

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Public search and geo-search (sprint 3 + P7), on cube + earthdistance (PostGIS is not
+ * Public search and geo-search, on cube + earthdistance (PostGIS is not
  * available on the embedded server; both extensions ship with Aurora too).
  *
  * - cars.location: the car's effective position as an `earth` point: its own lat/lng, else

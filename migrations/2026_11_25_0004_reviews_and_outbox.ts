@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Reviews with live agency ratings (P5) and the notification outbox's delivery bookkeeping (P6).
+ * Reviews with live agency ratings and the notification outbox's delivery bookkeeping.
  *
  * - agencies.rating_sum: the integer sum of an agency's ratings. A trigger on reviews keeps
  *   review_count, rating_sum and rating_average in step in the review's own transaction, as

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Rentals keep their dates, and reviews come from paid rentals (issue 12).
+ * Rentals keep their dates, and reviews come from paid rentals.
  *
  * - `completed` holds its dates. Before, the exclusion constraint covered only pending and
  *   confirmed, so an agency that completed a running rental on its first day let another

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Verified accounts and SMS that cannot be pumped (issue 12).
+ * Verified accounts and SMS that cannot be pumped.
  *
  * - users.email_verified_at: an account proves its address with a code before it can book or
  *   list cars. Accounts that exist already are back-filled as verified at their creation: they

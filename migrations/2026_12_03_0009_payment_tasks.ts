@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * Money movements as durable work (issue 13). A cancellation, an expiry or a late payment used
+ * Money movements as durable work. A cancellation, an expiry or a late payment used
  * to call Stripe inside its database transaction: a slow Stripe held locks, and a Stripe error
  * rolled a customer's cancellation back into a 500. Now the state change records what must
  * happen at Stripe in this table, in its own transaction, and a worker carries it out after the

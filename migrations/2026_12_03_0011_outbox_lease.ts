@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * The outbox's send lease (issue 14): a worker claims a row by setting leased_until in a short
+ * The outbox's send lease: a worker claims a row by setting leased_until in a short
  * transaction of its own, commits, sends with no transaction open, then marks the row sent.
  * While the lease runs no other worker sends the row; a worker that dies mid-send leaves a lease
  * that lapses, and the row is taken again.

@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * hold_booking(): the first step of a booking (functions/core/bookings/create.ts) as one
- * database call instead of eight statements in a transaction (issue 15; docs/bookings.md, "One
- * call to hold"). Called as a single statement, it is its own transaction: no BEGIN or COMMIT
+ * database call instead of eight statements in a transaction (docs/bookings.md, "One call to
+ * hold"). Called as a single statement, it is its own transaction: no BEGIN or COMMIT
  * round trip, no lock held while the application runs between statements, and its statements'
  * plans are cached for the session.
  *

@@ -5,13 +5,21 @@ import type { Kysely } from 'kysely';
 import * as z from 'zod';
 import type { Database } from '#core/database';
 import { Forbidden, ServiceUnavailable, Unauthorized } from '#core/errors';
-import { findCallerBySub, type Caller } from '#core/users/repository';
+import { asAgencyAdmin, asCustomer, findCallerBySub, type AgencyAdminCaller, type Caller, type CustomerCaller } from '#core/users/repository';
 import { defineConfig } from './config';
 import { logger } from './logger';
 import type { Access } from './route';
 
-export type { Caller };
-export type CallerFor<A extends Access> = A extends 'public' | 'stripe' ? undefined : Caller;
+export type { AgencyAdminCaller, Caller, CustomerCaller };
+
+/** Who a route of this access serves: nobody signed in, a customer, an agency's admin (with the agency), or any user. */
+export type CallerFor<A extends Access> = A extends 'public' | 'stripe'
+  ? undefined
+  : A extends 'customer'
+    ? CustomerCaller
+    : A extends 'agency_admin'
+      ? AgencyAdminCaller
+      : Caller;
 
 /** 403 for an account whose e-mail address is not verified yet, on a route that needs one. */
 export class EmailNotVerified extends Forbidden {
@@ -131,13 +139,10 @@ export async function authenticate<A extends Access>(
   if (!db) throw new Error(`A route with access ${access} must declare its database access: callers are looked up in the database`);
   const caller = await findCallerBySub(db, sub);
   if (!caller) throw new Unauthorized('This token belongs to no registered user.');
-  if (access === 'customer' && caller.role !== 'customer') {
-    throw new Forbidden('Only customers can use this endpoint.');
-  }
-  if (access === 'agency_admin' && (caller.role !== 'agency_admin' || !caller.agencyId)) {
-    throw new Forbidden('Only agency admins can use this endpoint.');
-  }
+  if (access === 'signed-in') return caller as CallerFor<A>;
+  const narrowed = access === 'customer' ? asCustomer(caller) : asAgencyAdmin(caller);
+  if (!narrowed) throw new Forbidden(access === 'customer' ? 'Only customers can use this endpoint.' : 'Only agency admins can use this endpoint.');
   // After the role: a customer on an agency route learns it is the wrong route, not to verify.
-  if ((access === 'customer' || access === 'agency_admin') && !caller.emailVerified) throw new EmailNotVerified();
-  return caller as CallerFor<A>;
+  if (!narrowed.emailVerified) throw new EmailNotVerified();
+  return narrowed as CallerFor<A>;
 }

@@ -7,7 +7,7 @@ interface CompiledRoute {
   paramNames: string[];
 }
 
-/** Trailing slash optional, so `/health` and `/health/` are the same route (API.md). */
+/** Trailing slash optional, so `/health` and `/health/` are the same route (the contract writes paths with one; clients often drop it). */
 function compile(route: RouteDefinition): CompiledRoute {
   const paramNames: string[] = [];
   const trimmed = (API_PREFIX + route.path).replace(/\/$/, '');

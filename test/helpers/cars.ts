@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { addDays, todayInBangkok } from '#core/availability/dates';
 import type { ReservationStatus } from '#core/reservations/table';
 import { getDb } from '#platform/db';
 import type { TestApi } from './api';
@@ -28,10 +29,7 @@ export async function createCarFor(api: TestApi, token: string, overrides: Recor
 
 /** Today's date in Asia/Bangkok moved by `days`, as YYYY-MM-DD. */
 export function bangkokDate(days = 0): string {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Bangkok' }).format(new Date());
-  const date = new Date(`${today}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + days);
-  return date.toISOString().slice(0, 10);
+  return addDays(todayInBangkok(), days);
 }
 
 let booker: string | undefined;

@@ -18,7 +18,7 @@ export async function sentMailTo(address: string): Promise<StoredEmail[]> {
 
 /**
  * The code of the newest verification e-mail to this address: its text holds the code as six
- * digits (API.md), which is how a person, or a test, reads it from the SES emulator.
+ * digits, which is how a person, or a test, reads it from the SES emulator.
  */
 export async function verificationCodeMailedTo(address: string): Promise<string | undefined> {
   const mail = (await sentMailTo(address)).filter((email) => email.subject === 'Your Phuket Rental verification code');

@@ -10,7 +10,7 @@ export interface GuardedCall {
 /**
  * Wraps a payment provider so that every call first looks at PostgreSQL itself: a session of
  * this test file's database that is `idle in transaction` while Stripe is being called is a
- * transaction held open across a network call (the very thing issue 13 forbids). Run the flows
+ * transaction held open across a network call (which docs/bookings.md rules out). Run the flows
  * one after another (as these tests do): a concurrent, unrelated transaction would be counted too.
  */
 export function guardProvider(inner: PaymentProvider) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergeRanges } from '#core/availability/conflicts';
-import { addMonths, isCalendarDate, rentalDays, rentalRangeProblems, todayInBangkok } from '#core/availability/dates';
+import { addMonths, isCalendarDate, rentalDays, rentalRangeProblems, startOfBangkokDay, todayInBangkok } from '#core/availability/dates';
 
 describe('calendar dates', () => {
   it('accepts only YYYY-MM-DD naming a day that exists', () => {
@@ -39,6 +39,14 @@ describe('today in Asia/Bangkok (UTC+7) from an injected clock', () => {
     }
   });
 
+  it('starts a Bangkok day at 17:00 UTC the day before, the instant todayInBangkok() turns to it', () => {
+    expect(startOfBangkokDay('2027-01-10').toISOString()).toBe('2027-01-09T17:00:00.000Z');
+    expect(startOfBangkokDay('2027-01-01').toISOString()).toBe('2026-12-31T17:00:00.000Z');
+    const start = startOfBangkokDay('2027-03-01').getTime();
+    expect(todayInBangkok(new Date(start - 1))).toBe('2027-02-28');
+    expect(todayInBangkok(new Date(start))).toBe('2027-03-01');
+  });
+
   it('makes yesterday (UTC) a past start once Bangkok has passed midnight', () => {
     const start = '2026-11-25';
     const beforeMidnight = todayInBangkok(new Date('2026-11-25T16:30:00Z'));
@@ -48,7 +56,7 @@ describe('today in Asia/Bangkok (UTC+7) from an injected clock', () => {
   });
 });
 
-describe('rentalRangeProblems: the date rules of API.md', () => {
+describe('rentalRangeProblems: the date rules of the API', () => {
   const today = '2026-11-25';
   const paths = (start: string, end: string) => rentalRangeProblems(start, end, today).map((problem) => problem.path);
 

@@ -20,12 +20,13 @@ const holdingStatuses = sql.join(DATE_HOLDING_STATUSES.map((status) => sql.lit(s
  *   job runs),
  *   and it overlaps: existing.end_date >= requested.start AND existing.start_date <= requested.end
  *
- * (API.md's rule; for inclusive ranges the same as the exclusion constraint's
+ * (both ranges inclusive, as the API defines dates; the same as the exclusion constraint's
  * `period && daterange(start, end, '[]')`). Written on start_date/end_date rather than `period`
  * so that one car's probe is an index-only scan of reservations_holding_idx (a few µs) instead
  * of a walk of the constraint's GiST index (~0.1 ms): see docs/benchmarks.md.
  *
- * Parameters are cast to `date`, the columns' type (NOTES.md: no cross-type comparisons).
+ * Parameters are cast to `date`, the columns' type: btree_gist has no cross-type operators, and
+ * a comparison across types skips the index.
  */
 export function conflictExists(carId: Expression<string>, range: DateRange): RawBuilder<SqlBool> {
   return sql<SqlBool>`EXISTS (
@@ -36,9 +37,10 @@ export function conflictExists(carId: Expression<string>, range: DateRange): Raw
       AND r.start_date <= ${range.endDate}::date)`;
 }
 
-/** Whether the reservation aliased `r` holds its dates right now (see conflictExists). */
-export function reservationHoldsDates(): RawBuilder<SqlBool> {
-  return sql<SqlBool>`r.status IN (${holdingStatuses}) AND (r.status <> 'pending' OR r.expires_at > now())`;
+/** Whether the reservation of the query (aliased `r`, or unaliased) holds its dates right now (see conflictExists). */
+export function reservationHoldsDates(table: 'r' | 'reservations' = 'r'): RawBuilder<SqlBool> {
+  const status = sql.ref(`${table}.status`);
+  return sql<SqlBool>`${status} IN (${holdingStatuses}) AND (${status} <> 'pending' OR ${sql.ref(`${table}.expires_at`)} > now())`;
 }
 
 /** True when no date-holding reservation of the car overlaps the range. */

@@ -1,7 +1,7 @@
 import type { FieldProblem } from '../errors';
 
 /**
- * Calendar dates as API.md defines them: 'YYYY-MM-DD' strings, whole days in Asia/Bangkok,
+ * Calendar dates as the API defines them: 'YYYY-MM-DD' strings, whole days in Asia/Bangkok,
  * ranges inclusive on both ends. Pure functions; "today" is always passed in (or derived from
  * an injected instant), so the rules are testable at any moment, midnight included.
  */
@@ -55,9 +55,18 @@ export function rentalDays(startDate: string, endDate: string): number {
  */
 const BANGKOK_OFFSET_MS = 7 * 3_600_000;
 
-/** Today's date in Asia/Bangkok at the given instant (UTC+7: 17:00 UTC is already tomorrow). */
+/**
+ * Today's date in Asia/Bangkok at the given instant (UTC+7: 17:00 UTC is already tomorrow).
+ * The one "today" of the code base: rules compare it with dates, and queries take it as a
+ * parameter rather than asking the database for its own.
+ */
 export function todayInBangkok(now: Date = new Date()): string {
   return new Date(now.getTime() + BANGKOK_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The instant a calendar day begins in Asia/Bangkok (2027-01-10 begins at 2027-01-09T17:00:00Z). */
+export function startOfBangkokDay(date: string): Date {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - BANGKOK_OFFSET_MS);
 }
 
 /**

@@ -47,7 +47,7 @@ export function requestHash(request: Pick<CreateBookingRequest, 'carId' | 'start
   return createHash('sha256').update(JSON.stringify([request.carId, request.startDate, request.endDate])).digest('hex');
 }
 
-/** The dates rules of API.md for anything that takes a car's dates (bookings and blocks): 400 if broken. */
+/** The date rules (rentalRangeProblems()) for anything that takes a car's dates (bookings and blocks): 400 if broken. */
 export function assertBookableDates(startDate: string, endDate: string, now: Date): void {
   const problems = [
     ...(isCalendarDate(startDate) ? [] : [{ path: 'start_date', message: 'is not a calendar date' }]),
@@ -77,9 +77,9 @@ type Held =
   | { kind: 'hold'; booking: Reservation; notice?: BookingNotice };
 
 /**
- * Books a car (the roadmap's `transaction.atomic` block) in three steps, none of which holds a
- * transaction open across a network call, in four database round trips when nothing is in the
- * way (the caller's lookup, the car, the hold, the attach; a test counts them):
+ * Books a car in three steps, none of which holds a transaction open across a network call,
+ * in four database round trips when nothing is in the way (the caller's lookup, the car, the
+ * hold, the attach; a test counts them):
  *
  * 1. Hold. Check the dates (400), read the car (404, 409) and price it; then one call,
  *    hold_booking() (migration 2026_12_03_0012), its own transaction: claim the idempotency

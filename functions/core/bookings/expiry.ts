@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
 import { enqueueBookingNotifications } from '../notifications/outbox';
 import type { PaymentProvider } from '../payments/provider';
+import { updateBookings } from '../reservations/repository';
 import { runPaymentTasks, schedulePaymentTask, type PaymentTaskRun } from '../payments/tasks';
 
 /** Idempotency keys are kept at least this long (API promise: ≥ 24 h). */
@@ -18,13 +19,11 @@ export const IDEMPOTENCY_KEY_RETENTION_HOURS = 48;
  * concurrently: only rows still pending are taken, so each hold expires once.
  */
 export async function expireOverdueHolds(db: Kysely<Database>, scope: { carId?: string } = {}): Promise<string[]> {
-  let update = db
-    .updateTable('reservations')
+  let update = updateBookings(db)
     .set({ status: 'expired', updated_at: new Date() })
-    .where('kind', '=', 'booking')
-    .where('status', '=', 'pending')
-    .where('expires_at', '<=', sql<Date>`now()`);
-  if (scope.carId) update = update.where('car_id', '=', scope.carId);
+    .where('reservations.status', '=', 'pending')
+    .where('reservations.expires_at', '<=', sql<Date>`now()`);
+  if (scope.carId) update = update.where('reservations.car_id', '=', scope.carId);
   const expired = await update.returning(['id', 'payment_intent_id']).execute();
   for (const row of expired) {
     await schedulePaymentTask(db, { reservationId: row.id, kind: 'cancel_intent', intentId: row.payment_intent_id });

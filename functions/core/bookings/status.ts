@@ -2,7 +2,7 @@ import type { ReservationStatus } from '../reservations/table';
 import { Conflict } from '../errors';
 
 /**
- * What an agency may do to a booking (API.md): pending → confirmed | cancelled,
+ * What an agency may do to a booking (docs/bookings.md, Lifecycle): pending → confirmed | cancelled,
  * confirmed → cancelled | completed (completed only on or after the start date).
  * Everything else between valid statuses is a 409.
  */

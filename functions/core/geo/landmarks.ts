@@ -1,18 +1,17 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { keysetPage, pageFrom, type Page, type PageRequest, type SortKey } from '#platform/pagination';
 import type { Database } from '../database';
 import { ValidationError } from '../errors';
 import { DEFAULT_RADIUS_KM, type Place } from './place';
 import type { Landmark } from './table';
 
-/** A page of landmarks in slug order, after the given slug. */
-export async function listLandmarks(db: Kysely<Database>, page: { limit: number; after?: string }): Promise<Landmark[]> {
-  return db
-    .selectFrom('landmarks')
-    .select(['slug', 'name', 'lat', 'lng'])
-    .$if(page.after !== undefined, (query) => query.where('slug', '>', page.after!))
-    .orderBy('slug')
-    .limit(page.limit)
-    .execute();
+/** Landmarks are listed by slug, which is unique. */
+const BY_SLUG: SortKey[] = [{ expression: sql.ref('landmarks.slug'), direction: 'asc', type: 'text' }];
+
+/** A page of landmarks in slug order. */
+export async function listLandmarks(db: Kysely<Database>, page: PageRequest): Promise<Page<Landmark>> {
+  const rows = await keysetPage(db.selectFrom('landmarks').select(['slug', 'name', 'lat', 'lng']), BY_SLUG, page).execute();
+  return pageFrom(rows, page, (landmark) => landmark, (landmark) => [landmark.slug]);
 }
 
 export async function findLandmark(db: Kysely<Database>, slug: string): Promise<Landmark | undefined> {

@@ -1,12 +1,13 @@
 import { sql, type AliasedRawBuilder, type Kysely, type RawBuilder } from 'kysely';
-import { todayInBangkok } from '../availability/dates';
+import { startOfBangkokDay, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
+import { selectBookingsWithParties } from '../reservations/repository';
 import type { Reservation, ReservationStatus } from '../reservations/table';
 import type { NotificationChannel } from './table';
 import type { BookingPayload } from './templates';
 
 /**
- * The transactional outbox (P6). A notification is a row of `notifications` written in the
+ * The transactional outbox. A notification is a row of `notifications` written in the
  * same transaction as the change it reports, so it exists exactly when the change committed;
  * delivery happens later, outside the request (docs/notifications.md).
  */
@@ -111,7 +112,7 @@ export const SMS_PER_NUMBER_PER_DAY = 20;
 async function withinSmsCap(trx: Kysely<Database>, notifications: readonly NewNotification[]): Promise<readonly NewNotification[]> {
   const numbers = [...new Set(notifications.filter((n) => n.channel === 'sms').map((n) => n.recipient))];
   if (numbers.length === 0) return notifications;
-  const startOfDay = new Date(`${todayInBangkok()}T00:00:00+07:00`);
+  const startOfDay = startOfBangkokDay(todayInBangkok());
   const dropped = new Set<NewNotification>();
   for (const number of numbers.sort()) {
     await trx
@@ -165,38 +166,31 @@ export async function loadBookingNotices(db: Kysely<Database>, reservationIds: r
 }
 
 /**
- * The query behind a booking's notice: its row joined to its car, agency, agency admin and
- * customer. `source` is the reservations table, or a set-returning call that yields reservation
- * rows under that name (the booking hold, hold_booking(): its notice comes back with the hold,
- * in the same round trip). Selects the columns bookingNotice() reads; add more with select().
+ * The query behind a booking's notice: the booking with everyone it concerns
+ * (selectBookingsWithParties(), whose `source` this is: the booking hold's notice comes back
+ * with the hold, in the same round trip). Selects the columns bookingNotice() reads; add more
+ * with select().
  */
 export function selectBookingNotices(db: Kysely<Database>, source: 'reservations' | AliasedRawBuilder<Reservation, 'reservations'>) {
-  return db
-    .selectFrom(source as 'reservations')
-    .innerJoin('cars', 'cars.id', 'reservations.car_id')
-    .innerJoin('agencies', 'agencies.id', 'cars.agency_id')
-    .innerJoin('users as admin', 'admin.id', 'agencies.admin_user_id')
-    .innerJoin('users as customer', 'customer.id', 'reservations.customer_id')
-    .select([
-      'reservations.id',
-      'reservations.status',
-      'reservations.start_date',
-      'reservations.end_date',
-      'reservations.days',
-      'reservations.total_price',
-      'reservations.deposit_amount',
-      'cars.make',
-      'cars.model',
-      'cars.pickup_address',
-      'agencies.name as agency_name',
-      'agencies.phone as agency_phone',
-      'agencies.phone_verified_at as agency_phone_verified_at',
-      'agencies.address as agency_address',
-      'admin.email as agency_email',
-      'customer.email as customer_email',
-      'customer.full_name as customer_name',
-    ])
-    .where('reservations.kind', '=', 'booking');
+  return selectBookingsWithParties(db, source).select([
+    'reservations.id',
+    'reservations.status',
+    'reservations.start_date',
+    'reservations.end_date',
+    'reservations.days',
+    'reservations.total_price',
+    'reservations.deposit_amount',
+    'cars.make',
+    'cars.model',
+    'cars.pickup_address',
+    'agencies.name as agency_name',
+    'agencies.phone as agency_phone',
+    'agencies.phone_verified_at as agency_phone_verified_at',
+    'agencies.address as agency_address',
+    'admin.email as agency_email',
+    'customer.email as customer_email',
+    'customer.full_name as customer_name',
+  ]);
 }
 
 type BookingNoticeRow = Awaited<ReturnType<ReturnType<typeof selectBookingNotices>['executeTakeFirstOrThrow']>>;

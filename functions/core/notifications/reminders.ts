@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { addDays, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
+import { selectBookings } from '../reservations/repository';
 import { insertNotification, loadBookingNotices, pickupReminder } from './outbox';
 
 /**
@@ -11,12 +12,10 @@ import { insertNotification, loadBookingNotices, pickupReminder } from './outbox
  */
 export async function queuePickupReminders(db: Kysely<Database>, now: Date = new Date()): Promise<{ day: string; queued: number }> {
   const day = addDays(todayInBangkok(now), 1);
-  const bookings = await db
-    .selectFrom('reservations')
-    .select('id')
-    .where('kind', '=', 'booking')
-    .where('status', '=', 'confirmed')
-    .where('start_date', '=', day)
+  const bookings = await selectBookings(db)
+    .select('reservations.id')
+    .where('reservations.status', '=', 'confirmed')
+    .where('reservations.start_date', '=', day)
     .execute();
   const notices = await loadBookingNotices(db, bookings.map((booking) => booking.id));
   let queued = 0;

@@ -7,7 +7,7 @@ import type { NotificationKind } from './outbox';
  * message sent an hour later still tells what happened. Every kind has a subject, a few
  * paragraphs and a table of facts; the plain-text and HTML bodies are built from those, with
  * every value escaped in the HTML. Money is integer satang shown as THB with 2 decimals;
- * dates are the calendar days of API.md.
+ * dates are calendar days (YYYY-MM-DD, whole days in Asia/Bangkok) as the API writes them.
  */
 
 const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);

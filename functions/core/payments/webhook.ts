@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../database';
 import { ServiceUnavailable } from '../errors';
 import { enqueueBookingNotifications } from '../notifications/outbox';
+import { selectBookings, updateBookings } from '../reservations/repository';
 import type { IntentSnapshot, PaymentProvider } from './provider';
 import { runPaymentTasksAfterCommit, schedulePaymentTask } from './tasks';
 
@@ -183,15 +184,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The booking of an intent, unlocked: by the attached intent id, else by metadata.booking_id on a booking with no intent yet. */
 async function findBookingOf(db: Kysely<Database>, intentId: string, bookingId: string | undefined) {
-  const attached = await db.selectFrom('reservations').select(BOOKING_COLUMNS).where('payment_intent_id', '=', intentId).where('kind', '=', 'booking').executeTakeFirst();
+  const attached = await selectBookings(db).select(BOOKING_COLUMNS).where('payment_intent_id', '=', intentId).executeTakeFirst();
   if (attached || !bookingId || !UUID.test(bookingId)) return attached;
-  return db
-    .selectFrom('reservations')
-    .select(BOOKING_COLUMNS)
-    .where('id', '=', bookingId)
-    .where('kind', '=', 'booking')
-    .where('payment_intent_id', 'is', null)
-    .executeTakeFirst();
+  return selectBookings(db).select(BOOKING_COLUMNS).where('id', '=', bookingId).where('payment_intent_id', 'is', null).executeTakeFirst();
 }
 
 /**
@@ -201,19 +196,11 @@ async function findBookingOf(db: Kysely<Database>, intentId: string, bookingId: 
  */
 async function lockBookingOf(trx: Kysely<Database>, intentId: string, bookingId: string | undefined) {
   const columns = BOOKING_COLUMNS;
-  const attached = await trx
-    .selectFrom('reservations')
-    .select(columns)
-    .where('payment_intent_id', '=', intentId)
-    .where('kind', '=', 'booking')
-    .forUpdate()
-    .executeTakeFirst();
+  const attached = await selectBookings(trx).select(columns).where('payment_intent_id', '=', intentId).forUpdate().executeTakeFirst();
   if (attached || !bookingId || !UUID.test(bookingId)) return attached;
-  return trx
-    .updateTable('reservations')
+  return updateBookings(trx)
     .set({ payment_intent_id: intentId })
     .where('id', '=', bookingId)
-    .where('kind', '=', 'booking')
     .where('payment_intent_id', 'is', null)
     .returning(columns)
     .executeTakeFirst();

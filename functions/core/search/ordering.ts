@@ -1,17 +1,15 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql } from 'kysely';
 import { ValidationError } from '../errors';
-import { decodeCursor } from '#platform/pagination';
+import { cursorKinds, decodeCursor, type SortKey as PageSortKey } from '#platform/pagination';
 import { chordDistance, type Place } from '../geo/place';
 
 /**
- * One column of a search ordering: the SQL expression it sorts on (over `cars AS c` joined
- * with `agencies AS a`), the alias it is selected under, its direction, and its SQL type, to
- * which cursor values are cast (the same type as the column: NOTES.md).
+ * One column of a search ordering: a sort key of the page (its SQL expression over `cars AS c`
+ * joined with `agencies AS a`, direction and type) and the alias it is selected under, which
+ * the outer parts of the search query sort on.
  */
-export interface SortKey {
+export interface SortKey extends PageSortKey {
   alias: string;
-  expression: RawBuilder<unknown>;
-  direction: 'asc' | 'desc';
   type: 'int4' | 'numeric' | 'float8' | 'uuid';
 }
 
@@ -45,30 +43,6 @@ export function sortKeys(ordering: 'price' | '-price' | 'distance' | 'rating', p
   }
 }
 
-/**
- * Rows strictly after `values` in the order of `keys`. Keys are grouped into runs of one
- * direction, each compared as a row value, e.g. for rating:
- *   (rating, reviews) < (r, n) OR ((rating, reviews) = (r, n) AND (agency, rate, id) > (a, p, i))
- * so a one-direction ordering is a single row comparison, which the btree uses as a start point.
- */
-export function afterKey(keys: SortKey[], values: readonly (string | number)[]): RawBuilder<SqlBool> {
-  const runs: { keys: SortKey[]; values: (string | number)[] }[] = [];
-  keys.forEach((key, index) => {
-    const run = runs.at(-1);
-    if (run && run.keys[0]!.direction === key.direction) {
-      run.keys.push(key);
-      run.values.push(values[index]!);
-    } else runs.push({ keys: [key], values: [values[index]!] });
-  });
-  const row = (run: (typeof runs)[number]) => sql`(${sql.join(run.keys.map((key) => key.expression))})`;
-  const given = (run: (typeof runs)[number]) =>
-    sql`(${sql.join(run.values.map((value, index) => sql`${value}::${sql.raw(run.keys[index]!.type)}`))})`;
-  return runs.reduceRight<RawBuilder<SqlBool> | undefined>((rest, run) => {
-    const beyond = sql<SqlBool>`${row(run)} ${sql.raw(run.keys[0]!.direction === 'asc' ? '>' : '<')} ${given(run)}`;
-    return rest ? sql<SqlBool>`(${beyond} OR (${row(run)} = ${given(run)} AND ${rest}))` : beyond;
-  }, undefined)!;
-}
-
 /** What the cursor after `row` carries: the ordering's name, then the row's sort key. */
 export function sortPosition(ordering: string, keys: SortKey[], row: object): (string | number)[] {
   return [ordering, ...keys.map((key) => (row as Record<string, string | number>)[key.alias]!)];
@@ -76,7 +50,7 @@ export function sortPosition(ordering: string, keys: SortKey[], row: object): (s
 
 /** The sort key a cursor carries; 400 if it was not issued for this ordering. */
 export function decodeSortCursor(cursor: string | undefined, ordering: string, keys: SortKey[]): (string | number)[] | undefined {
-  const position = decodeCursor(cursor, ['text', ...keys.map((key) => (key.type === 'numeric' || key.type === 'float8' ? 'number' : key.type))]);
+  const position = decodeCursor(cursor, ['text', ...cursorKinds(keys)]);
   if (position === undefined) return undefined;
   const [issuedFor, ...values] = position;
   // decodeCursor checked each value against its column's kind; what is left is the ordering.

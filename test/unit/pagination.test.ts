@@ -1,0 +1,127 @@
+import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import type { Database } from '#core/database';
+import { ValidationError } from '#core/errors';
+import { decodeCursor, encodeCursor, keysetAfter, keysetPage, PAGE_SIZE, PageQuery, pageFrom, type SortKey } from '#platform/pagination';
+
+/** Compiles queries as PostgreSQL would receive them; nothing is executed. */
+const db = new Kysely<Database>({
+  dialect: {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (kysely) => new PostgresIntrospector(kysely),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  },
+});
+
+const NEWEST_FIRST: SortKey[] = [
+  { expression: sql.ref('reservations.created_at'), direction: 'desc', type: 'timestamptz' },
+  { expression: sql.ref('reservations.id'), direction: 'desc', type: 'uuid' },
+];
+const ID = '7f0c1d52-3a4b-4c5d-8e6f-0123456789ab';
+
+function compiled(condition: ReturnType<typeof keysetAfter>) {
+  return db.selectFrom('reservations').select('id').where(condition).compile();
+}
+
+describe('the page size', () => {
+  it('defaults to 20 and allows 1 to 100 results', () => {
+    expect(PageQuery.parse({})).toEqual({ limit: PAGE_SIZE.default });
+    expect(PAGE_SIZE).toEqual({ default: 20, max: 100 });
+    expect(PageQuery.parse({ limit: '100' }).limit).toBe(100);
+    expect(PageQuery.safeParse({ limit: '101' }).success).toBe(false);
+    expect(PageQuery.safeParse({ limit: '0' }).success).toBe(false);
+  });
+});
+
+describe('cursors', () => {
+  it('give back the position they were made of', () => {
+    const position = ['2026-01-05 10:04:05.123456+07', ID] as const;
+    expect(decodeCursor(encodeCursor(position), ['timestamp', 'uuid'])).toEqual(position);
+  });
+
+  it('refuse a forged or foreign cursor with a 400 naming the cursor', () => {
+    const forged = [
+      'not base64 json at all',
+      encodeCursor(['2026-01-05T03:04:05Z']), // too short
+      encodeCursor(['2026-01-05T03:04:05Z', 'not-a-uuid']),
+      encodeCursor(['2026-02-30T03:04:05Z', ID]), // no such day
+      encodeCursor([1, ID]),
+      Buffer.from('{"a":1}').toString('base64url'),
+    ];
+    for (const cursor of forged) {
+      const attempt = () => decodeCursor(cursor, ['timestamp', 'uuid']);
+      expect(attempt, cursor).toThrow(ValidationError);
+      try {
+        attempt();
+      } catch (error) {
+        expect((error as ValidationError).status).toBe(400);
+        expect((error as ValidationError).errors).toEqual([{ path: 'cursor', message: expect.any(String) }]);
+      }
+    }
+  });
+
+  it('of one list are refused by a list of another order', () => {
+    const bookingCursor = encodeCursor(['2026-01-05', ID]); // (start_date, id)
+    expect(() => keysetPage(db.selectFrom('reservations').selectAll(), NEWEST_FIRST, { limit: 20, cursor: bookingCursor })).toThrow(ValidationError);
+  });
+});
+
+describe('the keyset comparison', () => {
+  it('compares a descending order as one row value, each value cast to its column type', () => {
+    const query = compiled(keysetAfter(NEWEST_FIRST, ['2026-01-05T03:04:05.123Z', ID]));
+    expect(query.sql).toContain('("reservations"."created_at", "reservations"."id") < ($1::timestamptz, $2::uuid)');
+    expect(query.parameters).toEqual(['2026-01-05T03:04:05.123Z', ID]);
+  });
+
+  it('uses > for an ascending order', () => {
+    const byStart: SortKey[] = [
+      { expression: sql.ref('start_date'), direction: 'asc', type: 'date' },
+      { expression: sql.ref('id'), direction: 'asc', type: 'uuid' },
+    ];
+    expect(compiled(keysetAfter(byStart, ['2027-01-10', ID])).sql).toContain('("start_date", "id") > ($1::date, $2::uuid)');
+  });
+
+  it('splits mixed directions into runs: after the first run, or equal to it and after the rest', () => {
+    const mixed: SortKey[] = [
+      { expression: sql.ref('rating'), direction: 'desc', type: 'numeric' },
+      { expression: sql.ref('rate'), direction: 'asc', type: 'int4' },
+      { expression: sql.ref('id'), direction: 'asc', type: 'uuid' },
+    ];
+    const query = compiled(keysetAfter(mixed, [4.5, 1500, ID]));
+    expect(query.sql).toContain('(("rating") < ($1::numeric) OR (("rating") = ($2::numeric) AND ("rate", "id") > ($3::int4, $4::uuid)))');
+    expect(query.parameters).toEqual([4.5, 4.5, 1500, ID]);
+  });
+});
+
+describe('keysetPage', () => {
+  it('orders by the keys, starts after the cursor and fetches one row more than the page', () => {
+    const cursor = encodeCursor(['2026-01-05 10:04:05.123456+07', ID]);
+    const query = keysetPage(db.selectFrom('reservations').select('id'), NEWEST_FIRST, { limit: 5, cursor }).compile();
+    expect(query.sql).toBe(
+      'select "id" from "reservations" where ("reservations"."created_at", "reservations"."id") < ($1::timestamptz, $2::uuid) ' +
+        'order by "reservations"."created_at" desc, "reservations"."id" desc limit $3',
+    );
+    expect(query.parameters).toEqual(['2026-01-05 10:04:05.123456+07', ID, 6]);
+  });
+
+  it('starts at the beginning without a cursor', () => {
+    const query = keysetPage(db.selectFrom('reservations').select('id'), NEWEST_FIRST, { limit: 20 }).compile();
+    expect(query.sql).toBe('select "id" from "reservations" order by "reservations"."created_at" desc, "reservations"."id" desc limit $1');
+    expect(query.parameters).toEqual([21]);
+  });
+});
+
+describe('pageFrom', () => {
+  const rows = [1, 2, 3].map((n) => ({ n, id: `${n}` }));
+
+  it('shows the page and gives the cursor of its last row when the extra row says there is more', () => {
+    const page = pageFrom(rows, { limit: 2 }, (row) => row.n * 10, (row) => [row.id]);
+    expect(page.results).toEqual([10, 20]);
+    expect(decodeCursor(page.next_cursor!, ['text'])).toEqual(['2']);
+  });
+
+  it('ends without a cursor on the last page', () => {
+    expect(pageFrom(rows, { limit: 3 }, (row) => row.n, (row) => [row.id])).toEqual({ results: [1, 2, 3], next_cursor: null });
+  });
+});
