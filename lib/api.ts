@@ -12,7 +12,7 @@ import type { Auth } from './auth';
 import type { Data } from './data';
 import type { StageSettings } from './stage';
 import type { Storage } from './storage';
-import { assertThrottledRoutesExist, routeThrottle } from './throttling';
+import { routeThrottle } from './throttling';
 
 /**
  * One JSON line per request in the access log: who, which route, the status and where the
@@ -69,8 +69,9 @@ export class Api extends Construct {
         allowOrigins: ['*'],
         allowMethods: [apigw.CorsHttpMethod.ANY],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
-        // Response headers a browser's script may read (API.md): where a created thing is,
-        // when to retry, whether a booking was replayed, and the id to quote to support.
+        // Response headers a browser's script may read (the API contract names them): where a
+        // created thing is, when to retry, whether a booking was replayed, and the id to quote
+        // to support.
         exposeHeaders: ['location', 'retry-after', 'idempotent-replayed', 'x-request-id'],
       },
       defaultIntegration: new HttpLambdaIntegration('NotFound', this.notFoundFunction),
@@ -156,7 +157,6 @@ export class Api extends Construct {
       }
       this.functions.set(route, fn);
     }
-    assertThrottledRoutesExist(routes);
     stageResource.addPropertyOverride('RouteSettings', routeSettings);
     new CfnOutput(this, 'ApiUrl', { value: `${this.httpApi.apiEndpoint}/api/v1/` });
   }

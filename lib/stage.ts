@@ -1,3 +1,4 @@
+import type { ThrottleClass } from '../functions/platform/route';
 import type { Node } from 'constructs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
@@ -15,14 +16,11 @@ export interface Throttle {
  * the database, Stripe), they do not stop one abusive client. lib/throttling.ts says which
  * route belongs to which class.
  */
-export interface ThrottleClasses {
-  /** Every route without a class of its own. */
-  default: Throttle;
-  /** /auth/*: sign-up and sign-in call Cognito, whose UserCreation quota is 50 requests/s per account. */
-  auth: Throttle;
-  /** POST /bookings/: a transaction and a Stripe PaymentIntent each. */
-  booking: Throttle;
-}
+/**
+ * The stage's default throttle, and one per class the route table names (`throttle` on a
+ * route: ThrottleClass in functions/platform/route.ts), so a class without numbers does not compile.
+ */
+export type ThrottleClasses = { default: Throttle } & Record<ThrottleClass, Throttle>;
 
 /** What differs between stages; chosen with `cdk synth -c stage=dev|prod` (default dev). */
 export interface StageSettings {

@@ -17,6 +17,7 @@ import { originRefusal } from './origin-verify';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem';
 import { routeKey, type RouteDefinition } from './route';
 import { unstorableText } from './schemas';
+import { readableIssue } from './validation-messages';
 
 type Infer<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
 
@@ -26,7 +27,9 @@ export interface ApiRequest<R extends RouteDefinition> {
   body: Infer<R['body'], undefined>;
   /** The exact body bytes as sent, for routes declared with `rawBody`. */
   rawBody: R['rawBody'] extends true ? string : undefined;
-  /** Lower-cased header names. */
+  /** The headers the route declares (`requestHeaders`), validated, by their canonical names. */
+  requestHeaders: Infer<R['requestHeaders'], Record<string, never>>;
+  /** Every header as sent, by lower-cased name. */
   headers: Record<string, string | undefined>;
   caller: CallerFor<R['access']>;
   /** The database as the route's declared access allows (`read`: SELECT only); none without `database`. */
@@ -34,18 +37,49 @@ export interface ApiRequest<R extends RouteDefinition> {
   requestId: string;
 }
 
+/** The success statuses a handler answers with; every error is a thrown DomainError. */
+type SuccessStatus = 200 | 201 | 202 | 204;
+
+/** The statuses of a route's declared successes (its `responses` keys below 300). */
+export type RouteSuccess<R extends RouteDefinition> = Extract<keyof R['responses'], SuccessStatus>;
+
+/**
+ * What a success of the route carries, from its declared response: the schema's JSON, a
+ * string for a declared non-JSON content type (HTML, scripts), else nothing.
+ */
+export type BodyOf<R extends RouteDefinition, S extends RouteSuccess<R>> = R['responses'][S] extends { schema: infer Schema extends z.ZodType }
+  ? z.input<Schema>
+  : R['responses'][S] extends { contentType: string | readonly string[] }
+    ? string
+    : undefined;
+
+/** Lower-case header names, as API Gateway passes them on. */
+export type ResponseHeaders = Record<string, string>;
+
+declare const replied: unique symbol;
+
+/** An answer made by a route's `reply`, so a handler cannot return an undeclared status or shape. */
 export interface ApiResponse {
   status: number;
   body?: unknown;
-  headers?: Record<string, string>;
+  headers?: ResponseHeaders;
+  readonly [replied]: true;
 }
 
-export const json = (status: number, body: unknown, headers?: Record<string, string>): ApiResponse => ({
+/**
+ * Answers a request with one of the route's declared successes; the body is type-checked
+ * against that status's schema (missing, mistyped and unknown fields are compile errors).
+ */
+export type Reply<R extends RouteDefinition> = <S extends RouteSuccess<R>>(
+  status: S,
+  ...rest: BodyOf<R, S> extends undefined ? [body?: undefined, headers?: ResponseHeaders] : [body: BodyOf<R, S>, headers?: ResponseHeaders]
+) => ApiResponse;
+
+const reply = ((status: number, body?: unknown, headers?: ResponseHeaders) => ({
   status,
-  body,
+  ...(body === undefined ? {} : { body }),
   ...(headers ? { headers } : {}),
-});
-export const noContent = (): ApiResponse => ({ status: 204 });
+})) as unknown as Reply<RouteDefinition>;
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
@@ -56,14 +90,15 @@ type Result = APIGatewayProxyStructuredResultV2;
  * (403, only when ORIGIN_VERIFY_SECRET is set) → refuse an oversized body (413), or any body
  * on a route that takes none (400), before reading it → authenticate (401/403) → parse JSON
  * only where the route has a body → validate params/query/body with the route's zod schemas,
- * refusing text PostgreSQL cannot store (400) → run → shape the answer with its Cache-Control
- * (cacheControl()). Any error becomes RFC 9457 problem+json in one place, never cached;
+ * refusing text PostgreSQL cannot store (400) → run, which answers through `reply` with one of
+ * the route's declared successes (type-checked against its schema) → shape the answer with its
+ * Cache-Control (cacheControl()). Any error becomes RFC 9457 problem+json in one place, never cached;
  * unknown errors are logged with the request id and answered with a generic 500 that reveals
  * nothing.
  */
 export function endpoint<const R extends RouteDefinition>(
   route: R,
-  run: (request: ApiRequest<R>) => Promise<ApiResponse>,
+  run: (request: ApiRequest<R>, reply: Reply<R>) => Promise<ApiResponse>,
 ): middy.MiddyfiedHandler<Event, Result> {
   // At cold start in Lambda (the module's init, where the handler is made): a function whose
   // environment is wrong fails to start, with every problem in its log, rather than answering
@@ -92,12 +127,13 @@ export function endpoint<const R extends RouteDefinition>(
       query: parsePart('query', route.query, route.query ? (event.queryStringParameters ?? {}) : {}),
       body: route.body ? parsePart('body', route.body, event.body) : undefined,
       rawBody: route.rawBody ? decodeRawBody(event) : undefined,
+      requestHeaders: parsePart('header', route.requestHeaders, declaredHeaders(route, event.headers)),
       headers: lowerCaseHeaders(event.headers),
       caller,
       db,
       requestId: event.requestContext.requestId,
     } as ApiRequest<R>;
-    const result = toResult(await run(request));
+    const result = toResult(await run(request, reply as Reply<R>));
     result.headers = { ...result.headers, 'x-request-id': request.requestId, 'cache-control': cacheControl(route, result.statusCode ?? 200) };
     return result;
   });
@@ -155,8 +191,8 @@ function strictUtf8(bytes: Buffer): string {
 
 /**
  * Routes that take no body (a confirm, a cancel, a DELETE): an empty body or `{}` is fine, as
- * clients often send one; anything else is a field the route does not know, and API.md makes
- * unknown fields a 400, so nothing a client believed it sent is silently dropped.
+ * clients often send one; anything else is a field the route does not know, and the API
+ * contract makes unknown fields a 400, so nothing a client believed it sent is silently dropped.
  */
 function noBody(): middy.MiddlewareObj<Event, Result> {
   return {
@@ -193,10 +229,11 @@ function checkConfigAtColdStart(): void {
  * says, text PostgreSQL cannot store as sent (NUL, unpaired surrogates: schemas.ts), so no
  * route can forget it. Both kinds of problem are reported together, each naming its field.
  */
-function parsePart(part: 'path' | 'query' | 'body', schema: z.ZodType | undefined, value: unknown): unknown {
+function parsePart(part: 'path' | 'query' | 'header' | 'body', schema: z.ZodType | undefined, value: unknown): unknown {
   if (!schema) return {};
   const textProblems = unstorableText(value, part);
-  const parsed = schema.safeParse(value);
+  // Messages read as sentences ("is required"), unless the schema sets its own.
+  const parsed = schema.safeParse(value, { error: readableIssue });
   if (parsed.success && textProblems.length === 0) return parsed.data;
   const errors: FieldProblem[] = [
     ...textProblems,
@@ -205,13 +242,25 @@ function parsePart(part: 'path' | 'query' | 'body', schema: z.ZodType | undefine
       message: issue.code === 'unrecognized_keys' ? `Unknown field(s): ${issue.keys.join(', ')}` : issue.message,
     })),
   ];
-  const where = part === 'path' ? 'path parameters' : part === 'query' ? 'query parameters' : 'request body';
+  const where = { path: 'path parameters', query: 'query parameters', header: 'request headers', body: 'request body' }[part];
   throw new ValidationError(`The ${where} failed validation.`, { errors });
 }
 
 function decodeRawBody(event: Event): string {
   if (event.body === undefined || event.body === null) return '';
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/** The route's declared headers as sent (header names are case-insensitive), absent ones left out. */
+function declaredHeaders(route: RouteDefinition, headers: Event['headers'] | undefined): Record<string, string> {
+  if (!route.requestHeaders) return {};
+  const sent = lowerCaseHeaders(headers);
+  const declared: Record<string, string> = {};
+  for (const name of Object.keys(route.requestHeaders.shape)) {
+    const value = sent[name.toLowerCase()];
+    if (value !== undefined) declared[name] = value;
+  }
+  return declared;
 }
 
 function lowerCaseHeaders(headers: Event['headers'] | undefined): Record<string, string | undefined> {

@@ -22,6 +22,16 @@ export type Uses = 'cognito-admin' | 'cognito-email-verified' | 'images-bucket' 
  */
 export type ImagesBucketAccess = 'upload' | 'publish' | 'delete';
 
+/**
+ * Routes API Gateway throttles tighter than the stage's default (lib/stage.ts sets the numbers
+ * per stage). It limits a route for all callers together, so these protect what is behind the
+ * route, not fairness between clients (that needs WAF: docs/operations.md).
+ * - `auth`: every call reaches Cognito, whose per-account quotas every stage shares; a
+ *   password-guessing burst should hit our 429 before Cognito's TooManyRequests hits everyone.
+ * - `booking`: one database transaction and one Stripe PaymentIntent per call.
+ */
+export type ThrottleClass = 'auth' | 'booking';
+
 /** How a function uses the database: read-only (public reads) or reading and writing rows. */
 export type DatabaseAccess = 'read' | 'write';
 
@@ -36,9 +46,17 @@ export const DATABASE_USERS = { read: 'rental_reader', write: 'rental_app' } as 
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
-  /** Defaults to application/json. */
-  contentType?: string;
+  /** Defaults to application/json; a body that is not JSON (HTML, a script) is a string. */
+  contentType?: string | readonly string[];
+  /**
+   * Headers this answer carries beyond those of every answer (x-request-id, Cache-Control),
+   * documented in the OpenAPI document (components/headers in functions/platform/openapi.ts).
+   */
+  headers?: readonly ResponseHeaderName[];
 }
+
+/** Response headers the OpenAPI document describes once and routes name. */
+export type ResponseHeaderName = 'Location' | 'Idempotent-Replayed' | 'Retry-After';
 
 /**
  * One entry of THE route table (functions/routes.ts). The CDK stack makes one function and
@@ -47,7 +65,7 @@ export interface ResponseSpec {
  */
 export interface RouteDefinition {
   method: HttpMethod;
-  /** Under /api/v1, with the trailing slash of API.md; both slash forms are served. */
+  /** Under /api/v1, written with its trailing slash as the API contract does; both slash forms are served. */
   path: string;
   /** The handler module under functions/, without extension; it exports `handler`. */
   handler: string;
@@ -59,16 +77,33 @@ export interface RouteDefinition {
    */
   database: false | DatabaseAccess;
   uses?: readonly Uses[];
+  /** A tighter API Gateway throttle than the stage default (ThrottleClass); the document then lists 429. */
+  throttle?: ThrottleClass;
   /** Required with `uses: ['images-bucket']`: the object operations the function performs. */
   imagesBucket?: readonly ImagesBucketAccess[];
+  /** One line: the operation's name in the API reference. */
   summary: string;
+  /** The rest of what a client developer should know, when one line is not enough. */
+  description?: string;
+  /**
+   * The OpenAPI operationId. By default the handler's file name camelCased
+   * (`api/bookings/create-booking` → `createBooking`); set only where two would collide.
+   */
+  operationId?: string;
   tags: string[];
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /**
+   * Request headers the handler reads (e.g. Idempotency-Key), by their canonical names:
+   * endpoint() validates them (400 naming the header) and hands them over as `requestHeaders`.
+   */
+  requestHeaders?: z.ZodObject;
   /** A JSON body; only these routes get the JSON body parser. */
   body?: z.ZodType;
   /** Hand the handler the exact raw body instead (the Stripe webhook verifies it). */
   rawBody?: boolean;
+  /** What a `rawBody` route expects the body to be, for the document only (the handler parses it). */
+  rawBodySchema?: z.ZodType;
   /**
    * Public GETs only: how long browsers and shared caches may keep a successful answer
    * (`Cache-Control: public, max-age=N`). Every other answer, every error included, is

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { bookingRoutes } from '#functions/api/bookings/routes';
 import { ValidationError } from '#core/errors';
 import { applyPaymentEvent, HANDLED_EVENT_TYPES, PAYMENT_MISMATCH_LOG_MESSAGE } from '#core/payments/webhook';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { logger, MetricUnit, metrics } from '#platform/logger';
 import { paymentProvider, verifyWebhook } from '#platform/payments';
 
@@ -35,13 +35,13 @@ const invalid = (detail: string) => new ValidationError(detail);
  * current state at Stripe (core/payments/webhook.ts). Stripe unreachable → 503, and Stripe
  * delivers the event again.
  */
-export const handler = endpoint(bookingRoutes.stripeWebhook, async ({ rawBody, headers, db }) => {
+export const handler = endpoint(bookingRoutes.stripeWebhook, async ({ rawBody, requestHeaders, db }, reply) => {
   // Loads the Stripe settings first, so an unreachable secret store is a 5xx Stripe retries,
   // not a signature failure.
   const payments = await paymentProvider();
   let event: unknown;
   try {
-    event = await verifyWebhook(rawBody, headers['stripe-signature']);
+    event = await verifyWebhook(rawBody, requestHeaders['Stripe-Signature']);
   } catch (error) {
     if (error instanceof SyntaxError) throw invalid('The event is signed but is not JSON.');
     // Bytes that are not UTF-8 reach here as U+FFFD, so the signature Stripe made over the bytes
@@ -72,5 +72,5 @@ export const handler = endpoint(bookingRoutes.stripeWebhook, async ({ rawBody, h
     metrics.addMetric('PaymentAmountMismatch', MetricUnit.Count, 1);
   }
   logger.info('webhook event applied', { eventId: id, type, outcome });
-  return json(200, { received: true, outcome });
+  return reply(200, { received: true, outcome });
 });

@@ -8,43 +8,38 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '#routes';
 import { apiGatewayPath } from '#platform/router';
+import { SERVICE_NAME } from '../../lib/api-function';
 import { acknowledge } from '../../lib/nag';
 import { RentalStack } from '../../lib/rental-stack';
 import { stageFromContext, type StageName } from '../../lib/stage';
-import { ROUTE_THROTTLE_CLASSES, routeKey } from '../../lib/throttling';
+import { routeKey } from '#platform/route';
+import { nagFindings, synthesized } from './synthesized';
 
 /**
  * The production-grade properties of the whole stack (issue: production stack), for both
- * stages. Resources only: bundling is skipped (aws:cdk:bundling-stacks), so each synth takes
- * seconds; stack.test.ts bundles and synthesises through the CLI.
+ * stages, read from what the CLI synthesised (test/setup/infra.ts, with cdk-nag as bin/app.ts
+ * runs it). Only the tampered stack below is synthesised here: resources only, bundling
+ * skipped (aws:cdk:bundling-stacks).
  */
-
-interface NagReport {
-  pluginReports: Array<{ pluginName: string; conclusion: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
-}
 
 const outdirs: string[] = [];
 
-/** Synthesises one stage with cdk-nag's AWS Solutions pack, as bin/app.ts does. */
-function synthesize(stage: StageName, context: Record<string, unknown> = {}, tamper?: (stack: RentalStack) => void) {
+/** Synthesises one stage with cdk-nag's AWS Solutions pack, as bin/app.ts does, after `tamper` changed it. */
+function synthesize(stage: StageName, tamper: (stack: RentalStack) => void) {
   const outdir = mkdtempSync(path.join(os.tmpdir(), `nag-${stage}-`));
   outdirs.push(outdir);
-  const app = new App({ outdir, context: { stage, 'aws:cdk:bundling-stacks': [], ...context } });
+  // Without the CDK's own CloudFormation validation (seconds of WebAssembly): this stack is never deployed.
+  const app = new App({ outdir, context: { stage, 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new RentalStack(app, `Prod-${stage}`, { stage: stageFromContext(app.node) });
-  tamper?.(stack);
+  tamper(stack);
   let synthError: Error | undefined;
   try {
     app.synth();
   } catch (error) {
     synthError = error as Error;
   }
-  const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as NagReport;
-  const findings = report.pluginReports.flatMap((plugin) =>
-    plugin.violations.flatMap((violation) => violation.violatingConstructs.map((construct) => `${violation.ruleName} ${construct.constructPath}`)),
-  );
-  const template = synthError ? undefined : JSON.parse(readFileSync(path.join(outdir, `Prod-${stage}.template.json`), 'utf8'));
-  return { stack, findings, synthError, template: template && Template.fromJSON(template) };
+  return { findings: nagFindings(outdir), synthError };
 }
 
 afterAll(() => {
@@ -53,9 +48,15 @@ afterAll(() => {
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[]; DeletionPolicy?: string }>;
 
-/** Our own functions (ApiFunction sets a description); CDK's custom-resource handlers are not ours. */
+/**
+ * Our own functions (ApiFunction names the service in their environment); CDK's custom-resource
+ * handlers are not ours, and some carry a description too (the default security group's, with
+ * cdk.json's restrictDefaultSecurityGroup).
+ */
 const ownFunctions = (template: Template) =>
-  Object.entries(template.findResources('AWS::Lambda::Function') as Resources).filter(([, fn]) => typeof fn.Properties.Description === 'string');
+  Object.entries(template.findResources('AWS::Lambda::Function') as Resources).filter(
+    ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === SERVICE_NAME,
+  );
 
 /**
  * The only actions any role may hold on Resource "*": AWS defines no resource-level
@@ -95,11 +96,8 @@ describe.each(['dev', 'prod'] as const)('the %s stack', (stage) => {
   let template: Template;
   let findings: string[];
   beforeAll(() => {
-    const synthesized = synthesize(stage);
-    if (synthesized.synthError) throw synthesized.synthError;
-    template = synthesized.template!;
-    findings = synthesized.findings;
-  }, 120_000);
+    ({ template, findings } = synthesized(stage));
+  });
 
   it('passes cdk-nag AwsSolutions checks with no unacknowledged finding', () => {
     expect(findings).toEqual([]);
@@ -158,10 +156,10 @@ describe.each(['dev', 'prod'] as const)('the %s stack', (stage) => {
       ThrottlingBurstLimit: settings.throttle.default.burst,
     });
     const routeSettings = stageResource!.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number }>;
-    const throttled = routes.filter((route) => ROUTE_THROTTLE_CLASSES[routeKey(route)]);
+    const throttled = routes.filter((route) => route.throttle);
     expect(throttled.map(routeKey).sort()).toEqual(['POST /auth/register/', 'POST /auth/token/', 'POST /auth/token/refresh/', 'POST /bookings/']);
     for (const route of throttled) {
-      const limit = settings.throttle[ROUTE_THROTTLE_CLASSES[routeKey(route)]!];
+      const limit = settings.throttle[route.throttle!];
       expect(routeSettings[`${route.method} ${apiGatewayPath(route)}`]).toEqual({ ThrottlingRateLimit: limit.rate, ThrottlingBurstLimit: limit.burst });
       expect(limit.rate).toBeLessThan(settings.throttle.default.rate);
     }
@@ -206,9 +204,9 @@ describe('what differs between dev and prod', () => {
   let dev: Template;
   let prod: Template;
   beforeAll(() => {
-    dev = synthesize('dev').template!;
-    prod = synthesize('prod').template!;
-  }, 120_000);
+    dev = synthesized('dev').template;
+    prod = synthesized('prod').template;
+  });
 
   it('keeps prod data: deletion protection, snapshot on delete, 14 days of backups, retained logs and buckets', () => {
     prod.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot', Properties: Match.objectLike({ DeletionProtection: true, BackupRetentionPeriod: 14 }) });
@@ -248,7 +246,7 @@ describe('what differs between dev and prod', () => {
 
 describe('cdk-nag in the tests', () => {
   it('fails synth on a finding nobody acknowledged (so the clean result above means something)', () => {
-    const { findings, synthError } = synthesize('dev', {}, (stack) => {
+    const { findings, synthError } = synthesize('dev', (stack) => {
       new s3.Bucket(stack, 'UnloggedBucket');
     });
     expect(synthError?.message).toMatch(/AwsSolutions-S10/);

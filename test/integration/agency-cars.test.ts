@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Kysely } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCar, MAX_CARS_PER_AGENCY, type CarInput } from '#core/cars/inventory';
+import { createCar, MAX_CARS_PER_AGENCY } from '#core/cars/inventory';
+import type { CarInput } from '#core/cars/shape';
 import type { CarsTable } from '#core/cars/table';
 import type { Database } from '#core/database';
 import { Conflict } from '#core/errors';
@@ -42,7 +43,7 @@ async function carRow(id: string) {
 }
 
 describe('POST /agency/cars/', () => {
-  it('creates an unpublished car in the caller’s agency: 201 with the whole car', async () => {
+  it('creates an unpublished car in the caller’s agency: 201 with the whole car and its Location', async () => {
     const answer = await api.post('/agency/cars/', carBody({ description: 'Clean, with dash cam', pickup_address: 'Patong Beach Rd 5' }), { token: admin.token });
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({
@@ -67,6 +68,7 @@ describe('POST /agency/cars/', () => {
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
+    expect(answer.headers.get('location')).toBe(`/api/v1/agency/cars/${answer.body.id}/`);
     const row = await carRow(answer.body.id);
     expect(row).toMatchObject({ agency_id: admin.agency!.id, is_published: false, deleted_at: null });
   });
@@ -89,7 +91,7 @@ describe('POST /agency/cars/', () => {
     expect(after.n).toBe(before.n);
   });
 
-  it('refuses values outside the enums of API.md with 400', async () => {
+  it('refuses values outside the documented enums with 400', async () => {
     for (const [field, value] of [['car_type', 'spaceship'], ['car_type', 'SUV'], ['transmission', 'cvt'], ['fuel_type', 'coal']] as const) {
       const answer = await api.post('/agency/cars/', carBody({ [field]: value }), { token: admin.token });
       expect(answer.status, `${field}=${value}`).toBe(400);
@@ -351,7 +353,7 @@ describe('tenancy: an agency sees and touches only its own cars', () => {
       ];
       for (const answer of answers) {
         expect(answer.status).toBe(404);
-        expect(answer.body.type).toBe('/problems/not-found');
+        expect(answer.body.type).toBe('/api/v1/problems/not-found/');
         expect(answer.text).not.toContain(agencies[them]!.agency!.id);
       }
       const list = await api.get('/agency/cars/?limit=100', { token });
@@ -412,6 +414,13 @@ describe('DELETE /agency/cars/{id}/', () => {
       expect(answer.body.detail).toMatch(/unpublish/i);
       expect(await carRow(car.id)).toMatchObject({ deleted_at: null, is_published: true });
     }
+  });
+
+  it('refuses with 409 while a rental completed today still holds its last day (an early return), like every date-holding booking', async () => {
+    const car = await createCarFor(api, admin.token);
+    await insertBooking(car.id, { status: 'completed', start: bangkokDate(-2), end: bangkokDate(0) });
+    expect((await api.delete(`/agency/cars/${car.id}/`, { token: admin.token })).status).toBe(409);
+    expect(await carRow(car.id)).toMatchObject({ deleted_at: null });
   });
 
   it('refuses with 409 while an unexpired pending booking is upcoming, and keeps the car’s photos', async () => {
@@ -500,7 +509,7 @@ describe('at most MAX_CARS_PER_AGENCY cars per agency', () => {
     const refused = await api.post('/agency/cars/', carBody(), { token: fleet.token });
     expect(refused.status).toBe(409);
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(refused.body).toMatchObject({ type: '/problems/conflict', status: 409 });
+    expect(refused.body).toMatchObject({ type: '/api/v1/problems/conflict/', status: 409 });
     expect(refused.body.detail).toContain(`at most ${MAX_CARS_PER_AGENCY} cars`);
     const live = () => getDb().selectFrom('cars').select((eb) => eb.fn.countAll<number>().as('n')).where('agency_id', '=', agencyId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
     expect((await live()).n).toBe(MAX_CARS_PER_AGENCY);
@@ -526,7 +535,7 @@ describe('at most MAX_CARS_PER_AGENCY cars per agency', () => {
 
       // Each transaction waits between its count and its insert until every contender has
       // either counted too or is waiting for the agency lock: without the lock, all of them
-      // count MAX - 1 before any inserts (NOTES.md: a race test needs a barrier).
+      // count MAX - 1 before any inserts (a race test without a barrier can pass falsely).
       let counted = 0;
       const waitForEveryone = async () => {
         counted += 1;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { endpoint, json } from '#platform/http';
+import * as z from 'zod';
+import { endpoint } from '#platform/http';
 import { getDb } from '#platform/db';
 import { defineRoute, type RouteDefinition } from '#platform/route';
 import { useApi } from '../helpers/api';
@@ -9,7 +10,7 @@ import { connect, ownerUrl } from '../helpers/db';
 import { apiEvent, lambdaContext } from '../helpers/events';
 
 /**
- * Least privilege (issue 12, item 8): the functions connect as rental_reader or rental_app,
+ * Least privilege: the functions connect as rental_reader or rental_app,
  * never as the owner, and the database itself refuses what a role was not granted.
  * Locally and here, exactly as in Aurora: the roles come from the migrations.
  */
@@ -75,9 +76,9 @@ describe('the route table decides which user a handler connects as', () => {
     endpoint(
       defineRoute({
         method: 'GET', path: '/test/who-am-i/', handler: 'test', access: 'public', database,
-        summary: 'test', tags: [], responses: { 200: { description: 'ok' } },
+        summary: 'test', tags: [], responses: { 200: { description: 'ok', schema: z.object({ user: z.string() }) } },
       }),
-      async ({ db }) => json(200, (await sql<{ user: string }>`SELECT current_user AS user`.execute(db)).rows[0]),
+      async ({ db }, reply) => reply(200, (await sql<{ user: string }>`SELECT current_user AS user`.execute(db)).rows[0]!),
     );
   const call = async (database: 'read' | 'write') =>
     JSON.parse((await whoAmI(database)(apiEvent({ method: 'GET', path: '/api/v1/test/who-am-i/' }), lambdaContext())).body ?? '');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { checkAllConfig, defineConfig, forgetConfig } from '#platform/config';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { defineRoute } from '#platform/route';
 
 const saved = { ...process.env };
@@ -27,16 +27,18 @@ describe('configuration checked at cold start', () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'config-test';
     delete process.env.COGNITO_USER_POOL_ID;
     forgetConfig();
-    expect(() => endpoint(signedInRoute, async () => json(200, {}))).toThrow(/Invalid cognito configuration: COGNITO_USER_POOL_ID/);
+    expect(() => endpoint(signedInRoute, async (_request, reply) => reply(200))).toThrow(/Invalid cognito configuration: COGNITO_USER_POOL_ID/);
   });
 
   it('starts a Lambda function whose environment is complete, and checks nothing outside Lambda', () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'config-test';
-    expect(() => endpoint(signedInRoute, async () => json(200, {}))).not.toThrow();
+    // Complete: the settings a signed-in route needs (unit tests run without the emulators' environment).
+    Object.assign(process.env, { COGNITO_USER_POOL_ID: 'ap-southeast-1_Test', COGNITO_CLIENT_ID: 'test-client' });
+    expect(() => endpoint(signedInRoute, async (_request, reply) => reply(200))).not.toThrow();
     delete process.env.AWS_LAMBDA_FUNCTION_NAME;
     delete process.env.COGNITO_USER_POOL_ID;
     forgetConfig();
-    expect(() => endpoint(signedInRoute, async () => json(200, {}))).not.toThrow();
+    expect(() => endpoint(signedInRoute, async (_request, reply) => reply(200))).not.toThrow();
   });
 
   // Last: a slice, once defined, stays registered for the rest of this file.

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { NotFound } from '#core/errors';
 import { forgetConfig } from '#platform/config';
-import { cacheControl, endpoint, json, MAX_JSON_BODY_BYTES } from '#platform/http';
+import { cacheControl, endpoint, MAX_JSON_BODY_BYTES } from '#platform/http';
 import { defineRoute } from '#platform/route';
 import { routes } from '#routes';
 import { handler as catchAll } from '#functions/api/service/not-found';
@@ -22,15 +22,15 @@ const thingRoute = defineRoute({
   tags: ['Test'],
   query: z.object({ mode: z.enum(['echo', 'crash', 'missing']).default('echo') }),
   body: z.strictObject({ name: z.string().min(1).max(200), count: z.number().int().min(0) }),
-  responses: { 201: { description: 'Created' } },
+  responses: { 201: { description: 'Created', schema: z.object({ name: z.string(), count: z.number(), mode: z.string(), request_id: z.string() }) } },
 });
 
-const handler = endpoint(thingRoute, async ({ query, body, requestId }) => {
+const handler = endpoint(thingRoute, async ({ query, body, requestId }, reply) => {
   if (query.mode === 'crash') {
     throw Object.assign(new Error(`database exploded: ${SECRET}`), { detail: SECRET });
   }
   if (query.mode === 'missing') throw new NotFound('No such thing.');
-  return json(201, { name: body.name, count: body.count, mode: query.mode, request_id: requestId });
+  return reply(201, { name: body.name, count: body.count, mode: query.mode, request_id: requestId });
 });
 
 function post(body: string | undefined, query?: Record<string, string>, headers: Record<string, string> = { 'content-type': 'application/json' }) {
@@ -201,9 +201,9 @@ describe('a route that takes no body', () => {
     database: false,
     summary: 'A route without a body',
     tags: ['Test'],
-    responses: { 200: { description: 'Confirmed' } },
+    responses: { 200: { description: 'Confirmed', schema: z.object({ confirmed: z.boolean() }) } },
   });
-  const confirm = endpoint(confirmRoute, async () => json(200, { confirmed: true }));
+  const confirm = endpoint(confirmRoute, async (_request, reply) => reply(200, { confirmed: true }));
   const send = (body?: string) =>
     confirm(apiEvent({ method: 'POST', path: '/api/v1/test/things/1/confirm/', ...(body !== undefined ? { body } : {}) }), lambdaContext('test-confirm'));
 
@@ -231,9 +231,9 @@ describe('text PostgreSQL cannot store: NUL and unpaired surrogates', () => {
     params: z.object({ slug: z.string().max(50) }),
     query: z.object({ q: z.string().optional() }),
     body: z.strictObject({ name: z.string().max(200), tags: z.array(z.string()).default([]), agency: z.strictObject({ name: z.string() }).optional() }),
-    responses: { 200: { description: 'Echo' } },
+    responses: { 200: { description: 'Echo', schema: z.looseObject({}) } },
   });
-  const nested = endpoint(nestedRoute, async ({ body }) => json(200, body));
+  const nested = endpoint(nestedRoute, async ({ body }, reply) => reply(200, body));
   const send = (body: unknown, options: { slug?: string; query?: Record<string, string>; raw?: string } = {}) =>
     nested(
       apiEvent({
@@ -324,14 +324,14 @@ describe('Cache-Control: decided once, by endpoint()', () => {
       summary: 'A public read',
       tags: ['Test'],
       query: z.object({ mode: z.enum(['ok', 'missing', 'crash']).default('ok') }),
-      responses: { 200: { description: 'A page' } },
+      responses: { 200: { description: 'A page', schema: z.object({ ok: z.boolean() }) } },
     });
   const handlerFor = (cacheSeconds?: number) =>
-    endpoint(publicGet(cacheSeconds), async ({ query }) => {
+    endpoint(publicGet(cacheSeconds), async ({ query }, reply) => {
       if (query.mode === 'missing') throw new NotFound('No such thing.');
       if (query.mode === 'crash') throw new Error('boom');
       // A handler's own Cache-Control does not override the route's.
-      return json(200, { ok: true }, { 'cache-control': 'public, max-age=99999' });
+      return reply(200, { ok: true }, { 'cache-control': 'public, max-age=99999' });
     });
   const get = (cacheSeconds: number | undefined, mode: string) =>
     handlerFor(cacheSeconds)(apiEvent({ method: 'GET', path: '/api/v1/test/catalogue/', query: { mode } }), lambdaContext('test-catalogue'));
@@ -431,7 +431,7 @@ describe('the local server, like the HTTP API', () => {
     try {
       const absolute = await rawRequest(baseUrl, `${baseUrl}/api/v1/health/`);
       expect(absolute).toMatchObject({ status: 400, contentType: 'application/problem+json' });
-      expect(JSON.parse(absolute.body)).toMatchObject({ type: '/problems/bad-request', status: 400 });
+      expect(JSON.parse(absolute.body)).toMatchObject({ type: '/api/v1/problems/bad-request/', status: 400 });
       for (const target of ['//', '//api/v1/health/', '///', '//x?y=1']) {
         const answer = await rawRequest(baseUrl, target);
         expect({ target, status: answer.status, contentType: answer.contentType }).toEqual({ target, status: 404, contentType: 'application/problem+json' });

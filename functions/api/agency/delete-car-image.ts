@@ -1,10 +1,9 @@
 import { deleteImage } from '#core/cars/images';
-import { endpoint, noContent } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { s3ImageStorage } from '#platform/s3';
 import { agencyRoutes } from './routes';
-import { agencyOf } from './shape';
 
-export const handler = endpoint(agencyRoutes.deleteImage, async ({ caller, params, db }) => {
-  await deleteImage(db, s3ImageStorage, { agencyId: agencyOf(caller), carId: params.id, imageId: params.image_id });
-  return noContent();
+export const handler = endpoint(agencyRoutes.deleteImage, async ({ caller, params, db }, reply) => {
+  await deleteImage(db, s3ImageStorage, { agencyId: caller.agencyId, carId: params.id, imageId: params.image_id });
+  return reply(204);
 });

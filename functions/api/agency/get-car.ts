@@ -1,8 +1,8 @@
 import { getAgencyCar } from '#core/cars/inventory';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { agencyRoutes } from './routes';
-import { agencyOf, carJson } from './shape';
+import { carJson } from './shape';
 
-export const handler = endpoint(agencyRoutes.getCar, async ({ caller, params, db }) =>
-  json(200, carJson(await getAgencyCar(db, agencyOf(caller), params.id))),
+export const handler = endpoint(agencyRoutes.getCar, async ({ caller, params, db }, reply) =>
+  reply(200, carJson(await getAgencyCar(db, caller.agencyId, params.id))),
 );

@@ -1,8 +1,7 @@
 import { verifyPhone } from '#core/users/phone-verification';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { agencyRoutes } from './routes';
-import { agencyOf } from './shape';
 
-export const handler = endpoint(agencyRoutes.verifyPhone, async ({ caller, body, db }) =>
-  json(200, await verifyPhone(db, { userId: caller.userId, agencyId: agencyOf(caller) }, body.code)),
+export const handler = endpoint(agencyRoutes.verifyPhone, async ({ caller, body, db }, reply) =>
+  reply(200, await verifyPhone(db, { userId: caller.userId, agencyId: caller.agencyId }, body.code)),
 );

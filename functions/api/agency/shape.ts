@@ -1,20 +1,13 @@
 import type { CarWithImages, ReadyImage } from '#core/cars/inventory';
-import { Forbidden } from '#core/errors';
-import type { Caller } from '#platform/auth';
+import type { AgencyCarJson, CarImageJson } from '#core/cars/shape';
 import { publicImageUrl } from '#platform/image-urls';
 
-/** The caller's agency. `agency_admin` routes only let in admins who have one. */
-export function agencyOf(caller: Caller): string {
-  if (!caller.agencyId) throw new Forbidden('Only agency admins can use this endpoint.');
-  return caller.agencyId;
-}
-
-export function imageJson(image: ReadyImage) {
+export function imageJson(image: ReadyImage): CarImageJson {
   return { id: image.id, url: publicImageUrl(image.s3_key), position: image.position };
 }
 
-/** A car as the agency sees it (API.md, Agency inventory). */
-export function carJson(car: CarWithImages) {
+/** A car as the agency sees it. */
+export function carJson(car: CarWithImages): AgencyCarJson {
   return {
     id: car.id,
     agency_id: car.agency_id,

@@ -1,13 +1,13 @@
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { authRoutes } from './routes';
 
-export const handler = endpoint(authRoutes.me, async ({ caller }) =>
-  json(200, {
+export const handler = endpoint(authRoutes.me, async ({ caller }, reply) =>
+  reply(200, {
     id: caller.userId,
     email: caller.email,
     full_name: caller.fullName,
     role: caller.role,
     email_verified: caller.emailVerified,
-    ...(caller.agencyId ? { agency: { id: caller.agencyId, name: caller.agencyName } } : {}),
+    ...(caller.agencyId && caller.agencyName !== null ? { agency: { id: caller.agencyId, name: caller.agencyName } } : {}),
   }),
 );

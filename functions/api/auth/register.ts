@@ -1,9 +1,9 @@
 import { registerUser } from '#core/users/registration';
 import { cognitoIdentity } from '#platform/cognito';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { authRoutes } from './routes';
 
-export const handler = endpoint(authRoutes.register, async ({ body, db }) => {
+export const handler = endpoint(authRoutes.register, async ({ body, db }, reply) => {
   const registered = await registerUser(db, cognitoIdentity, {
     email: body.email,
     password: body.password,
@@ -11,5 +11,5 @@ export const handler = endpoint(authRoutes.register, async ({ body, db }) => {
     role: body.role,
     agency: body.agency,
   });
-  return json(201, registered);
+  return reply(201, registered);
 });

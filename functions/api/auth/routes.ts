@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { CODE_LIFETIME_MINUTES, CODE_PATTERN, MAX_WRONG_CODE_TRIES } from '#core/users/verification';
 import { UNVERIFIED_GRACE_HOURS } from '#core/users/registration';
+import { MeJson, RegisteredJson, RoleJson, TokensJson, UserJson } from '#core/users/shape';
 import { defineRoute } from '#platform/route';
 
 const Email = z.email({ message: 'must be an email address' }).max(254).transform((email) => email.toLowerCase());
@@ -20,8 +21,6 @@ const Password = z
   .regex(/[0-9]/, 'must contain a digit')
   .regex(/^\S(.*\S)?$/, 'must not begin or end with a blank, nor contain a line break');
 
-const Role = z.enum(['customer', 'agency_admin']);
-
 const AgencyInput = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
@@ -37,7 +36,7 @@ export const RegisterBody = z
     email: Email,
     password: Password,
     full_name: z.string().trim().min(1).max(200),
-    role: Role,
+    role: RoleJson,
     agency: AgencyInput.optional(),
   })
   .superRefine((body, ctx) => {
@@ -50,26 +49,6 @@ export const RegisterBody = z
   })
   .meta({ id: 'RegisterRequest' });
 
-const UserOut = z.object({ id: z.uuid(), email: z.string(), full_name: z.string(), role: Role });
-const AgencyRef = z.object({ id: z.uuid(), name: z.string() });
-
-const Registered = z.object({ user: UserOut, agency: AgencyRef.optional() }).meta({ id: 'Registered' });
-
-const TokenPair = z
-  .object({
-    access_token: z.string(),
-    refresh_token: z.string(),
-    id_token: z.string(),
-    expires_in: z.number().int(),
-    token_type: z.literal('Bearer'),
-  })
-  .meta({ id: 'Tokens' });
-
-const Me = UserOut.extend({
-  email_verified: z.boolean().meta({ description: 'false until the address is proved with the code sent to it: customer and agency routes answer 403 until then' }),
-  agency: AgencyRef.optional(),
-}).meta({ id: 'Me' });
-
 const VerificationCode = z.string().regex(CODE_PATTERN, 'must be the 6 digits sent to you');
 
 const VerifyBody = z.strictObject({ email: Email, code: VerificationCode }).meta({ id: 'VerifyEmailRequest' });
@@ -79,15 +58,20 @@ export const authRoutes = {
   register: defineRoute({
     method: 'POST',
     path: '/auth/register/',
+    throttle: 'auth',
     handler: 'api/auth/register',
     access: 'public',
     database: 'write',
     uses: ['cognito-admin'],
-    summary: 'Create a customer or agency admin account (with its agency)',
+    summary: 'Create a customer or agency admin account',
+    description:
+      'An agency admin registers with their agency (`agency` is required for `agency_admin`, refused for `customer`). ' +
+      'A 6-digit code is e-mailed to the address: until it is sent back to POST /auth/verify/, the account can sign in but not book or list cars. ' +
+      'Passwords need 8+ characters with a lowercase and an uppercase letter and a digit.',
     tags: ['Auth'],
     body: RegisterBody,
     responses: {
-      201: { description: 'The account (and agency) was created, unverified: a 6-digit code is e-mailed to the address', schema: Registered },
+      201: { description: 'The account (and agency) was created, unverified: a 6-digit code is e-mailed to the address', schema: RegisteredJson },
       409: {
         description:
           `A verified account has this email, or an unverified one registered less than ${UNVERIFIED_GRACE_HOURS} hours ago ` +
@@ -106,7 +90,7 @@ export const authRoutes = {
     tags: ['Auth'],
     body: VerifyBody,
     responses: {
-      200: { description: 'The address is verified: the account can now book or list cars', schema: z.object({ user: UserOut }).meta({ id: 'Verified' }) },
+      200: { description: 'The address is verified: the account can now book or list cars', schema: z.object({ user: UserJson }).meta({ id: 'Verified' }) },
       400: {
         description:
           `The code is wrong or expired (valid ${CODE_LIFETIME_MINUTES} minutes, dead after ${MAX_WRONG_CODE_TRIES} wrong tries or when a newer one is sent); ` +
@@ -134,20 +118,23 @@ export const authRoutes = {
   token: defineRoute({
     method: 'POST',
     path: '/auth/token/',
+    throttle: 'auth',
     handler: 'api/auth/token',
     access: 'public',
     database: false,
     summary: 'Sign in with email and password',
+    description: 'Answers Cognito tokens: send the `access_token` as `Authorization: Bearer <token>` (in the docs page: Authorize). Locally the demo accounts are demo.traveller@example.com and demo.agency@example.com, password Phuket-2027.',
     tags: ['Auth'],
     body: z.strictObject({ email: Email, password: z.string().min(1).max(256) }).meta({ id: 'TokenRequest' }),
     responses: {
-      200: { description: 'Cognito tokens', schema: TokenPair },
+      200: { description: 'Cognito tokens', schema: TokensJson },
       401: { description: 'Bad credentials (the same answer for an unknown email and a wrong password)' },
     },
   }),
   refresh: defineRoute({
     method: 'POST',
     path: '/auth/token/refresh/',
+    throttle: 'auth',
     handler: 'api/auth/refresh',
     access: 'public',
     database: false,
@@ -155,7 +142,7 @@ export const authRoutes = {
     tags: ['Auth'],
     body: z.strictObject({ refresh_token: z.string().min(1).max(8192) }).meta({ id: 'RefreshRequest' }),
     responses: {
-      200: { description: 'Fresh tokens', schema: TokenPair.omit({ refresh_token: true }) },
+      200: { description: 'Fresh tokens', schema: TokensJson.omit({ refresh_token: true }).meta({ id: 'RefreshedTokens' }) },
       401: { description: 'The refresh token is invalid or expired' },
     },
   }),
@@ -167,6 +154,6 @@ export const authRoutes = {
     database: 'read',
     summary: 'The signed-in user',
     tags: ['Auth'],
-    responses: { 200: { description: 'The user, with their agency for an agency admin', schema: Me } },
+    responses: { 200: { description: 'The user, with their agency for an agency admin', schema: MeJson } },
   }),
 };

@@ -1,8 +1,8 @@
 import { verifyEmail } from '#core/users/email-verification';
 import { cognitoIdentity } from '#platform/cognito';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { authRoutes } from './routes';
 
-export const handler = endpoint(authRoutes.verify, async ({ body, db }) =>
-  json(200, { user: await verifyEmail(db, cognitoIdentity, { email: body.email, code: body.code }) }),
+export const handler = endpoint(authRoutes.verify, async ({ body, db }, reply) =>
+  reply(200, { user: await verifyEmail(db, cognitoIdentity, { email: body.email, code: body.code }) }),
 );

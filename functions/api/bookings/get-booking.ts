@@ -1,8 +1,8 @@
 import { getCustomerBooking } from '#core/bookings/manage';
 import { bookingJson } from '#core/bookings/shape';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { bookingRoutes } from './routes';
 
-export const handler = endpoint(bookingRoutes.getBooking, async ({ params, caller, db }) =>
-  json(200, bookingJson(await getCustomerBooking(db, caller.userId, params.id))),
+export const handler = endpoint(bookingRoutes.getBooking, async ({ params, caller, db }, reply) =>
+  reply(200, bookingJson(await getCustomerBooking(db, caller.userId, params.id))),
 );

@@ -1,53 +1,21 @@
 import * as z from 'zod';
+import { AgencyBookingJson, BlockJson, BookingJson, CancelledBookingJson, CreatedBookingJson } from '#core/bookings/shape';
 import { RESERVATION_STATUSES } from '#core/reservations/table';
+import { PageQuery } from '#platform/pagination';
 import { defineRoute } from '#platform/route';
-import { IdParams, PageQuery, pageOf, Uuid } from '#platform/schemas';
+import { IdParams, IsoDate, ProblemSchema, pageOf, Uuid } from '#platform/schemas';
 
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
 const Status = z.enum(RESERVATION_STATUSES);
-const Money = z.number().int();
+
+/** The 429 of a booking over the customer's limits: which limit, and its value. */
+const HoldLimitProblem = ProblemSchema.extend({
+  limit: z.enum(['unpaid_holds', 'bookings_per_hour']).meta({ description: 'unpaid_holds: unpaid bookings held at once; bookings_per_hour: bookings made in the last hour' }),
+  max: z.number().int().meta({ description: 'The limit reached' }),
+}).meta({ id: 'HoldLimitProblem' });
 
 export const CreateBookingBody = z
   .strictObject({ car_id: Uuid, start_date: IsoDate, end_date: IsoDate })
   .meta({ id: 'CreateBookingRequest', description: 'Prices are computed on the server; sending any is a 400.' });
-
-export const BookingSchema = z
-  .object({
-    id: z.uuid(),
-    status: Status,
-    car_id: z.uuid(),
-    start_date: IsoDate,
-    end_date: IsoDate,
-    booked_end_date: IsoDate.nullable().meta({
-      description: 'Set when the car came back before the booked end (an early return): the end that was booked and priced. end_date is then the day of return, and only the days after it were freed.',
-    }),
-    days: z.number().int(),
-    daily_rate_at_booking: Money,
-    subtotal: Money,
-    fees: Money,
-    tax: Money,
-    total_price: Money,
-    deposit_amount: Money,
-    currency: z.literal('thb'),
-    expires_at: z.string().nullable(),
-    created_at: z.string(),
-    deposit_paid_at: z.string().nullable().meta({ description: 'When the deposit was paid through the platform; null while unpaid' }),
-    payment: z
-      .object({ provider: z.literal('stripe'), intent_id: z.string(), amount: Money })
-      .nullable()
-      .meta({ description: 'The deposit PaymentIntent; null only for a booking written without one (older data)' }),
-  })
-  .meta({ id: 'Booking' });
-
-/** The answer to POST /bookings/: always pending, always with the deposit intent the browser pays. */
-export const CreatedBookingSchema = BookingSchema.extend({
-  status: z.literal('pending'),
-  payment: z.object({ provider: z.literal('stripe'), intent_id: z.string(), client_secret: z.string(), amount: Money }),
-}).meta({ id: 'CreatedBooking' });
-
-export const BlockSchema = z
-  .object({ id: z.uuid(), car_id: z.uuid(), start_date: IsoDate, end_date: IsoDate, reason: z.string(), status: z.enum(['confirmed', 'cancelled']) })
-  .meta({ id: 'Block' });
 
 const BookingIdParams = IdParams;
 
@@ -55,24 +23,37 @@ export const bookingRoutes = {
   createBooking: defineRoute({
     method: 'POST',
     path: '/bookings/',
+    throttle: 'booking',
     handler: 'api/bookings/create-booking',
     access: 'customer',
     database: 'write',
     uses: ['payments'],
-    summary: 'Book a car for inclusive dates; holds them for 15 minutes until the deposit is paid',
+    summary: 'Book a car for inclusive dates',
+    description:
+      'Holds the dates for 15 minutes (`expires_at`) until the deposit is paid through the returned PaymentIntent (`payment.client_secret`, with Stripe.js); unpaid, the hold expires and the dates free up. ' +
+      'Prices are computed on the server from the car’s rate now and stored on the booking. ' +
+      'Send a fresh `Idempotency-Key` per booking attempt, and the same one when retrying it (after a timeout or a 503): the retry answers the same booking.',
     tags: ['Bookings'],
+    requestHeaders: z.object({
+      'Idempotency-Key': z
+        .string()
+        .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')
+        .meta({ description: '1–255 visible ASCII characters, e.g. a UUID, unique per booking attempt and the same on its retries' }),
+    }),
     body: CreateBookingBody,
     responses: {
       201: {
         description:
           'The pending booking and its deposit PaymentIntent. A replay of the same Idempotency-Key and body answers the stored 201 as it was (header Idempotent-Replayed: true), even after the dates started or the car changed',
-        schema: CreatedBookingSchema,
+        schema: CreatedBookingJson,
+        headers: ['Location', 'Idempotent-Replayed'],
       },
       404: { description: 'No such published car' },
       409: { description: "The dates are no longer available, the Idempotency-Key was used with another body, or the car's deposit is below the THB 10 minimum (older data)" },
       429: {
         description:
           'The customer already holds the most unpaid bookings at once (default 2), or made the most bookings allowed in the last hour (default 6). Retry-After says when a slot frees up; the problem names the limit (`limit`, `max`).',
+        schema: HoldLimitProblem,
       },
     },
   }),
@@ -85,7 +66,7 @@ export const bookingRoutes = {
     summary: "The caller's own bookings, newest first",
     tags: ['Bookings'],
     query: PageQuery.extend({ status: Status.optional() }).strict(),
-    responses: { 200: { description: 'A page of bookings', schema: pageOf(BookingSchema, 'BookingPage') } },
+    responses: { 200: { description: 'A page of bookings', schema: pageOf(BookingJson, 'BookingPage') } },
   }),
   getBooking: defineRoute({
     method: 'GET',
@@ -96,7 +77,7 @@ export const bookingRoutes = {
     summary: 'One of the caller’s bookings',
     tags: ['Bookings'],
     params: BookingIdParams,
-    responses: { 200: { description: 'The booking', schema: BookingSchema }, 404: { description: 'Not found or not yours' } },
+    responses: { 200: { description: 'The booking', schema: BookingJson }, 404: { description: 'Not found or not yours' } },
   }),
   cancelBooking: defineRoute({
     method: 'POST',
@@ -105,12 +86,13 @@ export const bookingRoutes = {
     access: 'customer',
     database: 'write',
     uses: ['payments'],
-    summary:
-      'Cancel one of your bookings before its start day (Bangkok); the deposit is refunded in full 48 hours or more before the start day, not after',
+    summary: 'Cancel one of your bookings before its start day',
+    description:
+      'Possible until the day before the start day (Bangkok). The deposit is refunded in full when cancelling 48 hours or more before the start day, not after (`refund` says what is refunded).',
     tags: ['Bookings'],
     params: BookingIdParams,
     responses: {
-      200: { description: 'The cancelled booking', schema: BookingSchema.extend({ refund: z.object({ amount: Money }).nullable() }) },
+      200: { description: 'The cancelled booking', schema: CancelledBookingJson },
       404: { description: 'Not found or not yours' },
       409: { description: 'The booking is already cancelled, expired or completed, or its start day has come: a running rental is ended by the agency, not cancelled' },
     },
@@ -124,7 +106,7 @@ export const bookingRoutes = {
     summary: "Bookings of the caller's cars, by start date",
     tags: ['Agency bookings'],
     query: PageQuery.extend({ status: Status.optional(), car_id: Uuid.optional(), from: IsoDate.optional(), to: IsoDate.optional() }).strict(),
-    responses: { 200: { description: 'A page of bookings', schema: pageOf(BookingSchema.extend({ customer: z.object({ full_name: z.string(), email: z.string() }) }), 'AgencyBookingPage') } },
+    responses: { 200: { description: 'A page of bookings', schema: pageOf(AgencyBookingJson, 'AgencyBookingPage') } },
   }),
   agencyUpdateBooking: defineRoute({
     method: 'PATCH',
@@ -133,13 +115,16 @@ export const bookingRoutes = {
     access: 'agency_admin',
     database: 'write',
     uses: ['payments'],
-    summary:
-      'Move a booking of your car along its lifecycle. Completing before end_date is an early return: end_date becomes today (Bangkok), booked_end_date keeps the booked end, and only the days after today are freed. Cancelling refunds a paid deposit in full, also for a no-show',
+    summary: 'Move a booking of your car along its lifecycle',
+    description:
+      'Allowed: pending→confirmed, pending→cancelled, confirmed→cancelled, confirmed→completed (on or after start_date). ' +
+      'Completing before end_date is an early return: end_date becomes today (Bangkok), booked_end_date keeps the booked end, and only the days after today are freed. ' +
+      'Cancelling refunds a paid deposit in full, also for a no-show.',
     tags: ['Agency bookings'],
     params: BookingIdParams,
     body: z.strictObject({ status: Status }).meta({ id: 'BookingStatusChange' }),
     responses: {
-      200: { description: 'The updated booking', schema: BookingSchema },
+      200: { description: 'The updated booking', schema: BookingJson },
       404: { description: 'Not found or not your car' },
       409: { description: 'Illegal transition' },
     },
@@ -152,12 +137,13 @@ export const bookingRoutes = {
     database: 'write',
     // It expires the car's overdue holds first and cancels their PaymentIntents at Stripe.
     uses: ['payments'],
-    summary: 'Take a car off the road for inclusive dates (maintenance); same no-overlap rule as bookings',
+    summary: 'Take a car off the road for inclusive dates',
+    description: 'A maintenance block: the car is unavailable on these days. Blocks follow the same no-overlap rule as bookings (a block over a pending or confirmed booking is a 409).',
     tags: ['Agency bookings'],
     params: IdParams,
     body: z.strictObject({ start_date: IsoDate, end_date: IsoDate, reason: z.string().trim().min(1).max(500) }).meta({ id: 'CreateBlockRequest' }),
     responses: {
-      201: { description: 'The block', schema: BlockSchema },
+      201: { description: 'The block', schema: BlockJson },
       404: { description: 'Not found or not your car' },
       409: { description: 'The dates overlap a booking or another block' },
     },
@@ -172,7 +158,7 @@ export const bookingRoutes = {
     tags: ['Agency bookings'],
     params: IdParams,
     query: PageQuery.strict(),
-    responses: { 200: { description: 'A page of blocks', schema: pageOf(BlockSchema, 'BlockPage') }, 404: { description: 'Not found or not your car' } },
+    responses: { 200: { description: 'A page of blocks', schema: pageOf(BlockJson, 'BlockPage') }, 404: { description: 'Not found or not your car' } },
   }),
   deleteBlock: defineRoute({
     method: 'DELETE',
@@ -180,7 +166,8 @@ export const bookingRoutes = {
     handler: 'api/bookings/delete-block',
     access: 'agency_admin',
     database: 'write',
-    summary: 'Put a car back on the road: the block is cancelled and its dates freed',
+    summary: 'Put a car back on the road',
+    description: 'The block is cancelled and its dates freed.',
     tags: ['Agency bookings'],
     params: z.object({ id: Uuid, block_id: Uuid }),
     responses: { 204: { description: 'Cancelled' }, 404: { description: 'Not found or not your car' } },
@@ -193,8 +180,29 @@ export const bookingRoutes = {
     database: 'write',
     uses: ['payments'],
     rawBody: true,
-    summary: 'Stripe events (signature verified over the raw body; each event applied once)',
+    operationId: 'receiveStripeEvent',
+    summary: 'Stripe events',
+    description:
+      'For Stripe only. The `Stripe-Signature` header is verified over the exact raw body: a bad signature, or one more than 300 s old, is a 400 and changes nothing. ' +
+      'Each event id is applied once (a retry of a processed event is a 200 with no effect). `payment_intent.succeeded` for a booking’s deposit confirms it; ' +
+      '`payment_intent.payment_failed` or `canceled` cancels a pending booking and frees its dates; other types are a 200 with no effect.',
     tags: ['Payments'],
+    requestHeaders: z.object({
+      'Stripe-Signature': z.string().meta({ description: 'Stripe’s signature of the raw body: `t=<unix time>,v1=<HMAC-SHA256 hex>`' }),
+    }),
+    rawBodySchema: z
+      .object({
+        id: z.string().meta({ description: 'The event id (`evt_…`); each is applied once' }),
+        object: z.literal('event'),
+        type: z.string().meta({ description: 'e.g. payment_intent.succeeded, payment_intent.payment_failed, payment_intent.canceled' }),
+        created: z.number().int(),
+        data: z.object({
+          object: z
+            .looseObject({ id: z.string().meta({ description: 'The PaymentIntent id (`pi_…`)' }), object: z.string(), metadata: z.record(z.string(), z.string()).optional() })
+            .meta({ description: 'The object the event is about: for payment_intent.* events the PaymentIntent, whose `metadata.booking_id` names the booking' }),
+        }),
+      })
+      .meta({ id: 'StripeEvent', description: 'A Stripe event, as Stripe sends it (only the fields this endpoint reads are listed)' }),
     responses: {
       200: { description: 'Received (also for a duplicate, which has no effect)', schema: z.object({ received: z.literal(true), outcome: z.string() }) },
       400: { description: 'Missing, invalid or stale signature; nothing changed' },

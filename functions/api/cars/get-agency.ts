@@ -1,5 +1,5 @@
 import { getAgencyProfile } from '#core/search/agency-profile';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { searchRoutes } from './routes';
 
-export const handler = endpoint(searchRoutes.getAgency, async ({ params, db }) => json(200, await getAgencyProfile(db, params.id)));
+export const handler = endpoint(searchRoutes.getAgency, async ({ params, db }, reply) => reply(200, await getAgencyProfile(db, params.id)));

@@ -1,11 +1,11 @@
 import { todayInBangkok } from '#core/availability/dates';
 import { getPublicCar } from '#core/search/car-detail';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { hasPublicImages, publicImageUrl } from '#platform/image-urls';
 import { pricingRates } from '#platform/pricing';
 import { searchRoutes } from './routes';
 
-export const handler = endpoint(searchRoutes.getCar, async ({ params, query, db }) => {
+export const handler = endpoint(searchRoutes.getCar, async ({ params, query, db }, reply) => {
   const dates = query.start_date && query.end_date ? { startDate: query.start_date, endDate: query.end_date } : undefined;
   const car = await getPublicCar(db, params.id, {
     dates,
@@ -13,5 +13,5 @@ export const handler = endpoint(searchRoutes.getCar, async ({ params, query, db 
     rates: pricingRates(),
     imageUrl: hasPublicImages() ? publicImageUrl : undefined,
   });
-  return json(200, car);
+  return reply(200, car);
 });

@@ -1,29 +1,20 @@
 import * as z from 'zod';
-import { isCalendarDate, MAX_MONTHS_AHEAD, MAX_RENTAL_DAYS, rentalRangeProblems, todayInBangkok } from '#core/availability/dates';
+import { MAX_MONTHS_AHEAD, MAX_RENTAL_DAYS, rentalRangeProblems, todayInBangkok } from '#core/availability/dates';
 import { CAR_TYPES, FUEL_TYPES, TRANSMISSIONS } from '#core/cars/table';
 import { DEFAULT_RADIUS_KM, MAX_RADIUS_KM } from '#core/geo/place';
 import { ORDERINGS } from '#core/search/search-cars';
+import { AgencyProfileJson, LandmarkJson, PublicCarJson, SearchResultJson } from '#core/search/shape';
+import { PageQuery } from '#platform/pagination';
 import { defineRoute } from '#platform/route';
-import { IdParams, PageQuery, pageOf, Uuid } from '#platform/schemas';
+import { IdParams, IsoDate, pageOf, queryDecimal, queryInteger, Uuid } from '#platform/schemas';
 
-/** Public search (sprint 3 + geo-search): /cars/, /cars/{id}/, /landmarks/, /agencies/{id}/. */
+/** Public search, by dates and by place: /cars/, /cars/{id}/, /landmarks/, /agencies/{id}/. */
 
-const CalendarDate = z
-  .string()
-  .superRefine((value, ctx) => {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) ctx.addIssue({ code: 'custom', message: 'must be a date as YYYY-MM-DD' });
-    else if (!isCalendarDate(value)) ctx.addIssue({ code: 'custom', message: 'is not a calendar date' });
-  })
-  .meta({ description: `A day in Asia/Bangkok, YYYY-MM-DD; ranges are inclusive, at most ${MAX_RENTAL_DAYS} days, starting today or up to ${MAX_MONTHS_AHEAD} months ahead`, example: '2027-01-10' });
+const CalendarDate = IsoDate.meta({
+  description: `A day in Asia/Bangkok, YYYY-MM-DD; ranges are inclusive, at most ${MAX_RENTAL_DAYS} days, starting today or up to ${MAX_MONTHS_AHEAD} months ahead`,
+});
 
-const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,10}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-
-const Satang = wholeNumber(0, 2_147_483_647).meta({ description: 'Daily rate in satang (inclusive bound)', example: '150000' });
+const Satang = queryInteger(0, 2_147_483_647).meta({ description: 'Daily rate in satang (inclusive bound)' });
 
 const LatLng = z
   .string()
@@ -38,16 +29,13 @@ const LatLng = z
     }
     return { lat, lng };
   })
-  .meta({ description: 'Search around this point: lat,lng in decimal degrees', example: '7.8961,98.2967' });
+  .meta({ description: 'Search around this point: lat,lng in decimal degrees (with radius_km; not with landmark)' });
 
-const RadiusKm = z
-  .string()
-  .regex(/^\d{1,3}(\.\d{1,3})?$/, 'must be a number of kilometres')
-  .transform(Number)
-  .pipe(z.number().gt(0, 'must be more than 0').max(MAX_RADIUS_KM, `must be at most ${MAX_RADIUS_KM}`))
-  .meta({ description: `Radius around near or landmark, km (default ${DEFAULT_RADIUS_KM}, at most ${MAX_RADIUS_KM})`, example: '5' });
+const RadiusKm = queryDecimal({ moreThan: 0, max: MAX_RADIUS_KM }).meta({
+  description: `Radius around near or landmark, km (default ${DEFAULT_RADIUS_KM}, at most ${MAX_RADIUS_KM})`,
+});
 
-const Slug = z.string().regex(/^[a-z0-9-]{1,60}$/, 'must be a landmark slug from /landmarks/').meta({ example: 'patong-beach' });
+const Slug = z.string().regex(/^[a-z0-9-]{1,60}$/, 'must be a landmark slug from /landmarks/').meta({ description: 'Search around a landmark of GET /landmarks/ (with radius_km; not with near)' });
 
 function addDateProblems(ctx: z.RefinementCtx, startDate: string, endDate: string): void {
   for (const problem of rentalRangeProblems(startDate, endDate, todayInBangkok())) {
@@ -63,7 +51,7 @@ export const SearchQuery = z
     transmission: z.enum(TRANSMISSIONS, { message: `must be one of ${TRANSMISSIONS.join(', ')}` }).optional(),
     min_price: Satang.optional(),
     max_price: Satang.optional(),
-    seats_min: wholeNumber(1, 60).optional(),
+    seats_min: queryInteger(1, 60).optional(),
     agency_id: Uuid.optional(),
     near: LatLng.optional(),
     landmark: Slug.optional(),
@@ -99,63 +87,6 @@ export const CarQuery = z
     else if (query.end_date !== undefined) ctx.addIssue({ code: 'custom', path: ['start_date'], message: 'is required with end_date' });
   });
 
-const Money = z.number().int().meta({ description: 'satang' });
-const Images = z.array(z.object({ url: z.string() }));
-const Day = z.string().meta({ example: '2027-01-10' });
-
-const SearchResult = z
-  .object({
-    id: z.uuid(),
-    make: z.string(),
-    model: z.string(),
-    year: z.number().int(),
-    car_type: z.enum(CAR_TYPES),
-    transmission: z.enum(TRANSMISSIONS),
-    seats: z.number().int(),
-    fuel_type: z.enum(FUEL_TYPES),
-    daily_rate: Money,
-    currency: z.literal('thb'),
-    days: z.number().int().meta({ description: 'Days billed: both ends included' }),
-    total_price: Money.meta({ description: 'What a booking of these days costs now: rate × days + service fee + VAT (the deposit is separate)' }),
-    deposit_amount: Money,
-    images: Images,
-    agency: z.object({ id: z.uuid(), name: z.string(), rating_average: z.number(), review_count: z.number().int() }),
-    distance_km: z.number().optional().meta({ description: 'Great-circle distance from near or landmark, km to 0.01 (only when searching around a place)' }),
-  })
-  .meta({ id: 'SearchResult' });
-
-const CarDetail = SearchResult.omit({ days: true, total_price: true, distance_km: true, agency: true })
-  .extend({
-    description: z.string(),
-    pickup_address: z.string().nullable(),
-    lat: z.number().meta({ description: "The car's own position, else its agency's" }),
-    lng: z.number(),
-    agency: z.object({ id: z.uuid(), name: z.string(), phone: z.string(), address: z.string(), rating_average: z.number(), review_count: z.number().int() }),
-    availability: z.object({ start_date: Day, end_date: Day, available: z.boolean() }).optional().meta({ description: 'When start_date and end_date are given' }),
-    price: z
-      .object({ days: z.number().int(), daily_rate: Money, subtotal: Money, fees: Money, tax: Money, total_price: Money, deposit_amount: Money, currency: z.literal('thb') })
-      .optional()
-      .meta({ description: 'The price of the given dates, as a booking made now would store it' }),
-    unavailable_ranges: z.array(z.object({ start_date: Day, end_date: Day })).meta({ description: 'Days in the next 90 (from today) on which the car is taken, merged' }),
-  })
-  .meta({ id: 'CarDetail' });
-
-const Landmark = z.object({ slug: z.string(), name: z.string(), lat: z.number(), lng: z.number() }).meta({ id: 'Landmark' });
-
-const AgencyProfile = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    phone: z.string(),
-    address: z.string(),
-    lat: z.number(),
-    lng: z.number(),
-    rating_average: z.number(),
-    review_count: z.number().int(),
-    car_count: z.number().int().meta({ description: 'Published cars' }),
-  })
-  .meta({ id: 'AgencyProfile' });
-
 export const searchRoutes = {
   searchCars: defineRoute({
     method: 'GET',
@@ -167,7 +98,7 @@ export const searchRoutes = {
     summary: 'Search cars free on the given days, optionally around a place',
     tags: ['Search'],
     query: SearchQuery,
-    responses: { 200: { description: 'A page of available cars with the price of the stay', schema: pageOf(SearchResult, 'SearchResultPage') } },
+    responses: { 200: { description: 'A page of available cars with the price of the stay', schema: pageOf(SearchResultJson, 'SearchResultPage') } },
   }),
   getCar: defineRoute({
     method: 'GET',
@@ -176,12 +107,13 @@ export const searchRoutes = {
     cacheSeconds: 30,
     access: 'public',
     database: 'read',
-    summary: 'A published car, its availability on the given days and the days it is taken',
+    summary: 'A published car',
+    description: 'With start_date and end_date: whether it is free on those days and what they cost. Always: the days it is taken in the next 90 (`unavailable_ranges`).',
     tags: ['Search'],
     params: IdParams,
     query: CarQuery,
     responses: {
-      200: { description: 'The car', schema: CarDetail },
+      200: { description: 'The car', schema: PublicCarJson },
       404: { description: 'No published car has this id' },
     },
   }),
@@ -195,7 +127,7 @@ export const searchRoutes = {
     summary: 'Phuket landmarks a search can be centred on (landmark=<slug>)',
     tags: ['Search'],
     query: z.strictObject(PageQuery.shape),
-    responses: { 200: { description: 'Landmarks in slug order', schema: pageOf(Landmark, 'LandmarkPage') } },
+    responses: { 200: { description: 'Landmarks in slug order', schema: pageOf(LandmarkJson, 'LandmarkPage') } },
   }),
   getAgency: defineRoute({
     method: 'GET',
@@ -208,7 +140,7 @@ export const searchRoutes = {
     tags: ['Search'],
     params: IdParams,
     responses: {
-      200: { description: 'The agency', schema: AgencyProfile },
+      200: { description: 'The agency', schema: AgencyProfileJson },
       404: { description: 'No agency has this id' },
     },
   }),

@@ -1,11 +1,11 @@
 import { resolvePlace } from '#core/geo/landmarks';
 import { searchCars } from '#core/search/search-cars';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { hasPublicImages, publicImageUrl } from '#platform/image-urls';
 import { pricingRates } from '#platform/pricing';
 import { searchRoutes } from './routes';
 
-export const handler = endpoint(searchRoutes.searchCars, async ({ query, db }) => {
+export const handler = endpoint(searchRoutes.searchCars, async ({ query, db }, reply) => {
   const place = await resolvePlace(db, { near: query.near, landmark: query.landmark, radiusKm: query.radius_km });
   const page = await searchCars(
     db,
@@ -25,5 +25,5 @@ export const handler = endpoint(searchRoutes.searchCars, async ({ query, db }) =
     },
     { rates: pricingRates(), imageUrl: hasPublicImages() ? publicImageUrl : undefined },
   );
-  return json(200, page);
+  return reply(200, page);
 });

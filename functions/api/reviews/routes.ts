@@ -1,8 +1,10 @@
 import * as z from 'zod';
+import { PageQuery } from '#platform/pagination';
+import { PublicReviewJson, ReviewJson } from '#core/reviews/shape';
 import { defineRoute } from '#platform/route';
-import { IdParams, PageQuery, pageOf, Uuid } from '#platform/schemas';
+import { IdParams, pageOf, Uuid } from '#platform/schemas';
 
-/** Review comments and replies: at most 2,000 characters (API.md). */
+/** Review comments and replies: at most 2,000 characters (the API contract's limit). */
 const MAX_REVIEW_TEXT = 2000;
 
 export const CreateReviewBody = z
@@ -16,33 +18,6 @@ export const ReplyBody = z
   .strictObject({ reply: z.string().trim().min(1, 'must not be empty').max(MAX_REVIEW_TEXT, `must be at most ${MAX_REVIEW_TEXT} characters`) })
   .meta({ id: 'ReviewReplyRequest' });
 
-export const ReviewSchema = z
-  .object({
-    id: z.uuid(),
-    booking_id: z.uuid(),
-    agency_id: z.uuid(),
-    rating: z.number().int().min(1).max(5),
-    comment: z.string(),
-    created_at: z.string(),
-    reply: z.string().nullable(),
-    replied_at: z.string().nullable(),
-    verified_rental: z.boolean().meta({ description: 'The review is of a rental whose deposit was paid through the platform and which was completed (true for every review written since this rule; older reviews may say false)' }),
-  })
-  .meta({ id: 'Review' });
-
-export const PublicReviewSchema = z
-  .object({
-    id: z.uuid(),
-    rating: z.number().int().min(1).max(5),
-    comment: z.string(),
-    created_at: z.string(),
-    customer_name: z.string().meta({ description: 'First name and last initial, e.g. "Somchai K."' }),
-    reply: z.string().nullable(),
-    replied_at: z.string().nullable(),
-    verified_rental: z.boolean().meta({ description: 'The review is of a rental whose deposit was paid through the platform and which was completed (true for every review written since this rule; older reviews may say false)' }),
-  })
-  .meta({ id: 'PublicReview' });
-
 export const reviewRoutes = {
   createReview: defineRoute({
     method: 'POST',
@@ -50,13 +25,13 @@ export const reviewRoutes = {
     handler: 'api/reviews/create-review',
     access: 'customer',
     database: 'write',
-    summary:
-      'Review one of your completed rentals whose deposit was paid through the platform (once); the agency rating follows at once',
+    summary: 'Review one of your completed rentals',
+    description: 'Once per booking, for a completed rental whose deposit was paid through the platform. The agency’s rating follows at once.',
     tags: ['Reviews'],
     params: IdParams,
     body: CreateReviewBody,
     responses: {
-      201: { description: 'The review', schema: ReviewSchema },
+      201: { description: 'The review', schema: ReviewJson },
       404: { description: 'No booking of yours with this id' },
       409: { description: 'The booking is not completed, its deposit was never paid through the platform, or it was reviewed already' },
     },
@@ -73,7 +48,7 @@ export const reviewRoutes = {
     params: IdParams,
     query: PageQuery.strict(),
     responses: {
-      200: { description: 'A page of reviews', schema: pageOf(PublicReviewSchema, 'PublicReviewPage') },
+      200: { description: 'A page of reviews', schema: pageOf(PublicReviewJson, 'PublicReviewPage') },
       404: { description: 'No such agency' },
     },
   }),
@@ -88,7 +63,7 @@ export const reviewRoutes = {
     params: z.object({ id: Uuid, review_id: Uuid }),
     body: ReplyBody,
     responses: {
-      200: { description: 'The review with its reply', schema: ReviewSchema },
+      200: { description: 'The review with its reply', schema: ReviewJson },
       404: { description: 'Not your agency, or no review of it with this id' },
       409: { description: 'The review has a reply already' },
     },

@@ -1,57 +1,50 @@
 import { sql, type Kysely } from 'kysely';
+import { keysetPage, pageFrom, type Page, type PageRequest, type SortKey } from '#platform/pagination';
 import { isCarAvailable } from '../availability/conflicts';
-import { todayInBangkok } from '../availability/dates';
+import { startOfBangkokDay, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import { BookingConflict, Conflict, NotFound } from '../errors';
 import { enqueueBookingNotifications } from '../notifications/outbox';
 import type { PaymentProvider } from '../payments/provider';
 import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
+import { selectAgencyBookings, selectBookings, selectCustomerBooking } from '../reservations/repository';
 import type { Reservation, ReservationStatus } from '../reservations/table';
 import { assertBookableDates } from './create';
 import { expireOverdueHolds } from './expiry';
-import { bookingJson, type BookingJson } from './shape';
+import { agencyBookingJson, bookingJson, type AgencyBookingJson, type BlockJson, type BookingJson } from './shape';
 import { assertAgencyTransition } from './status';
 
 /** A customer gets the deposit back when cancelling at least this long before the start day. */
 export const FREE_CANCELLATION_HOURS = 48;
 
-interface Page {
-  limit: number;
-  /** Keyset position from the cursor: [sort value, id]. */
-  after?: [string, string];
-}
+/** The customer's list order: newest first; created_at alone is not unique. */
+const NEWEST_FIRST: SortKey[] = [
+  { expression: sql.ref('reservations.created_at'), direction: 'desc', type: 'timestamptz' },
+  { expression: sql.ref('reservations.id'), direction: 'desc', type: 'uuid' },
+];
 
 /**
- * The customer's own bookings, newest first. `position` is created_at at full (microsecond)
- * precision for the page cursor: a JavaScript Date keeps milliseconds only, and a booking made
- * in the same millisecond as a page's last row would be skipped.
+ * A page of the customer's own bookings, newest first. The cursor carries created_at at full
+ * (microsecond) precision: a JavaScript Date keeps milliseconds only, and a booking made in
+ * the same millisecond as a page's last row would be skipped.
  */
-export async function listCustomerBookings(db: Kysely<Database>, customerId: string, filter: { status?: ReservationStatus } & Page) {
-  let query = db
-    .selectFrom('reservations')
-    .selectAll()
-    .select(sql<string>`created_at::text`.as('position'))
-    .where('kind', '=', 'booking')
-    .where('customer_id', '=', customerId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit + 1);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.after) {
-    const [createdAt, id] = filter.after;
-    query = query.where(sql<boolean>`(created_at, id) < (${createdAt}::timestamptz, ${id}::uuid)`);
-  }
-  return query.execute();
+export async function listCustomerBookings(
+  db: Kysely<Database>,
+  customerId: string,
+  filter: { status?: ReservationStatus | undefined },
+  page: PageRequest,
+): Promise<Page<BookingJson>> {
+  const query = selectBookings(db)
+    .selectAll('reservations')
+    .select(sql<string>`reservations.created_at::text`.as('position'))
+    .where('reservations.customer_id', '=', customerId)
+    .$if(filter.status !== undefined, (query) => query.where('reservations.status', '=', filter.status!));
+  const rows = await keysetPage(query, NEWEST_FIRST, page).execute();
+  return pageFrom(rows, page, bookingJson, (row) => [row.position, row.id]);
 }
 
 export async function getCustomerBooking(db: Kysely<Database>, customerId: string, bookingId: string): Promise<Reservation> {
-  const booking = await db
-    .selectFrom('reservations')
-    .selectAll()
-    .where('id', '=', bookingId)
-    .where('kind', '=', 'booking')
-    .where('customer_id', '=', customerId)
-    .executeTakeFirst();
+  const booking = await selectCustomerBooking(db, customerId, bookingId).selectAll('reservations').executeTakeFirst();
   // Another customer's booking is "not found", never "forbidden".
   if (!booking) throw new NotFound('No booking of yours with this id.');
   return booking;
@@ -59,8 +52,7 @@ export async function getCustomerBooking(db: Kysely<Database>, customerId: strin
 
 /** Whether a confirmed booking cancelled at `now` gets its deposit back (the policy of docs/bookings.md). */
 export function isRefundable(startDate: string, now: Date): boolean {
-  const startOfStartDay = Date.parse(`${startDate}T00:00:00+07:00`);
-  return now.getTime() <= startOfStartDay - FREE_CANCELLATION_HOURS * 3_600_000;
+  return now.getTime() <= startOfBangkokDay(startDate).getTime() - FREE_CANCELLATION_HOURS * 3_600_000;
 }
 
 /**
@@ -78,14 +70,7 @@ export async function cancelCustomerBooking(
   now = new Date(),
 ): Promise<{ booking: BookingJson; refund: { amount: number } | null }> {
   const result = await db.transaction().execute(async (trx) => {
-    const booking = await trx
-      .selectFrom('reservations')
-      .selectAll()
-      .where('id', '=', bookingId)
-      .where('kind', '=', 'booking')
-      .where('customer_id', '=', customerId)
-      .forUpdate()
-      .executeTakeFirst();
+    const booking = await selectCustomerBooking(trx, customerId, bookingId).selectAll('reservations').forUpdate().executeTakeFirst();
     if (!booking) throw new NotFound('No booking of yours with this id.');
     if (booking.status !== 'pending' && booking.status !== 'confirmed') {
       throw new Conflict(`A ${booking.status} booking cannot be cancelled.`);
@@ -119,37 +104,34 @@ export async function cancelCustomerBooking(
   return result;
 }
 
-/** Bookings of the agency's cars, by start date, with filters. */
+/** The order of the agency's bookings and of a car's blocks: by start date; start dates are not unique. */
+const BY_START_DATE: SortKey[] = [
+  { expression: sql.ref('reservations.start_date'), direction: 'asc', type: 'date' },
+  { expression: sql.ref('reservations.id'), direction: 'asc', type: 'uuid' },
+];
+
+/** A page of the bookings of the agency's cars, by start date, with filters. */
 export async function listAgencyBookings(
   db: Kysely<Database>,
   agencyId: string,
-  filter: { status?: ReservationStatus; carId?: string; from?: string; to?: string } & Page,
-) {
-  let query = db
-    .selectFrom('reservations')
-    .innerJoin('cars', 'cars.id', 'reservations.car_id')
+  filter: { status?: ReservationStatus | undefined; carId?: string | undefined; from?: string | undefined; to?: string | undefined },
+  page: PageRequest,
+): Promise<Page<AgencyBookingJson>> {
+  let query = selectAgencyBookings(db, agencyId)
     .innerJoin('users', 'users.id', 'reservations.customer_id')
     .selectAll('reservations')
-    .select(['users.full_name as customer_name', 'users.email as customer_email'])
-    .where('reservations.kind', '=', 'booking')
-    .where('cars.agency_id', '=', agencyId)
-    .orderBy('reservations.start_date')
-    .orderBy('reservations.id')
-    .limit(filter.limit + 1);
+    .select(['users.full_name as customer_name', 'users.email as customer_email']);
   if (filter.status) query = query.where('reservations.status', '=', filter.status);
   if (filter.carId) query = query.where('reservations.car_id', '=', filter.carId);
   // from/to select bookings overlapping [from, to], inclusive like every range here.
   if (filter.from) query = query.where('reservations.end_date', '>=', filter.from);
   if (filter.to) query = query.where('reservations.start_date', '<=', filter.to);
-  if (filter.after) {
-    const [startDate, id] = filter.after;
-    query = query.where(sql<boolean>`(reservations.start_date, reservations.id) > (${startDate}::date, ${id}::uuid)`);
-  }
-  return query.execute();
+  const rows = await keysetPage(query, BY_START_DATE, page).execute();
+  return pageFrom(rows, page, agencyBookingJson, (row) => [row.start_date, row.id]);
 }
 
 /**
- * The agency moves a booking of its own car along the state machine of API.md. Cancelling
+ * The agency moves a booking of its own car along its state machine (status.ts). Cancelling
  * refunds a paid deposit in full (the agency's decision, not the customer's; also for a
  * no-show on or after the start day: an agency never keeps a deposit by cancelling) and
  * cancels an unpaid PaymentIntent. Completing before end_date is an early return.
@@ -163,12 +145,9 @@ export async function changeBookingStatus(
   now = new Date(),
 ): Promise<BookingJson> {
   const changed = await db.transaction().execute(async (trx) => {
-    const booking = await trx
-      .selectFrom('reservations')
+    const booking = await selectAgencyBookings(trx, agencyId)
       .selectAll('reservations')
       .where('reservations.id', '=', bookingId)
-      .where('reservations.kind', '=', 'booking')
-      .where('reservations.car_id', 'in', (eb) => eb.selectFrom('cars').select('cars.id').where('cars.agency_id', '=', agencyId))
       .forUpdate()
       .executeTakeFirst();
     if (!booking) throw new NotFound('No booking of your cars with this id.');
@@ -199,15 +178,6 @@ export async function changeBookingStatus(
   });
   if (to === 'cancelled') await runPaymentTasksAfterCommit(db, payments, [bookingId]);
   return changed;
-}
-
-export interface BlockJson {
-  id: string;
-  car_id: string;
-  start_date: string;
-  end_date: string;
-  reason: string;
-  status: 'confirmed' | 'cancelled';
 }
 
 const blockJson = (row: Pick<Reservation, 'id' | 'car_id' | 'start_date' | 'end_date' | 'reason' | 'status'>): BlockJson => ({
@@ -263,22 +233,17 @@ export async function createBlock(
   return block;
 }
 
-export async function listBlocks(db: Kysely<Database>, agencyId: string, carId: string, page: Page) {
+/** A page of the car's active blocks, by start date. */
+export async function listBlocks(db: Kysely<Database>, agencyId: string, carId: string, page: PageRequest): Promise<Page<BlockJson>> {
   await assertOwnCar(db, agencyId, carId);
-  let query = db
+  const query = db
     .selectFrom('reservations')
-    .select(['id', 'car_id', 'start_date', 'end_date', 'reason', 'status'])
-    .where('car_id', '=', carId)
-    .where('kind', '=', 'block')
-    .where('status', '=', 'confirmed')
-    .orderBy('start_date')
-    .orderBy('id')
-    .limit(page.limit + 1);
-  if (page.after) {
-    const [startDate, id] = page.after;
-    query = query.where(sql<boolean>`(start_date, id) > (${startDate}::date, ${id}::uuid)`);
-  }
-  return (await query.execute()).map(blockJson);
+    .select(['reservations.id', 'reservations.car_id', 'reservations.start_date', 'reservations.end_date', 'reservations.reason', 'reservations.status'])
+    .where('reservations.car_id', '=', carId)
+    .where('reservations.kind', '=', 'block')
+    .where('reservations.status', '=', 'confirmed');
+  const rows = await keysetPage(query, BY_START_DATE, page).execute();
+  return pageFrom(rows, page, blockJson, (row) => [row.start_date, row.id]);
 }
 
 export async function cancelBlock(db: Kysely<Database>, agencyId: string, carId: string, blockId: string): Promise<void> {

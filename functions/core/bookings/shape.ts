@@ -1,36 +1,60 @@
+import * as z from 'zod';
+import { Currency, Day, Instant, Satang } from '../json';
 import type { DepositIntent } from '../payments/provider';
-import type { Reservation } from '../reservations/table';
+import { RESERVATION_STATUSES, type Reservation } from '../reservations/table';
 
-/** A booking as the API shows it (API.md, Bookings). */
-export interface BookingJson {
-  id: string;
-  status: Reservation['status'];
-  car_id: string;
-  start_date: string;
-  end_date: string;
-  /** The end that was booked, when the car came back early (end_date is then the day of return); else null. */
-  booked_end_date: string | null;
-  days: number;
-  daily_rate_at_booking: number;
-  subtotal: number;
-  fees: number;
-  tax: number;
-  total_price: number;
-  deposit_amount: number;
-  currency: 'thb';
-  expires_at: string | null;
-  created_at: string;
-  /** When the deposit was paid through the platform; null while unpaid (or if it never was). */
-  deposit_paid_at: string | null;
-  /** null only for bookings written without one (older rows, direct inserts); POST /bookings/ always makes one. */
-  payment: { provider: 'stripe'; intent_id: string; amount: number } | null;
-}
+const Payment = z.object({ provider: z.literal('stripe'), intent_id: z.string(), amount: Satang });
+
+/** A booking as the API shows it. */
+export const BookingJson = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(RESERVATION_STATUSES),
+    car_id: z.uuid(),
+    start_date: Day,
+    end_date: Day,
+    booked_end_date: Day.nullable().meta({
+      description:
+        'Set when the car came back before the booked end (an early return): the end that was booked and priced. end_date is then the day of return, and only the days after it were freed.',
+    }),
+    days: z.number().int().meta({ description: 'Days billed: both ends included' }),
+    daily_rate_at_booking: Satang,
+    subtotal: Satang,
+    fees: Satang,
+    tax: Satang,
+    total_price: Satang,
+    deposit_amount: Satang,
+    currency: Currency,
+    expires_at: Instant.nullable().meta({ description: 'Until when an unpaid (pending) booking holds its dates; null once paid or ended' }),
+    created_at: Instant,
+    deposit_paid_at: Instant.nullable().meta({ description: 'When the deposit was paid through the platform; null while unpaid' }),
+    payment: Payment.nullable().meta({ description: 'The deposit PaymentIntent; null only for a booking written without one (older data)' }),
+  })
+  .meta({ id: 'Booking' });
+export type BookingJson = z.infer<typeof BookingJson>;
 
 /** The answer to POST /bookings/ (and its replays): always pending, always with its deposit intent. */
-export interface CreatedBookingJson extends BookingJson {
-  status: 'pending';
-  payment: { provider: 'stripe'; intent_id: string; client_secret: string; amount: number };
-}
+export const CreatedBookingJson = BookingJson.extend({
+  status: z.literal('pending'),
+  payment: Payment.extend({ client_secret: z.string().meta({ description: "Stripe's client secret: the customer's browser pays the deposit with it" }) }),
+}).meta({ id: 'CreatedBooking' });
+export type CreatedBookingJson = z.infer<typeof CreatedBookingJson>;
+
+/** A customer's cancellation: the booking, and the deposit refund it started (null if none is due). */
+export const CancelledBookingJson = BookingJson.extend({
+  refund: z.object({ amount: Satang }).nullable().meta({ description: 'The deposit refunded in full (48 hours or more before the start day), else null' }),
+}).meta({ id: 'CancelledBooking' });
+export type CancelledBookingJson = z.infer<typeof CancelledBookingJson>;
+
+/** A booking as the agency sees it: with who booked. */
+export const AgencyBookingJson = BookingJson.extend({ customer: z.object({ full_name: z.string(), email: z.email() }) }).meta({ id: 'AgencyBooking' });
+export type AgencyBookingJson = z.infer<typeof AgencyBookingJson>;
+
+/** An agency's block: a car off the road for inclusive dates (maintenance). */
+export const BlockJson = z
+  .object({ id: z.uuid(), car_id: z.uuid(), start_date: Day, end_date: Day, reason: z.string(), status: z.enum(['confirmed', 'cancelled']) })
+  .meta({ id: 'Block' });
+export type BlockJson = z.infer<typeof BlockJson>;
 
 /** A booking as GET, list, cancel and the agency's routes show it: no client secret. */
 export function bookingJson(row: Reservation): BookingJson {
@@ -67,4 +91,9 @@ export function createdBookingJson(row: Reservation, intent: DepositIntent): Cre
     status: 'pending',
     payment: { provider: 'stripe', intent_id: intent.intentId, client_secret: intent.clientSecret, amount: row.deposit_amount! },
   };
+}
+
+/** A booking of the agency's car, with the customer who made it. */
+export function agencyBookingJson(row: Reservation & { customer_name: string; customer_email: string }): AgencyBookingJson {
+  return { ...bookingJson(row), customer: { full_name: row.customer_name, email: row.customer_email } };
 }

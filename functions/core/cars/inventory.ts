@@ -1,48 +1,26 @@
 import { sql, type Kysely } from 'kysely';
+import { keysetPage, pageFrom, type Page, type PageRequest, type SortKey } from '#platform/pagination';
+import { todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import { Conflict, NotFound } from '../errors';
+import { carHasBookingHoldingFrom } from '../reservations/repository';
 import { runObjectDeletionsAfterCommit, scheduleObjectDeletions } from './object-deletions';
 import type { ImageStorage } from './image-storage';
 import { uploadKeyOf } from './image-keys';
-import type { Car, CarImage, CarType, FuelType, Transmission } from './table';
+import type { CarChanges, CarInput } from './shape';
+import type { Car, CarImage } from './table';
 
 /**
  * An agency's inventory. Every function is scoped to one agency: another agency's car, like a
  * deleted one, is simply not found (404, never 403: we do not confirm that it exists).
  */
 
-export interface CarInput {
-  make: string;
-  model: string;
-  year: number;
-  car_type: CarType;
-  transmission: Transmission;
-  seats: number;
-  fuel_type: FuelType;
-  daily_rate: number;
-  /** Satang, at least MIN_DEPOSIT_SATANG (THB 10, Stripe's minimum charge): the API schemas check it. */
-  deposit_amount: number;
-  description?: string;
-  /** Both or neither; null (or absent) places the car at its agency. */
-  lat?: number | null;
-  lng?: number | null;
-  pickup_address?: string | null;
-  is_published?: boolean;
-}
-
-export type CarChanges = Partial<CarInput>;
 
 export type ReadyImage = Pick<CarImage, 'id' | 's3_key' | 'position'>;
 
 export interface CarWithImages extends Car {
   /** Only ready photos, by position. */
   images: ReadyImage[];
-}
-
-/** Where a page of cars ended: created_at to the microsecond (a JS Date would round it) and id. */
-export interface CarCursor {
-  createdAt: string;
-  id: string;
 }
 
 const NOT_FOUND = 'No such car in your agency.';
@@ -90,29 +68,31 @@ async function withImages(db: Kysely<Database>, car: Car): Promise<CarWithImages
   return { ...car, images: images.get(car.id)! };
 }
 
-/** A page of the agency's cars, published or not, oldest first (created_at, id). */
-export async function listAgencyCars(
+/** The agency's list order, oldest first; created_at alone is not unique. */
+const OLDEST_FIRST: SortKey[] = [
+  { expression: sql.ref('cars.created_at'), direction: 'asc', type: 'timestamptz' },
+  { expression: sql.ref('cars.id'), direction: 'asc', type: 'uuid' },
+];
+
+/** A page of the agency's cars, published or not, oldest first; `toItem` shapes each car. */
+export async function listAgencyCars<Item>(
   db: Kysely<Database>,
   agencyId: string,
-  page: { limit: number; after?: CarCursor },
-): Promise<(CarWithImages & { cursor: CarCursor })[]> {
-  let query = ownCars(db, agencyId)
+  page: PageRequest,
+  toItem: (car: CarWithImages) => Item,
+): Promise<Page<Item>> {
+  const query = ownCars(db, agencyId)
     .selectAll('cars')
-    .select(sql<string>`to_char(cars.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_created_at'))
-    .orderBy('cars.created_at')
-    .orderBy('cars.id')
-    .limit(page.limit);
-  if (page.after) {
-    const { createdAt, id } = page.after;
-    query = query.where(sql<boolean>`(cars.created_at, cars.id) > (${createdAt}::timestamptz, ${id}::uuid)`);
-  }
-  const cars = await query.execute();
-  const images = await readyImagesOf(db, cars.map((car) => car.id));
-  return cars.map(({ cursor_created_at, ...car }) => ({
-    ...car,
-    images: images.get(car.id)!,
-    cursor: { createdAt: cursor_created_at, id: car.id },
-  }));
+    // created_at to the microsecond for the cursor: a JavaScript Date keeps milliseconds only.
+    .select(sql<string>`to_char(cars.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('position'));
+  const rows = await keysetPage(query, OLDEST_FIRST, page).execute();
+  const images = await readyImagesOf(db, rows.map((row) => row.id));
+  return pageFrom(
+    rows,
+    page,
+    (car) => toItem({ ...car, images: images.get(car.id)! }),
+    (row) => [row.position, row.id],
+  );
 }
 
 export async function getAgencyCar(db: Kysely<Database>, agencyId: string, carId: string): Promise<CarWithImages> {
@@ -180,7 +160,8 @@ export async function updateCar(
 
 /**
  * Deletes a car, unless a booking still holds dates today or later (Asia/Bangkok): confirmed,
- * or pending and not yet expired. Then the agency should unpublish it instead (409).
+ * pending and not yet expired, or a completed rental whose last day is today.
+ * Then the agency should unpublish it instead (409).
  * A car with any reservation history is only marked deleted, so past bookings keep their car;
  * one without is removed. Its photos go either way, rows and objects.
  *
@@ -192,21 +173,7 @@ export async function deleteCar(db: Kysely<Database>, storage: ImageStorage, age
   const objects = await db.transaction().execute(async (trx) => {
     await findOwnCar(trx, agencyId, carId, { lock: true });
 
-    const upcomingBooking = await trx
-      .selectFrom('reservations')
-      .select('id')
-      .where('car_id', '=', carId)
-      .where('kind', '=', 'booking')
-      .where(sql<boolean>`end_date >= (now() AT TIME ZONE 'Asia/Bangkok')::date`)
-      .where((eb) =>
-        eb.or([
-          eb('status', '=', 'confirmed'),
-          eb.and([eb('status', '=', 'pending'), eb('expires_at', '>', sql<Date>`now()`)]),
-        ]),
-      )
-      .limit(1)
-      .executeTakeFirst();
-    if (upcomingBooking) {
+    if (await carHasBookingHoldingFrom(trx, carId, todayInBangkok())) {
       throw new Conflict(
         'This car has upcoming pending or confirmed bookings, so it cannot be deleted. Unpublish it instead (PATCH with is_published: false).',
       );

@@ -1,42 +1,21 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { keysetPage, pageFrom, type Page, type PageRequest, type SortKey } from '#platform/pagination';
 import type { Database } from '../database';
 import { Conflict, NotFound } from '../errors';
 import { enqueueNotification } from '../notifications/outbox';
+import { selectBookingsWithParties } from '../reservations/repository';
 import type { ReviewPayload } from '../notifications/templates';
+import type { PublicReviewJson, ReviewJson } from './shape';
 import type { ReviewsTable } from './table';
 
 /**
- * Reviews (P5): a customer reviews a completed booking once; the agency's rating_average and
+ * Reviews: a customer reviews a completed booking once; the agency's rating_average and
  * review_count follow in the same transaction (the reviews_agency_rating trigger, exact under
  * concurrent reviews); the agency may reply once. The one-review-per-booking rule is the
  * UNIQUE constraint on reviews.reservation_id, so two concurrent attempts cannot both win.
  */
 
 export type Review = Selectable<ReviewsTable>;
-
-export interface ReviewJson {
-  id: string;
-  booking_id: string;
-  agency_id: string;
-  rating: number;
-  comment: string;
-  created_at: string;
-  reply: string | null;
-  replied_at: string | null;
-  /** The review is of a rental that was paid through the platform and completed. */
-  verified_rental: boolean;
-}
-
-export interface PublicReviewJson {
-  id: string;
-  rating: number;
-  comment: string;
-  created_at: string;
-  customer_name: string;
-  reply: string | null;
-  replied_at: string | null;
-  verified_rental: boolean;
-}
 
 export const reviewJson = (row: Review): ReviewJson => ({
   id: row.id,
@@ -81,12 +60,7 @@ export async function createReview(
   input: { rating: number; comment: string },
 ): Promise<ReviewJson> {
   return db.transaction().execute(async (trx) => {
-    const booking = await trx
-      .selectFrom('reservations')
-      .innerJoin('cars', 'cars.id', 'reservations.car_id')
-      .innerJoin('agencies', 'agencies.id', 'cars.agency_id')
-      .innerJoin('users as admin', 'admin.id', 'agencies.admin_user_id')
-      .innerJoin('users as customer', 'customer.id', 'reservations.customer_id')
+    const booking = await selectBookingsWithParties(trx)
       .select([
         'reservations.status',
         'reservations.deposit_paid_at',
@@ -97,7 +71,6 @@ export async function createReview(
         'customer.full_name as customer_name',
       ])
       .where('reservations.id', '=', bookingId)
-      .where('reservations.kind', '=', 'booking')
       .where('reservations.customer_id', '=', customerId)
       .executeTakeFirst();
     if (!booking) throw new NotFound('No booking of yours with this id.');
@@ -154,15 +127,17 @@ export interface AgencyReviewRow {
   position: string;
 }
 
-/** An agency's reviews, newest first, by keyset after [created_at, id]; 404 for an unknown agency. */
-export async function listAgencyReviews(
-  db: Kysely<Database>,
-  agencyId: string,
-  page: { limit: number; after?: [string, string] },
-): Promise<AgencyReviewRow[]> {
+/** An agency's reviews in public: newest first; created_at alone is not unique. */
+const NEWEST_FIRST: SortKey[] = [
+  { expression: sql.ref('reviews.created_at'), direction: 'desc', type: 'timestamptz' },
+  { expression: sql.ref('reviews.id'), direction: 'desc', type: 'uuid' },
+];
+
+/** A page of an agency's reviews as the public sees them, newest first; 404 for an unknown agency. */
+export async function listAgencyReviews(db: Kysely<Database>, agencyId: string, page: PageRequest): Promise<Page<PublicReviewJson>> {
   const agency = await db.selectFrom('agencies').select('id').where('id', '=', agencyId).executeTakeFirst();
   if (!agency) throw new NotFound('No agency with this id.');
-  let query = db
+  const query = db
     .selectFrom('reviews')
     .innerJoin('users', 'users.id', 'reviews.customer_id')
     .select([
@@ -176,15 +151,9 @@ export async function listAgencyReviews(
       'users.full_name as customer_full_name',
       sql<string>`reviews.created_at::text`.as('position'),
     ])
-    .where('reviews.agency_id', '=', agencyId)
-    .orderBy('reviews.created_at', 'desc')
-    .orderBy('reviews.id', 'desc')
-    .limit(page.limit + 1);
-  if (page.after) {
-    const [createdAt, id] = page.after;
-    query = query.where(sql<boolean>`(reviews.created_at, reviews.id) < (${createdAt}::timestamptz, ${id}::uuid)`);
-  }
-  return query.execute();
+    .where('reviews.agency_id', '=', agencyId);
+  const rows: AgencyReviewRow[] = await keysetPage(query, NEWEST_FIRST, page).execute();
+  return pageFrom(rows, page, publicReviewJson, (row) => [row.position, row.id]);
 }
 
 export const publicReviewJson = (row: AgencyReviewRow): PublicReviewJson => ({

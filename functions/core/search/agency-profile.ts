@@ -1,22 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
 import { NotFound } from '../errors';
-
-export interface AgencyProfile {
-  id: string;
-  name: string;
-  phone: string;
-  address: string;
-  lat: number;
-  lng: number;
-  rating_average: number;
-  review_count: number;
-  /** Published, non-deleted cars. */
-  car_count: number;
-}
+import type { AgencyProfileJson } from './shape';
 
 /** An agency's public profile; 404 when there is none with this id. */
-export async function getAgencyProfile(db: Kysely<Database>, agencyId: string): Promise<AgencyProfile> {
+export async function getAgencyProfile(db: Kysely<Database>, agencyId: string): Promise<AgencyProfileJson> {
   const agency = await db
     .selectFrom('agencies as a')
     .select([

@@ -1,39 +1,13 @@
 import { sql, type Kysely } from 'kysely';
 import { isCarAvailable, unavailableRanges, type DateRange } from '../availability/conflicts';
 import { addDays } from '../availability/dates';
-import type { CarType, FuelType, Transmission } from '../cars/table';
 import type { Database } from '../database';
 import { NotFound } from '../errors';
-import { priceRental, type PricingRates, type RentalPrice } from '../pricing/pricing';
+import { priceRental, type PricingRates } from '../pricing/pricing';
+import type { PublicCarJson } from './shape';
 
 /** How far ahead car detail lists the days a car is taken. */
 export const UNAVAILABLE_WINDOW_DAYS = 90;
-
-export interface PublicCar {
-  id: string;
-  make: string;
-  model: string;
-  year: number;
-  car_type: CarType;
-  transmission: Transmission;
-  seats: number;
-  fuel_type: FuelType;
-  daily_rate: number;
-  deposit_amount: number;
-  currency: 'thb';
-  description: string;
-  pickup_address: string | null;
-  /** The car's own position, else its agency's. */
-  lat: number;
-  lng: number;
-  images: { url: string }[];
-  agency: { id: string; name: string; phone: string; address: string; rating_average: number; review_count: number };
-  availability?: { start_date: string; end_date: string; available: boolean };
-  /** The price of the requested days, as a booking made now would store it. */
-  price?: Omit<RentalPrice, 'daily_rate_at_booking'> & { daily_rate: number };
-  /** Days in the next 90 (from today) on which the car is taken, merged; never who or why. */
-  unavailable_ranges: { start_date: string; end_date: string }[];
-}
 
 /**
  * One published, non-deleted car as the public sees it (404 otherwise), with its agency and
@@ -44,7 +18,7 @@ export async function getPublicCar(
   db: Kysely<Database>,
   carId: string,
   options: { dates?: DateRange; today: string; rates: PricingRates; imageUrl: ((s3Key: string) => string) | undefined },
-): Promise<PublicCar> {
+): Promise<PublicCarJson> {
   const car = await db
     .selectFrom('cars as c')
     .innerJoin('agencies as a', 'a.id', 'c.agency_id')

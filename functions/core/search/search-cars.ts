@@ -1,11 +1,12 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { pageFrom } from '#platform/pagination';
+import { keysetAfter, pageFrom, rowsToFetch } from '#platform/pagination';
 import { conflictExists, type DateRange } from '../availability/conflicts';
 import type { CarType, FuelType, Transmission } from '../cars/table';
 import type { Database } from '../database';
 import { chordDistance, greatCircleDistance, kilometres, withinRadius, type Place } from '../geo/place';
 import { priceRental, type PricingRates } from '../pricing/pricing';
-import { afterKey, decodeSortCursor, sortKeys, sortPosition, type SortKey } from './ordering';
+import { decodeSortCursor, sortKeys, sortPosition, type SortKey } from './ordering';
+import type { SearchResultJson } from './shape';
 
 export const ORDERINGS = ['price', '-price', 'distance', 'rating'] as const;
 export type Ordering = (typeof ORDERINGS)[number];
@@ -28,25 +29,6 @@ export interface SearchContext {
   rates: PricingRates;
   /** The public URL of a photo's S3 key; without one, results carry no images. */
   imageUrl: ((s3Key: string) => string) | undefined;
-}
-
-export interface SearchResult {
-  id: string;
-  make: string;
-  model: string;
-  year: number;
-  car_type: CarType;
-  transmission: Transmission;
-  seats: number;
-  fuel_type: FuelType;
-  daily_rate: number;
-  currency: 'thb';
-  days: number;
-  total_price: number;
-  deposit_amount: number;
-  images: { url: string }[];
-  agency: { id: string; name: string; rating_average: number; review_count: number };
-  distance_km?: number;
 }
 
 export interface SearchRow {
@@ -91,13 +73,13 @@ export interface SearchRow {
  * independent, thinks every car is booked, and probes the whole fleet) and how many cars a
  * radius holds.
  */
-export async function searchCars(db: Kysely<Database>, criteria: SearchCriteria, context: SearchContext): Promise<{ results: SearchResult[]; next_cursor: string | null }> {
+export async function searchCars(db: Kysely<Database>, criteria: SearchCriteria, context: SearchContext): Promise<{ results: SearchResultJson[]; next_cursor: string | null }> {
   const keys = sortKeys(criteria.ordering, criteria.place);
   const after = decodeSortCursor(criteria.cursor, criteria.ordering, keys);
   const { rows } = await searchQuery(criteria, keys, after).execute(db);
   return pageFrom(
     rows,
-    criteria.limit,
+    criteria,
     (row) => toResult(row, criteria, context),
     (row) => sortPosition(criteria.ordering, keys, row),
   );
@@ -112,7 +94,7 @@ export async function searchCars(db: Kysely<Database>, criteria: SearchCriteria,
  */
 export const WALK_LIMIT = 2_000;
 
-/** The one SQL statement of a search page (limit + 1 rows, the extra one only says "there is more"). */
+/** The one SQL statement of a search page (rowsToFetch(): one row more than the page, which only says "there is more"). */
 export function searchQuery(
   criteria: SearchCriteria,
   keys: SortKey[],
@@ -127,8 +109,9 @@ export function searchQuery(
   if (criteria.maxPrice !== undefined) filters.push(sql`c.daily_rate <= ${criteria.maxPrice}::int4`);
   if (criteria.seatsMin !== undefined) filters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
   if (criteria.agencyId) filters.push(sql`c.agency_id = ${criteria.agencyId}::uuid`);
-  if (after) filters.push(afterKey(keys, after));
-  const limit = criteria.limit + 1;
+  // e.g. for rating: (rating, reviews) < (r, n) OR ((rating, reviews) = (r, n) AND (agency, rate, id) > (a, p, i))
+  if (after) filters.push(keysetAfter(keys, after));
+  const limit = rowsToFetch(criteria);
   const free = (carId: string) => sql`NOT ${conflictExists(sql.ref(carId), { startDate, endDate })}`;
   // Agencies are joined into the walk only when the ordering reads them (rating); otherwise
   // only for the page's rows, at the end.
@@ -187,7 +170,7 @@ function orderBy(keys: SortKey[], as: 'expression' | 'alias'): RawBuilder<unknow
   return sql.join(keys.map((key) => sql`${as === 'alias' ? sql.ref(key.alias) : key.expression} ${sql.raw(key.direction)}`));
 }
 
-function toResult(row: SearchRow, criteria: SearchCriteria, context: SearchContext): SearchResult {
+function toResult(row: SearchRow, criteria: SearchCriteria, context: SearchContext): SearchResultJson {
   const price = priceRental(
     { dailyRate: row.daily_rate, depositAmount: row.deposit_amount, startDate: criteria.startDate, endDate: criteria.endDate },
     context.rates,

@@ -7,7 +7,7 @@ import type { Registered } from './registration';
 import { CODE_LIFETIME_MINUTES, issueCode, useCode, type IssuedCode } from './verification';
 
 /**
- * Proving an account's e-mail address (API.md, Auth): registration sends a 6-digit code to the
+ * Proving an account's e-mail address: registration sends a 6-digit code to the
  * address; POST /auth/verify/ with the code marks the account verified; until then it can sign
  * in but not use customer or agency routes (functions/platform/auth.ts). Answers never tell
  * whether an address is registered.

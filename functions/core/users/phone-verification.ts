@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../database';
 import { Conflict, TooManyRequests, ValidationError } from '../errors';
 import { enqueueNotification, smsNumber } from '../notifications/outbox';
+import type { PhoneStatusJson, PhoneVerificationJson } from './shape';
 import { CODE_LIFETIME_MINUTES, CODES_PER_DAY, issueCode, useCode } from './verification';
 
 /**
@@ -11,11 +12,6 @@ import { CODE_LIFETIME_MINUTES, CODES_PER_DAY, issueCode, useCode } from './veri
  * phone unverifies it (a trigger on agencies).
  */
 
-export interface PhoneStatus {
-  /** The agency's phone in E.164, as SMS reach it. */
-  phone: string;
-  phone_verified: boolean;
-}
 
 interface AgencyCaller {
   userId: string;
@@ -41,7 +37,7 @@ export async function requestPhoneCode(
   db: Kysely<Database>,
   caller: AgencyCaller,
   now: Date = new Date(),
-): Promise<PhoneStatus & { expires_at: string }> {
+): Promise<PhoneVerificationJson> {
   const outcome = await db.transaction().execute(async (trx) => {
     const agency = await lockAgency(trx, caller);
     const number = smsNumber(agency.phone);
@@ -68,7 +64,7 @@ export async function requestPhoneCode(
 }
 
 /** Verifies the agency's phone with the code sent to it; 400 if the code is wrong or expired. */
-export async function verifyPhone(db: Kysely<Database>, caller: AgencyCaller, code: string, now: Date = new Date()): Promise<PhoneStatus> {
+export async function verifyPhone(db: Kysely<Database>, caller: AgencyCaller, code: string, now: Date = new Date()): Promise<PhoneStatusJson> {
   const verified = await db.transaction().execute(async (trx) => {
     const agency = await lockAgency(trx, caller);
     const number = smsNumber(agency.phone);

@@ -3,6 +3,7 @@ import type { Database } from '../database';
 import { Conflict, ServiceUnavailable, type FieldProblem } from '../errors';
 import { sendEmailCode } from './email-verification';
 import { removeIdentityAfterFailure, type IdentityProvider } from './identity';
+import type { RegisteredJson } from './shape';
 import type { Role } from './table';
 
 /**
@@ -20,10 +21,7 @@ export interface Registration {
   agency?: { name: string; phone: string; address: string; lat: number; lng: number };
 }
 
-export interface Registered {
-  user: { id: string; email: string; full_name: string; role: Role };
-  agency?: { id: string; name: string };
-}
+export type Registered = RegisteredJson;
 
 export interface RegistrationOptions {
   /** The moment of registration (tests move it). */

@@ -1,0 +1,131 @@
+import * as z from 'zod';
+import { todayInBangkok } from '../availability/dates';
+import { Instant } from '../json';
+import { MIN_DEPOSIT_SATANG } from '../payments/provider';
+import { MAX_IMAGE_BYTES } from './images';
+import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from './table';
+
+/**
+ * A car and its photos in the API: what an agency sends (CreateCarBody, UpdateCarBody,
+ * ImageUploadBody, validated by the route before core sees it) and what it gets back.
+ */
+
+const MAX_SATANG = 10_000_000; // 100,000.00 THB
+
+/** The calendar year in Phuket now; a car can be next year's model at most. */
+function latestModelYear(): number {
+  return Number(todayInBangkok().slice(0, 4)) + 1;
+}
+
+const Name = z.string().trim().min(1).max(200);
+const Satang = z.number().int('must be an integer amount of satang');
+
+const carFields = {
+  make: Name,
+  model: Name,
+  year: z
+    .number()
+    .int()
+    .min(1950)
+    .refine((year) => year <= latestModelYear(), { message: 'must not be later than next year' }),
+  car_type: z.enum(CAR_TYPES),
+  transmission: z.enum(TRANSMISSIONS),
+  seats: z.number().int().min(1).max(60),
+  fuel_type: z.enum(FUEL_TYPES),
+  daily_rate: Satang.min(1).max(MAX_SATANG).meta({ description: 'Satang per day' }),
+  // Every booking takes its deposit through a Stripe PaymentIntent, and Stripe charges at least THB 10.
+  deposit_amount: Satang.min(MIN_DEPOSIT_SATANG, `must be at least ${MIN_DEPOSIT_SATANG} satang (THB 10), the smallest deposit a card payment can take`)
+    .max(MAX_SATANG)
+    .meta({ description: `Satang, at least ${MIN_DEPOSIT_SATANG} (THB 10): every booking pays its deposit by card` }),
+  description: z.string().max(5000),
+  lat: z.number().min(-90).max(90).nullable().meta({ description: "null or absent: the agency's location" }),
+  lng: z.number().min(-180).max(180).nullable(),
+  pickup_address: z.string().trim().max(500).nullable(),
+  is_published: z.boolean(),
+};
+
+/** lat and lng are set together: both numbers, both null, or both absent. */
+function locationComplete(body: { lat?: number | null; lng?: number | null }, ctx: z.RefinementCtx): void {
+  const latGiven = body.lat !== undefined && body.lat !== null;
+  const lngGiven = body.lng !== undefined && body.lng !== null;
+  if ((body.lat === undefined) !== (body.lng === undefined) || latGiven !== lngGiven) {
+    const missing = body.lat === undefined || (body.lat === null && lngGiven) ? 'lat' : 'lng';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'lat and lng go together: send both or neither' });
+  }
+}
+
+export const CreateCarBody = z
+  .strictObject({
+    ...carFields,
+    description: carFields.description.optional(),
+    lat: carFields.lat.optional(),
+    lng: carFields.lng.optional(),
+    pickup_address: carFields.pickup_address.optional(),
+    is_published: carFields.is_published.optional().meta({ description: 'Default false: new cars are unpublished' }),
+  })
+  .superRefine(locationComplete)
+  .meta({ id: 'CarCreate' });
+/** What a new car is made of: the body of POST /agency/cars/, as validated. */
+export type CarInput = z.output<typeof CreateCarBody>;
+
+export const UpdateCarBody = z
+  .strictObject(carFields)
+  .partial()
+  // Any subset, the empty one included (a no-op: update-car.ts answers the car as it is).
+  .superRefine(locationComplete)
+  .meta({ id: 'CarUpdate' });
+export type CarChanges = z.output<typeof UpdateCarBody>;
+
+export const ImageUploadBody = z
+  .strictObject({
+    content_type: z.string().max(100).meta({ description: `${IMAGE_CONTENT_TYPES.join(', ')} (any other type: 415)` }),
+    content_length: z.number().int().min(1).meta({ description: `Bytes, at most ${MAX_IMAGE_BYTES} (larger: 413)` }),
+  })
+  .meta({ id: 'ImageUploadRequest' });
+
+export const CarImageJson = z.object({ id: z.uuid(), url: z.url(), position: z.number().int() }).meta({ id: 'CarImage' });
+export type CarImageJson = z.infer<typeof CarImageJson>;
+
+/** A car as its agency sees it. */
+export const AgencyCarJson = z
+  .object({
+    id: z.uuid(),
+    agency_id: z.uuid(),
+    make: z.string(),
+    model: z.string(),
+    year: z.number().int(),
+    car_type: z.enum(CAR_TYPES),
+    transmission: z.enum(TRANSMISSIONS),
+    seats: z.number().int(),
+    fuel_type: z.enum(FUEL_TYPES),
+    daily_rate: z.number().int(),
+    deposit_amount: z.number().int(),
+    currency: z.literal('thb'),
+    description: z.string(),
+    lat: z.number().nullable(),
+    lng: z.number().nullable(),
+    pickup_address: z.string().nullable(),
+    is_published: z.boolean(),
+    images: z.array(CarImageJson).meta({ description: 'Ready photos, by position' }),
+    created_at: Instant,
+    updated_at: Instant,
+  })
+  .meta({ id: 'AgencyCar' });
+export type AgencyCarJson = z.infer<typeof AgencyCarJson>;
+
+/** A pending photo and where to PUT it. */
+export const ImageUploadJson = z
+  .object({
+    id: z.uuid(),
+    status: z.literal('pending'),
+    upload: z.object({
+      method: z.literal('PUT'),
+      url: z.url(),
+      headers: z.record(z.string(), z.string()).meta({ description: 'Send exactly these headers with the PUT; both are signed' }),
+    }),
+    expires_at: Instant,
+  })
+  .meta({ id: 'ImageUpload' });
+export type ImageUploadJson = z.infer<typeof ImageUploadJson>;
+
+export const ReadyCarImageJson = CarImageJson.extend({ status: z.literal('ready') }).meta({ id: 'ReadyCarImage' });
