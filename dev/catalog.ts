@@ -45,6 +45,7 @@ export const FLEET: ReadonlyArray<{ type: CarType; weight: number; models: Vehic
     weight: 34,
     models: [
       { type: 'scooter', make: 'Honda', model: 'Click 125i', seats: 2, transmission: 'automatic', fuel: 'petrol', rate: [200, 300], deposit: 3000 },
+      { type: 'scooter', make: 'Honda', model: 'Click 160', seats: 2, transmission: 'automatic', fuel: 'petrol', rate: [300, 400], deposit: 5000 },
       { type: 'scooter', make: 'Honda', model: 'Scoopy i', seats: 2, transmission: 'automatic', fuel: 'petrol', rate: [200, 250], deposit: 3000 },
       { type: 'scooter', make: 'Yamaha', model: 'NMAX 155', seats: 2, transmission: 'automatic', fuel: 'petrol', rate: [300, 400], deposit: 5000 },
       { type: 'scooter', make: 'Honda', model: 'PCX 160', seats: 2, transmission: 'automatic', fuel: 'petrol', rate: [350, 450], deposit: 5000 },

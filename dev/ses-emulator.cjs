@@ -2,7 +2,7 @@
 /**
  * The SES emulator (aws-ses-v2-local) in a process of its own, started by startSes in
  * dev/emulators.ts: in the API's process, its store of every message ever sent grew the dev
- * server by tens of MB a minute under load (issue 14). It keeps the newest SES_EMULATOR_KEEP
+ * server by tens of MB a minute under load. It keeps the newest SES_EMULATOR_KEEP
  * messages (default 5000) and forgets older ones. Plain CommonJS: it swaps the package's
  * saveEmail, which the package's handlers look up on the module's exports at each call.
  * Exits when its parent does (its stdin, a pipe from the parent, closes).

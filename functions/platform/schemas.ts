@@ -1,13 +1,20 @@
 import * as z from 'zod';
+import { isCalendarDate } from '#core/availability/dates';
 
 /** Shapes shared by every area's contract. */
 export const ProblemSchema = z
   .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    type: z.string().meta({
+      description: 'A URI reference naming the kind of problem; GET it for a page saying what it means and what to do',
+      example: '/api/v1/problems/validation-error/',
+    }),
+    title: z.string().meta({ example: 'Invalid request' }),
+    status: z.number().int().meta({ example: 400 }),
+    detail: z.string().meta({ example: 'The request body failed validation.' }),
+    errors: z
+      .array(z.object({ path: z.string().meta({ example: 'start_date' }), message: z.string().meta({ example: 'is required' }) }))
+      .optional()
+      .meta({ description: 'On a 400: each field that failed validation, and why' }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
@@ -15,11 +22,44 @@ export const Uuid = z.uuid({ message: 'must be a UUID' });
 
 export const IdParams = z.object({ id: Uuid });
 
-/** Pagination of every collection: ?limit=1..100 (default 20) and an opaque ?cursor=. */
-export const PageQuery = z.object({
-  limit: z.coerce.number({ message: 'must be a number' }).int().min(1).max(100).default(20),
-  cursor: z.string().max(500).optional(),
-});
+/**
+ * A calendar day as the API writes dates, `YYYY-MM-DD` (a whole day in Asia/Bangkok), the one
+ * date schema of every route; documented as `format: date`.
+ */
+export const IsoDate = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) ctx.addIssue({ code: 'custom', message: 'must be a date as YYYY-MM-DD' });
+    else if (!isCalendarDate(value)) ctx.addIssue({ code: 'custom', message: 'is not a calendar date' });
+  })
+  .meta({ format: 'date' });
+
+/**
+ * Query parameters arrive as text. These read a number from text that is only digits (so
+ * `1e3`, `0x10`, ` 5` or `` are refused, not coerced) and are documented as numbers, so
+ * clients generated from the OpenAPI document type them as numbers; `?limit=5` still works.
+ */
+export function queryInteger(min: number, max: number) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`),
+  );
+}
+
+/** A decimal query parameter (up to 3 decimals), read and documented like queryInteger(). */
+export function queryDecimal(options: { moreThan: number; max: number }) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{1,6}(\.\d{1,3})?$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: 'must be a number' })
+      .gt(options.moreThan, `must be more than ${options.moreThan}`)
+      .max(options.max, `must be at most ${options.max}`),
+  );
+}
 
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
   return z.object({ results: z.array(item), next_cursor: z.string().nullable() }).meta({ id });

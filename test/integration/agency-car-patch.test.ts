@@ -4,7 +4,7 @@ import { useApi } from '../helpers/api';
 import { createAgencyAdmin, type TestUser } from '../helpers/auth';
 import { createCarFor } from '../helpers/cars';
 
-/** API.md: "PATCH takes any subset → 200 car". The empty subset is a no-op, still own cars only. */
+/** The API contract: "PATCH takes any subset → 200 car". The empty subset is a no-op, still own cars only. */
 const api = useApi();
 
 let admin: TestUser;

@@ -32,7 +32,8 @@ async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
 /**
  * CONTENDERS customers book the same car for the same dates, released together from a barrier
  * in the database right before their inserts (raceAtCarLocks), so the inserts are in flight at
- * once: the exclusion constraint is what decides (NOTES.md).
+ * once: the exclusion constraint is what decides (a re-check before the insert does not, under
+ * READ COMMITTED).
  */
 async function race(url: string) {
   const db = connect(url, CONTENDERS + 5);

@@ -9,7 +9,7 @@ import { apiEvent, lambdaContext } from '../helpers/events';
 import { useRoundTripCounter } from '../helpers/round-trips';
 
 /**
- * The database work of one booking, counted (issue 15; docs/bookings.md, "Round trips"): every
+ * The database work of one booking, counted (docs/bookings.md, "Round trips"): every
  * statement a POST /bookings/ sends, BEGIN and COMMIT included, through a hook on pg's client.
  * A count, not a time: it grows when someone adds a query to the hot path, on any machine.
  * The settled numbers: a new booking is 4 (the caller's lookup, the car, hold_booking(), the

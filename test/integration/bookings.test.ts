@@ -127,7 +127,7 @@ describe('POST /bookings/', () => {
     const other = await createCustomer();
     const theirs = await book(api, other.token, body, key);
     expect(theirs.status).toBe(409);
-    expect(theirs.body.type).toBe('/problems/dates-not-available');
+    expect(theirs.body.type).toBe('/api/v1/problems/dates-not-available/');
     expect((await book(api, world.customer.token, body, key)).body).toEqual(mine.body);
   });
 
@@ -182,7 +182,7 @@ describe('POST /bookings/', () => {
     const other = await createCustomer();
     const overlapping = await book(api, other.token, { car_id: world.car.id, start_date: bangkokDate(32), end_date: bangkokDate(34) });
     expect(overlapping.status).toBe(409);
-    expect(overlapping.body.type).toBe('/problems/dates-not-available');
+    expect(overlapping.body.type).toBe('/api/v1/problems/dates-not-available/');
     const dayAfter = await book(api, other.token, { car_id: world.car.id, start_date: bangkokDate(33), end_date: bangkokDate(34) });
     expect(dayAfter.status).toBe(201);
   });

@@ -32,7 +32,7 @@ describe('POST /agency/cars/{id}/images/: what may be uploaded', () => {
     for (const contentType of ['image/gif', 'image/svg+xml', 'text/html', 'application/pdf', 'image/jpg']) {
       const answer = await api.post(imagesOf(car.id), { content_type: contentType, content_length: 1000 }, { token: admin.token });
       expect(answer.status, contentType).toBe(415);
-      expect(answer.body.type).toBe('/problems/unsupported-media-type');
+      expect(answer.body.type).toBe('/api/v1/problems/unsupported-media-type/');
     }
     expect(await getDb().selectFrom('car_images').select('id').where('car_id', '=', car.id).execute()).toEqual([]);
   });
@@ -41,7 +41,7 @@ describe('POST /agency/cars/{id}/images/: what may be uploaded', () => {
     const car = await newCar();
     const tooLarge = await api.post(imagesOf(car.id), { content_type: 'image/jpeg', content_length: 10 * MiB + 1 }, { token: admin.token });
     expect(tooLarge.status).toBe(413);
-    expect(tooLarge.body.type).toBe('/problems/payload-too-large');
+    expect(tooLarge.body.type).toBe('/api/v1/problems/payload-too-large/');
     const limit = await api.post(imagesOf(car.id), { content_type: 'image/jpeg', content_length: 10 * MiB }, { token: admin.token });
     expect(limit.status).toBe(201);
   });
@@ -81,6 +81,7 @@ describe('the presigned upload', () => {
     const car = await newCar();
     const before = Date.now();
     const answer = await api.post(imagesOf(car.id), { content_type: 'image/jpeg', content_length: 4321 }, { token: admin.token });
+    const after = Date.now();
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({
       id: expect.any(String),
@@ -105,7 +106,8 @@ describe('the presigned upload', () => {
 
     const expiresAt = Date.parse(answer.body.expires_at);
     expect(expiresAt).toBeGreaterThan(before);
-    expect(expiresAt).toBeLessThanOrEqual(before + 301_000);
+    // Within 300 s of the request, however long a busy machine took to answer it.
+    expect(expiresAt).toBeLessThanOrEqual(after + 301_000);
 
     const row = await getDb().selectFrom('car_images').selectAll().where('id', '=', answer.body.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ car_id: car.id, status: 'pending', content_type: 'image/jpeg', content_length: 4321 });
@@ -264,7 +266,7 @@ describe('confirm reads the first bytes: photos are photos', () => {
   async function expectRefusedAndRemoved(carId: string, { started, uploadKey, answer }: Awaited<ReturnType<typeof uploadAndConfirm>>) {
     expect(answer.status).toBe(415);
     expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(answer.body).toMatchObject({ type: '/problems/unsupported-media-type', status: 415 });
+    expect(answer.body).toMatchObject({ type: '/api/v1/problems/unsupported-media-type/', status: 415 });
     expect(answer.body.detail).toMatch(/deleted/);
     expect(await objectExists(uploadKey)).toBe(false);
     expect(await objectExists(uploadKey.slice('pending/'.length))).toBe(false);

@@ -23,7 +23,7 @@ import { bangkokDate, createCarFor, putObject, startUpload, tinyJpeg } from '../
 import { connect } from '../helpers/db';
 
 /**
- * Fault injection (issue 14): this file runs its own PostgreSQL, Cognito, S3 and SES, kills and
+ * Fault injection: this file runs its own PostgreSQL, Cognito, S3 and SES, kills and
  * freezes them under the local server (the handlers Lambda runs), and checks what the clients
  * see, that this process survives, and what the database holds afterwards. Outcomes only: a
  * client that gets no answer within GIVE_UP_MS (several times the budget of ~9 s,
@@ -322,7 +322,7 @@ describe('the database dies and hangs under load', () => {
     expect(frozen.map((outcome) => outcome.gaveUp ?? outcome.status)).toEqual(frozen.map(() => 503));
     for (const outcome of frozen) {
       expect(outcome.retryAfter).toMatch(/^[1-9]\d*$/);
-      expect(outcome.body).toMatchObject({ type: '/problems/service-unavailable', status: 503 });
+      expect(outcome.body).toMatchObject({ type: '/api/v1/problems/service-unavailable/', status: 503 });
     }
     expect(uncaught).toEqual([]);
 

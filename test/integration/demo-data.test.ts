@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { addDays, todayInBangkok } from '#core/availability/dates';
 import { cognitoIdentity } from '#platform/cognito';
 import { getDb } from '#platform/db';
+import { EXAMPLE_AGENCY, EXAMPLE_CAR, EXAMPLE_IDS, EXAMPLE_SCOOTER, exampleCalendar } from '#platform/openapi-examples';
+import { FLEET } from '../../dev/catalog';
 import { DEMO_AGENCY_ADMIN, DEMO_CUSTOMER, DEMO_PASSWORD, hasDemoUsers, isCatalogueEmpty, resetDemoData, seedDemoData } from '../../dev/demo-data';
 import { useApi } from '../helpers/api';
 
@@ -10,7 +12,9 @@ import { useApi } from '../helpers/api';
  * The demo catalogue `npm run dev` seeds into an empty database (dev/demo-data.ts), seeded
  * here into this file's own database and the shared Cognito emulator, exactly as dev/server.ts
  * calls it. What a newcomer relies on: the counts README.md promises, cars on the island, the
- * demo sign-ins, a search that finds something, and data the schema's rules would accept.
+ * demo sign-ins, a search that finds something, data the schema's rules would accept, and the
+ * records the OpenAPI document's examples name, with their ids (test/integration/try-it-out.test.ts
+ * then sends every example request to this data).
  */
 
 const api = useApi();
@@ -36,8 +40,8 @@ async function signIn(email: string, password: string) {
 }
 
 describe('seedDemoData: the catalogue README.md promises', () => {
-  it('reports and writes 10 agencies, 60 cars and scooters (one soft-deleted, five unpublished) and 47 bookings', async () => {
-    expect(seeded).toEqual({ agencies: 10, cars: 60, bookings: 47 });
+  it('reports and writes 10 agencies, 60 cars and scooters (one soft-deleted, five unpublished) and 50 bookings', async () => {
+    expect(seeded).toEqual({ agencies: 10, cars: 60, bookings: 50 });
     expect(await count('agencies')).toBe(10);
     expect(await count('cars')).toBe(60);
     const cars = await getDb().selectFrom('cars').select(['is_published', 'deleted_at']).execute();
@@ -67,22 +71,105 @@ describe('seedDemoData: the catalogue README.md promises', () => {
     expect(await hasDemoUsers(getDb())).toBe(true);
   });
 
-  it('books 27 completed (each reviewed), 18 confirmed, 1 live pending hold and 1 cancelled, and blocks one car for service', async () => {
-    const reservations = await getDb().selectFrom('reservations').select(['kind', 'status', 'reason', 'start_date', 'end_date', 'expires_at']).execute();
-    expect(reservations).toHaveLength(48);
+  it('books 28 completed (all reviewed but one), 20 confirmed, 1 live pending hold and 1 cancelled, and blocks one car for service', async () => {
+    const reservations = await getDb().selectFrom('reservations').select(['id', 'kind', 'status', 'reason', 'start_date', 'end_date', 'expires_at']).execute();
+    expect(reservations).toHaveLength(51);
     const bookings = reservations.filter((reservation) => reservation.kind === 'booking');
     const byStatus = Object.groupBy(bookings, (booking) => booking.status);
     expect(Object.fromEntries(Object.entries(byStatus).map(([status, rows]) => [status, rows.length]))).toEqual({
-      completed: 27, confirmed: 18, pending: 1, cancelled: 1,
+      completed: 28, confirmed: 20, pending: 1, cancelled: 1,
     });
+    // The demo traveller's latest rental waits for its review (the docs page's example writes it).
     expect(await count('reviews')).toBe(27);
     for (const completed of bookings.filter((booking) => booking.status === 'completed')) expect(completed.end_date < today).toBe(true);
-    for (const confirmed of bookings.filter((booking) => booking.status === 'confirmed')) expect(confirmed.start_date > today).toBe(true);
+    // Confirmed rentals lie ahead, but for the one under way today.
+    for (const confirmed of bookings.filter((booking) => booking.status === 'confirmed')) {
+      expect(confirmed.end_date >= today).toBe(true);
+      if (confirmed.id !== EXAMPLE_IDS.runningBooking) expect(confirmed.start_date > today, confirmed.id).toBe(true);
+    }
     const pending = bookings.find((booking) => booking.status === 'pending')!;
     expect(pending.expires_at!.getTime()).toBeGreaterThan(Date.now());
 
     const blocks = reservations.filter((reservation) => reservation.kind === 'block');
-    expect(blocks).toEqual([expect.objectContaining({ status: 'confirmed', reason: 'Scheduled service', start_date: addDays(today, 5), end_date: addDays(today, 7) })]);
+    const { block } = exampleCalendar(today);
+    expect(blocks).toEqual([expect.objectContaining({ status: 'confirmed', reason: 'Scheduled service', start_date: block.start, end_date: block.end })]);
+  });
+});
+
+describe('seedDemoData: the records the OpenAPI examples name (functions/platform/openapi-examples.ts)', () => {
+  const days = exampleCalendar(today);
+  const booking = (id: string) =>
+    getDb()
+      .selectFrom('reservations')
+      .leftJoin('reviews', 'reviews.reservation_id', 'reservations.id')
+      .select(['reservations.id', 'car_id', 'reservations.customer_id', 'kind', 'status', 'start_date', 'end_date', 'deposit_paid_at', 'payment_intent_id', 'reviews.id as review_id'])
+      .where('reservations.id', '=', id)
+      .executeTakeFirst();
+
+  it('registers Patong Wheels and its admin, and the demo traveller, with the fixed ids', async () => {
+    const agency = await getDb()
+      .selectFrom('agencies')
+      .innerJoin('users', 'users.id', 'agencies.admin_user_id')
+      .select(['agencies.id', 'agencies.name', 'agencies.phone', 'agencies.address', 'users.id as admin_id', 'users.email', 'users.full_name'])
+      .where('agencies.id', '=', EXAMPLE_IDS.agency)
+      .executeTakeFirst();
+    expect(agency).toEqual({
+      id: EXAMPLE_IDS.agency, name: EXAMPLE_AGENCY.name, phone: EXAMPLE_AGENCY.phone, address: EXAMPLE_AGENCY.address,
+      admin_id: EXAMPLE_IDS.agencyAdmin, email: DEMO_AGENCY_ADMIN, full_name: EXAMPLE_AGENCY.admin,
+    });
+    const traveller = await getDb().selectFrom('users').select(['id', 'role']).where('email', '=', DEMO_CUSTOMER).executeTakeFirst();
+    expect(traveller).toEqual({ id: EXAMPLE_IDS.traveller, role: 'customer' });
+  });
+
+  it('lists the Honda Click 160 (with a ready photo) and the Toyota Yaris Ativ at Patong Wheels, published, as the catalogue has them', async () => {
+    const cars = await getDb()
+      .selectFrom('cars')
+      .select(['id', 'agency_id', 'make', 'model', 'car_type', 'daily_rate', 'deposit_amount', 'is_published', 'deleted_at'])
+      .where('id', 'in', [EXAMPLE_IDS.scooter, EXAMPLE_IDS.car])
+      .orderBy('car_type', 'desc')
+      .execute();
+    expect(cars).toEqual([
+      { id: EXAMPLE_IDS.scooter, agency_id: EXAMPLE_IDS.agency, make: 'Honda', model: 'Click 160', car_type: 'scooter', daily_rate: EXAMPLE_SCOOTER.daily_rate, deposit_amount: EXAMPLE_SCOOTER.deposit_amount, is_published: true, deleted_at: null },
+      { id: EXAMPLE_IDS.car, agency_id: EXAMPLE_IDS.agency, make: 'Toyota', model: 'Yaris Ativ', car_type: 'economy', daily_rate: EXAMPLE_CAR.daily_rate, deposit_amount: EXAMPLE_CAR.deposit_amount, is_published: true, deleted_at: null },
+    ]);
+    // Rates and deposits as the island's catalogue (dev/catalog.ts) prices the model.
+    for (const vehicle of [EXAMPLE_SCOOTER, EXAMPLE_CAR]) {
+      const model = FLEET.flatMap((group) => group.models).find((candidate) => candidate.make === vehicle.make && candidate.model === vehicle.model);
+      expect(model, vehicle.model).toBeDefined();
+      expect(vehicle.daily_rate / 100).toBeGreaterThanOrEqual(model!.rate[0]);
+      expect(vehicle.daily_rate / 100).toBeLessThanOrEqual(model!.rate[1]);
+      expect(vehicle.deposit_amount).toBe(model!.deposit * 100);
+    }
+    const image = await getDb().selectFrom('car_images').select(['car_id', 'status']).where('id', '=', EXAMPLE_IDS.scooterImage).executeTakeFirst();
+    expect(image).toEqual({ car_id: EXAMPLE_IDS.scooter, status: 'ready' });
+  });
+
+  it('books the demo traveller’s scooter rentals on the examples’ days: reviewed, to review, under way, upcoming', async () => {
+    const own = { car_id: EXAMPLE_IDS.scooter, customer_id: EXAMPLE_IDS.traveller, kind: 'booking', deposit_paid_at: expect.any(Date) };
+    expect(await booking(EXAMPLE_IDS.reviewedBooking)).toMatchObject({ ...own, status: 'completed', review_id: EXAMPLE_IDS.review, start_date: days.reviewedBooking.start, end_date: days.reviewedBooking.end });
+    expect(await booking(EXAMPLE_IDS.pastBooking)).toMatchObject({ ...own, status: 'completed', review_id: null, start_date: days.pastBooking.start, end_date: days.pastBooking.end });
+    expect(days.pastBooking.end < today).toBe(true);
+    expect(await booking(EXAMPLE_IDS.runningBooking)).toMatchObject({ ...own, status: 'confirmed', start_date: days.runningBooking.start, end_date: days.runningBooking.end });
+    expect(days.runningBooking.start <= today && today <= days.runningBooking.end).toBe(true);
+    expect(await booking(EXAMPLE_IDS.booking)).toMatchObject({ ...own, status: 'confirmed', payment_intent_id: expect.stringMatching(/^pi_/), start_date: days.booking.start, end_date: days.booking.end });
+    // More than 48 hours ahead: cancelling it refunds the deposit, as the example says.
+    expect(days.booking.start > addDays(today, 2)).toBe(true);
+    const review = await getDb().selectFrom('reviews').select(['agency_id', 'customer_id', 'reply']).where('id', '=', EXAMPLE_IDS.review).executeTakeFirst();
+    expect(review).toEqual({ agency_id: EXAMPLE_IDS.agency, customer_id: EXAMPLE_IDS.traveller, reply: null });
+  });
+
+  it('leaves the scooter free on the days the examples search and book, and the Yaris Ativ with its block and no booking', async () => {
+    const scooterHolds = await getDb()
+      .selectFrom('reservations')
+      .select('id')
+      .where('car_id', '=', EXAMPLE_IDS.scooter)
+      .where('status', 'in', ['pending', 'confirmed', 'completed'])
+      .where('start_date', '<=', days.stay.end)
+      .where('end_date', '>=', days.stay.start)
+      .execute();
+    expect(scooterHolds).toEqual([]);
+    const yaris = await getDb().selectFrom('reservations').select(['id', 'kind']).where('car_id', '=', EXAMPLE_IDS.car).execute();
+    expect(yaris).toEqual([{ id: EXAMPLE_IDS.block, kind: 'block' }]);
   });
 });
 
@@ -173,7 +260,7 @@ describe('seedDemoData: data the schema’s rules accept', () => {
       .orderBy('car_id')
       .orderBy('start_date')
       .execute();
-    expect(holding.length).toBe(20); // 18 confirmed bookings, the pending hold, the block
+    expect(holding.length).toBe(22); // 20 confirmed bookings, the pending hold, the block
     for (const reservations of Map.groupBy(holding, (reservation) => reservation.car_id).values()) {
       for (const [index, reservation] of reservations.entries()) {
         expect(reservation.start_date <= reservation.end_date).toBe(true);
@@ -245,10 +332,13 @@ describe('seeding only an empty database (dev/server.ts and dev/seed.ts check is
     expect((await getDb().selectFrom('landmarks').select('slug').execute()).length).toBe(landmarks);
     expect((await api.post('/auth/token/', { email: DEMO_CUSTOMER, password: DEMO_PASSWORD })).status).toBe(401);
 
-    expect(await seedDemoData(getDb(), cognitoIdentity, { today })).toEqual({ agencies: 10, cars: 60, bookings: 47 });
+    expect(await seedDemoData(getDb(), cognitoIdentity, { today })).toEqual({ agencies: 10, cars: 60, bookings: 50 });
     expect(await count('agencies')).toBe(10);
     expect(await count('cars')).toBe(60);
     expect(await count('reviews')).toBe(27);
+    // The same fixed ids again: the examples keep working after a re-seed.
+    expect(await getDb().selectFrom('reservations').select('id').where('id', '=', EXAMPLE_IDS.booking).executeTakeFirst()).toBeDefined();
+    expect((await getDb().selectFrom('users').select('id').where('email', '=', DEMO_CUSTOMER).executeTakeFirstOrThrow()).id).toBe(EXAMPLE_IDS.traveller);
     await signIn(DEMO_CUSTOMER, DEMO_PASSWORD);
     await signIn(DEMO_AGENCY_ADMIN, DEMO_PASSWORD);
   });

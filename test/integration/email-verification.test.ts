@@ -16,7 +16,7 @@ import { sentMailTo, verificationCodeMailedTo } from '../helpers/mail';
 
 /**
  * A new account proves its e-mail address with a 6-digit code before it may book or list cars
- * (API.md, Auth). The code travels like every other e-mail: outbox → SES (here its emulator,
+ * (the API contract, Auth). The code travels like every other e-mail: outbox → SES (here its emulator,
  * whose store the tests read as a person reads their inbox).
  */
 
@@ -75,7 +75,7 @@ describe('a new account proves its address before it may book or list cars', () 
     const refused = await book(api, token, { car_id: car.id, start_date: bangkokDate(10), end_date: bangkokDate(11) });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('content-type')).toBe('application/problem+json');
-    expect(refused.body).toMatchObject({ type: '/problems/email-not-verified', status: 403 });
+    expect(refused.body).toMatchObject({ type: '/api/v1/problems/email-not-verified/', status: 403 });
     expect(refused.body.detail).toContain('POST /api/v1/auth/verify/');
     expect(refused.body.detail).toContain('/auth/verify/resend/');
     expect(await db.selectFrom('reservations').select('id').where('car_id', '=', car.id).execute()).toEqual([]);
@@ -100,7 +100,7 @@ describe('a new account proves its address before it may book or list cars', () 
     const token = await signIn(email);
     const refused = await api.post('/agency/cars/', carBody(), { token });
     expect(refused.status).toBe(403);
-    expect(refused.body.type).toBe('/problems/email-not-verified');
+    expect(refused.body.type).toBe('/api/v1/problems/email-not-verified/');
     expect((await api.get('/agency/cars/', { token })).status).toBe(403);
 
     await deliver();

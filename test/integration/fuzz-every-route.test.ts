@@ -16,7 +16,7 @@ import { apiEvent, lambdaContext } from '../helpers/events';
 import { insertBookingRow } from '../helpers/rentals';
 
 /**
- * No input, however odd, gets a 5xx (API.md, issue 12 item 6). For EVERY route of the route
+ * No input, however odd, gets a 5xx (bad input is a 4xx). For EVERY route of the route
  * table, hostile variants are derived from the route's own zod schemas (through their JSON
  * Schema): each field of its params, query and body gets NUL characters, lone surrogates,
  * huge strings, wrong types, numbers out of range, unknown fields, forged cursors; whole
@@ -98,6 +98,7 @@ function baseline(route: RouteDefinition): BaseRequest {
     (
       {
         'GET /docs/assets/{file}': { params: { file: 'swagger-ui.css' } },
+        'GET /problems/{slug}/': { params: { slug: 'dates-not-available' } },
         'POST /auth/register/': {
           body: {
             email: uniqueEmail('fuzz'),

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMigrator, migrateToLatest, migrations } from '#migrations/index';
 import { connect, createScratchDatabase } from '../helpers/db';
 
-/** Tables the roadmap's schema must have (later migrations may add more). */
+/** Tables the schema must have (later migrations may add more). */
 const APP_TABLES = [
   'agencies',
   'car_images',

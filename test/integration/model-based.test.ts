@@ -13,7 +13,7 @@ import { bangkokDate, carBody } from '../helpers/cars';
 import { StandinRefusal, stripeStandin } from '../helpers/stripe';
 
 /**
- * A model-based test of the whole booking API (issue 14, item 5; the rules are docs/bookings.md).
+ * A model-based test of the whole booking API (the rules are docs/bookings.md).
  * fast-check draws random sequences of commands (register, cars, blocks, book with fresh and
  * repeated Idempotency-Keys, pay, payment failures, webhook replays, expiry, cancellations,
  * agency status changes, reviews), runs each against the real local server, and checks every

@@ -61,8 +61,7 @@ function barrier(parties: number) {
 
 /**
  * A Kysely on its own pool (a connection per contender) whose createReview transactions are
- * held at two points, so that they really overlap (NOTES.md: a race without a barrier passes
- * falsely):
+ * held at two points, so that they really overlap (a race without a barrier passes falsely):
  * 1. after the booking check (createReview's SELECT), until all `parties` transactions are open
  *    and have checked;
  * 2. after the review INSERT, until every transaction has inserted or is blocked inside its

@@ -20,7 +20,7 @@ async function freeCarIds(agencyId: string, startDate: string, endDate: string, 
   return answer.body.results.map((car: { id: string }) => car.id);
 }
 
-describe('GET /cars/: the conflict rule (API.md, inclusive on both ends)', () => {
+describe('GET /cars/: the conflict rule (inclusive on both ends)', () => {
   const D = inDays(30);
 
   it('a reservation ending on the requested start day conflicts; one ending the day before does not', async () => {

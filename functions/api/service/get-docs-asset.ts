@@ -3,12 +3,8 @@ import { DOCS_ASSETS, readDocsAsset } from '#platform/docs-assets';
 import { endpoint } from '#platform/http';
 import { serviceRoutes } from './routes';
 
-export const handler = endpoint(serviceRoutes.getDocsAsset, async ({ params }) => {
+export const handler = endpoint(serviceRoutes.getDocsAsset, async ({ params }, reply) => {
   const content = await readDocsAsset(params.file);
   if (content === undefined) throw new NotFound(`No documentation asset named ${params.file}.`);
-  return {
-    status: 200,
-    body: content,
-    headers: { 'content-type': DOCS_ASSETS[params.file]! },
-  };
+  return reply(200, content, { 'content-type': DOCS_ASSETS[params.file]! });
 });

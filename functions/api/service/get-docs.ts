@@ -19,8 +19,4 @@ const page = `<!doctype html>
 </body>
 </html>`;
 
-export const handler = endpoint(serviceRoutes.getDocs, async () => ({
-  status: 200,
-  body: page,
-  headers: { 'content-type': 'text/html; charset=utf-8' },
-}));
+export const handler = endpoint(serviceRoutes.getDocs, async (_request, reply) => reply(200, page, { 'content-type': 'text/html; charset=utf-8' }));

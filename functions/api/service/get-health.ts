@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { ServiceUnavailable } from '#core/errors';
-import { endpoint, json } from '#platform/http';
+import { endpoint } from '#platform/http';
 import { serviceRoutes } from './routes';
 
 /**
@@ -8,7 +8,7 @@ import { serviceRoutes } from './routes';
  * same 503 problem+json (with Retry-After) any other route answers then, plus `database:
  * "unavailable"` so a monitor reads the cause without parsing the detail.
  */
-export const handler = endpoint(serviceRoutes.getHealth, async ({ db }) => {
+export const handler = endpoint(serviceRoutes.getHealth, async ({ db }, reply) => {
   try {
     await sql`SELECT 1`.execute(db);
   } catch (error) {
@@ -17,5 +17,5 @@ export const handler = endpoint(serviceRoutes.getHealth, async ({ db }) => {
       extensions: { database: 'unavailable' },
     });
   }
-  return json(200, { status: 'ok', database: 'ok' });
+  return reply(200, { status: 'ok', database: 'ok' });
 });

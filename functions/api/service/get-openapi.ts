@@ -1,11 +1,12 @@
+import type * as z from 'zod';
 import { buildOpenApiDocument } from '#platform/openapi';
-import { endpoint, json } from '#platform/http';
-import { serviceRoutes } from './routes';
+import { endpoint } from '#platform/http';
+import { OpenApiDocumentSchema, serviceRoutes } from './routes';
 
-let document: object | undefined;
+let document: z.input<typeof OpenApiDocumentSchema> | undefined;
 
-export const handler = endpoint(serviceRoutes.getOpenApi, async () => {
+export const handler = endpoint(serviceRoutes.getOpenApi, async (_request, reply) => {
   // Generated once per container from the route table's zod schemas.
-  document ??= buildOpenApiDocument();
-  return json(200, document);
+  document ??= buildOpenApiDocument() as z.input<typeof OpenApiDocumentSchema>;
+  return reply(200, document);
 });

@@ -1,0 +1,476 @@
+import { addDays, todayInBangkok } from '#core/availability/dates';
+import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
+import { PROBLEM_TYPES, type ProblemSlug } from './problem-types';
+import { problemType } from './problem';
+
+/**
+ * Examples of every operation of the OpenAPI document, by operationId: realistic Phuket
+ * rentals, dates counted from today in Bangkok (the document is built per container, so they
+ * stay current), money in satang and priced by the real pricing rule. The ids are the demo
+ * catalogue's (dev/demo-data.ts makes its records with EXAMPLE_IDS, on the days of
+ * exampleCalendar), so "Try it out" on the docs page of `npm run dev` works as the demo
+ * traveller or the demo agency. test/unit/openapi-document.test.ts checks every example
+ * against its route's schema; test/integration/try-it-out.test.ts sends every operation's
+ * example request to a server holding the demo data and expects its success.
+ */
+export interface OperationExamples {
+  params?: Record<string, string>;
+  query?: Record<string, string | number>;
+  headers?: Record<string, string>;
+  body?: unknown;
+  responses?: Record<number, unknown>;
+}
+
+/**
+ * The demo accounts dev/demo-data.ts registers, both with this password: the token example
+ * signs in as the traveller, and the document's description names both.
+ */
+export const DEMO_SIGN_IN = { traveller: 'demo.traveller@example.com', agencyAdmin: 'demo.agency@example.com', password: 'Phuket-2027' } as const;
+
+/**
+ * The demo catalogue's fixed ids (dev/demo-data.ts makes these records with them): Patong
+ * Wheels (demo.agency@example.com), two of its vehicles, and the demo traveller's rentals.
+ */
+export const EXAMPLE_IDS = {
+  agency: 'caaeba2e-47e5-4ae6-bfff-6b54359c9091',
+  agencyAdmin: '16b8a643-c02b-4db8-9fb2-971a8e253d5f',
+  traveller: '53c789dd-1fe4-44b5-8c6a-b1304c31285a',
+  /** A Honda Click 160 scooter of Patong Wheels, published. */
+  scooter: '2479b9ae-eead-4d34-bae0-49f02151207e',
+  /** A Toyota Yaris Ativ of Patong Wheels, published, with a maintenance block and no bookings (so it can be deleted). */
+  car: '4b35ff24-9df7-4a5d-b1ef-e8a4d8f6903a',
+  /** The scooter's photo, ready. */
+  scooterImage: '0ed4bce5-1532-4541-bf85-1c7d8b78c7eb',
+  /** The demo traveller's upcoming booking of the scooter, paid, more than 48 hours ahead (cancelling refunds it). */
+  booking: 'd72d72d7-5ced-4fed-aa66-97a44c9c8445',
+  /** The demo traveller's rental of the scooter under way today: the agency marks it returned. */
+  runningBooking: '44fce952-ce6a-4441-baad-9eb32e3a6cd4',
+  /** The demo traveller's completed (and paid) rental of the scooter, not reviewed yet. */
+  pastBooking: '45b989dd-342e-4104-9fc4-a65099346f0c',
+  /** The demo traveller's earlier completed rental of the scooter, the one `review` is of. */
+  reviewedBooking: 'cf36a88b-4f55-4632-899a-7b73d2076fca',
+  /** The demo traveller's review of Patong Wheels, not replied to yet. */
+  review: '0b51d4a7-554e-462d-9871-a01cf6ef4e98',
+  /** The Yaris Ativ's maintenance block. */
+  block: '233632bf-9aa3-4e8c-b169-a3788ab75624',
+} as const;
+
+/** Ids the server would give records the examples create: none of them is in the demo data. */
+const NEW_IDS = {
+  agencyAdmin: '31544409-2913-45a6-8ebd-2df7a118427d',
+  agency: '9d3538e7-e28b-4555-bc32-41648851f7cf',
+  car: '650fd536-faea-4fc9-9ca9-6d76fde2df2a',
+  image: '3ee43f68-0765-4d0d-8eee-22e695f97d48',
+  block: '5a8491e4-c8df-49fd-8ee9-ca9cff6eaa42',
+  review: '76629804-4ece-46e5-a9f5-d78fb3ede632',
+  booking: 'e3b0f1d2-6a4c-4f1e-9d7a-2c5b8e1f4a90',
+} as const;
+
+/** Patong Wheels, the demo agency, with its admin's name, as dev/demo-data.ts registers it. */
+export const EXAMPLE_AGENCY = {
+  admin: 'Nok Srisuk',
+  name: 'Patong Wheels',
+  phone: '+66 76 340 118',
+  address: '88 Thawewong Rd, Patong, Kathu, Phuket 83150',
+  lat: 7.8935,
+  lng: 98.2966,
+} as const;
+
+/** The demo scooter (EXAMPLE_IDS.scooter), as dev/demo-data.ts lists it; money in satang. */
+export const EXAMPLE_SCOOTER = {
+  make: 'Honda',
+  model: 'Click 160',
+  year: 2025,
+  car_type: 'scooter',
+  transmission: 'automatic',
+  seats: 2,
+  fuel_type: 'petrol',
+  daily_rate: 35_000, // 350 THB a day
+  deposit_amount: 500_000, // 5,000 THB
+  description: 'Honda Click 160 from Patong Wheels. Two helmets and a rain poncho included.',
+} as const;
+
+/** The demo car (EXAMPLE_IDS.car), as dev/demo-data.ts lists it. */
+export const EXAMPLE_CAR = {
+  make: 'Toyota',
+  model: 'Yaris Ativ',
+  year: 2024,
+  car_type: 'economy',
+  transmission: 'automatic',
+  seats: 5,
+  fuel_type: 'petrol',
+  daily_rate: 95_000,
+  deposit_amount: 500_000,
+  description: 'Toyota Yaris Ativ from Patong Wheels. Full insurance, child seat on request.',
+} as const;
+
+/** The storage key of the scooter's photo (the layout of core/cars/image-keys.ts). */
+export const EXAMPLE_IMAGE_KEY = `agencies/${EXAMPLE_IDS.agency}/cars/${EXAMPLE_IDS.scooter}/${EXAMPLE_IDS.scooterImage}.jpg`;
+
+/** The demo traveller's review (EXAMPLE_IDS.review). */
+export const EXAMPLE_REVIEW = { rating: 5, comment: 'Clean scooter, full tank, easy hand-over on Thawewong Road.' } as const;
+
+const at = (day: string, time: string) => `${day}T${time}Z`;
+
+/**
+ * The days and moments of the demo records, counted from today in Bangkok: the examples show
+ * them and dev/demo-data.ts books them (counted from the day it seeds), so an example's booking
+ * is the demo's booking. The scooter is free on `stay`, which the examples search and book; as
+ * days pass after the seeding, `stay` and `newBlock` only move further from the demo's records,
+ * but the upcoming booking starts after a week: `npm run seed -- --reset` lines them up again.
+ */
+export function exampleCalendar(today: string) {
+  const range = (from: number, to: number) => ({ start: addDays(today, from), end: addDays(today, to) });
+  return {
+    stay: range(14, 16),
+    booking: range(7, 9),
+    bookingCreatedAt: at(addDays(today, -2), '09:12:44.000'),
+    bookingPaidAt: at(addDays(today, -2), '09:14:02.000'),
+    runningBooking: range(-1, 1),
+    pastBooking: range(-4, -2),
+    reviewedBooking: range(-9, -7),
+    reviewCreatedAt: at(addDays(today, -5), '11:02:00.000'),
+    block: range(30, 32),
+    /** The block the createBlock example adds: after the demo's, so clear of it however long ago the demo was seeded. */
+    newBlock: range(40, 41),
+    /** When the demo's Patong Wheels cars were listed. */
+    listedAt: at(addDays(today, -60), '03:20:00.000'),
+  };
+}
+
+/** The payment intent of the upcoming booking (EXAMPLE_IDS.booking). */
+export const EXAMPLE_INTENT_ID = 'pi_3QxPhuketDemo0001';
+const IDEMPOTENCY_KEY = 'b44b69a1-c2eb-4ddc-9a50-872b0bc4991a';
+const INTENT_ID = EXAMPLE_INTENT_ID;
+const IMAGE_BASE = 'https://d2x8phuket.cloudfront.net';
+
+export function problemExample(slug: ProblemSlug, detail: string, errors?: { path: string; message: string }[]) {
+  const { status, title } = PROBLEM_TYPES[slug];
+  return { type: problemType(slug), title, status, detail, ...(errors ? { errors } : {}) };
+}
+
+export function operationExamples(now: Date): Record<string, OperationExamples> {
+  const today = todayInBangkok(now);
+  const days = exampleCalendar(today);
+  const { start, end } = days.stay;
+  const nowIso = now.toISOString().replace(/\.\d{3}Z$/, '.000Z');
+  const inMinutes = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, '.000Z');
+
+  const { description: scooterDescription, ...scooterSpec } = EXAMPLE_SCOOTER;
+  const scooterFields = { ...scooterSpec, currency: 'thb' } as const;
+  const priceOf = (range: { start: string; end: string }) =>
+    priceRental({ dailyRate: EXAMPLE_SCOOTER.daily_rate, depositAmount: EXAMPLE_SCOOTER.deposit_amount, startDate: range.start, endDate: range.end }, DEFAULT_PRICING_RATES);
+  const stayPrice = priceOf(days.stay);
+  const { daily_rate_at_booking: dailyRate, ...priceParts } = stayPrice;
+  const carPrice = { ...priceParts, daily_rate: dailyRate };
+
+  const patongWheels = { id: EXAMPLE_IDS.agency, name: EXAMPLE_AGENCY.name, rating_average: 4.6, review_count: 12 };
+  const agencyContact = { phone: EXAMPLE_AGENCY.phone, address: EXAMPLE_AGENCY.address };
+  const scooterImage = { url: `${IMAGE_BASE}/${EXAMPLE_IMAGE_KEY}` };
+
+  const booking = {
+    id: EXAMPLE_IDS.booking,
+    status: 'confirmed',
+    car_id: EXAMPLE_IDS.scooter,
+    start_date: days.booking.start,
+    end_date: days.booking.end,
+    booked_end_date: null,
+    ...priceOf(days.booking),
+    expires_at: null,
+    created_at: days.bookingCreatedAt,
+    deposit_paid_at: days.bookingPaidAt,
+    payment: { provider: 'stripe', intent_id: INTENT_ID, amount: EXAMPLE_SCOOTER.deposit_amount },
+  };
+  const newIntentId = 'pi_3QxPhuketDemo0002';
+  const createdBooking = {
+    ...booking,
+    id: NEW_IDS.booking,
+    status: 'pending',
+    start_date: start,
+    end_date: end,
+    ...stayPrice,
+    expires_at: inMinutes(15),
+    created_at: nowIso,
+    deposit_paid_at: null,
+    payment: { provider: 'stripe', intent_id: newIntentId, client_secret: `${newIntentId}_secret_Kd81nQw2`, amount: EXAMPLE_SCOOTER.deposit_amount },
+  };
+  const runningBooking = {
+    ...booking,
+    id: EXAMPLE_IDS.runningBooking,
+    start_date: days.runningBooking.start,
+    end_date: days.runningBooking.end,
+    ...priceOf(days.runningBooking),
+    payment: null,
+  };
+  const block = { id: EXAMPLE_IDS.block, car_id: EXAMPLE_IDS.car, start_date: days.block.start, end_date: days.block.end, reason: 'Scheduled service', status: 'confirmed' };
+  const newBlock = { id: NEW_IDS.block, car_id: EXAMPLE_IDS.car, start_date: days.newBlock.start, end_date: days.newBlock.end, reason: 'New tyres', status: 'confirmed' };
+
+  const agencyCar = {
+    id: EXAMPLE_IDS.scooter,
+    agency_id: EXAMPLE_IDS.agency,
+    ...scooterFields,
+    description: scooterDescription,
+    lat: null,
+    lng: null,
+    pickup_address: EXAMPLE_AGENCY.address,
+    is_published: true,
+    images: [{ id: EXAMPLE_IDS.scooterImage, url: scooterImage.url, position: 0 }],
+    created_at: days.listedAt,
+    updated_at: days.listedAt,
+  };
+  const newCar = {
+    make: 'Honda',
+    model: 'City',
+    year: 2024,
+    car_type: 'economy',
+    transmission: 'automatic',
+    seats: 5,
+    fuel_type: 'petrol',
+    daily_rate: 100_000,
+    deposit_amount: 500_000,
+    description: 'Honda City, automatic, full insurance; child seat on request.',
+    pickup_address: EXAMPLE_AGENCY.address,
+    is_published: true,
+  } as const;
+  const createdCar = {
+    ...agencyCar,
+    ...newCar,
+    id: NEW_IDS.car,
+    currency: 'thb',
+    lat: null,
+    lng: null,
+    images: [],
+    created_at: nowIso,
+    updated_at: nowIso,
+  };
+
+  const review = {
+    id: EXAMPLE_IDS.review,
+    booking_id: EXAMPLE_IDS.reviewedBooking,
+    agency_id: EXAMPLE_IDS.agency,
+    ...EXAMPLE_REVIEW,
+    created_at: days.reviewCreatedAt,
+    reply: null,
+    replied_at: null,
+    verified_rental: true,
+  };
+  const reply = 'Thank you, see you next time in Patong!';
+  const newReview = {
+    ...review,
+    id: NEW_IDS.review,
+    booking_id: EXAMPLE_IDS.pastBooking,
+    comment: 'Hand-over in five minutes, and the scooter made it up to Karon Viewpoint without a fuss.',
+    created_at: nowIso,
+  };
+  const user = { id: EXAMPLE_IDS.traveller, email: DEMO_SIGN_IN.traveller, full_name: 'Demo Traveller', role: 'customer' };
+  const registered = { id: NEW_IDS.agencyAdmin, email: 'nok@example.com', full_name: 'Nok Srisuk', role: 'agency_admin' };
+  const jwt = (kind: string) => `eyJraWQiOiJkZW1vIiwiYWxnIjoiUlMyNTYifQ.${kind}.c2lnbmF0dXJl`;
+  const page = <T>(results: T[]) => ({ results, next_cursor: null });
+
+  return {
+    getHealth: {
+      responses: {
+        200: { status: 'ok', database: 'ok' },
+        503: { ...problemExample('service-unavailable', 'The database cannot be reached. Retry after the Retry-After interval.'), database: 'unavailable' },
+      },
+    },
+    getOpenapi: {
+      responses: { 200: { openapi: '3.1.0', info: { title: 'Phuket Rental API', version: '1.0.0' }, paths: { '/api/v1/health/': { get: { operationId: 'getHealth' } } } } },
+    },
+    getDocs: { responses: { 200: '<!doctype html><html lang="en"><head><title>Phuket Rental API</title>…</head><body><div id="swagger-ui"></div>…</body></html>' } },
+    getDocsAsset: { params: { file: 'swagger-ui.css' } },
+    getProblem: { params: { slug: 'dates-not-available' } },
+
+    register: {
+      body: {
+        email: registered.email,
+        password: 'Phuket-2027',
+        full_name: registered.full_name,
+        role: 'agency_admin',
+        agency: { name: 'Surin Scooters', phone: '+66 76 123 456', address: 'Surin Beach Rd, Choeng Thale, Thalang, Phuket 83110', lat: 7.9757, lng: 98.2789 },
+      },
+      responses: { 201: { user: registered, agency: { id: NEW_IDS.agency, name: 'Surin Scooters' } } },
+    },
+    verify: { body: { email: registered.email, code: '482913' }, responses: { 200: { user: registered } } },
+    resendVerification: { body: { email: registered.email } },
+    token: {
+      body: { email: DEMO_SIGN_IN.traveller, password: DEMO_SIGN_IN.password },
+      responses: { 200: { access_token: jwt('YWNjZXNz'), refresh_token: 'eyJjdHkiOiJKV1QifQ.cmVmcmVzaA', id_token: jwt('aWQ'), expires_in: 3600, token_type: 'Bearer' } },
+    },
+    refresh: {
+      body: { refresh_token: 'eyJjdHkiOiJKV1QifQ.cmVmcmVzaA' },
+      responses: { 200: { access_token: jwt('YWNjZXNz'), id_token: jwt('aWQ'), expires_in: 3600, token_type: 'Bearer' } },
+    },
+    getMe: { responses: { 200: { ...user, email_verified: true } } },
+
+    listCars: { query: { limit: 20 }, responses: { 200: page([agencyCar]) } },
+    createCar: { body: newCar, responses: { 201: createdCar } },
+    getAgencyCar: { params: { id: EXAMPLE_IDS.scooter }, responses: { 200: agencyCar } },
+    updateCar: {
+      params: { id: EXAMPLE_IDS.scooter },
+      body: { daily_rate: 30_000, is_published: true },
+      responses: { 200: { ...agencyCar, daily_rate: 30_000, updated_at: nowIso } },
+    },
+    deleteCar: { params: { id: EXAMPLE_IDS.car } },
+    createCarImage: {
+      params: { id: EXAMPLE_IDS.scooter },
+      body: { content_type: 'image/jpeg', content_length: 845_312 },
+      responses: {
+        201: {
+          id: NEW_IDS.image,
+          status: 'pending',
+          upload: {
+            method: 'PUT',
+            url: `https://phuket-rental-images.s3.ap-southeast-1.amazonaws.com/pending/agencies/${EXAMPLE_IDS.agency}/cars/${EXAMPLE_IDS.scooter}/${NEW_IDS.image}.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=300&X-Amz-Signature=3f1e`,
+            headers: { 'content-type': 'image/jpeg', 'content-length': '845312' },
+          },
+          expires_at: inMinutes(5),
+        },
+      },
+    },
+    confirmCarImage: {
+      params: { id: EXAMPLE_IDS.scooter, image_id: EXAMPLE_IDS.scooterImage },
+      responses: { 200: { id: EXAMPLE_IDS.scooterImage, url: scooterImage.url, position: 0, status: 'ready' } },
+    },
+    deleteCarImage: { params: { id: EXAMPLE_IDS.scooter, image_id: EXAMPLE_IDS.scooterImage } },
+    phoneVerification: { responses: { 202: { phone: '+6676340118', phone_verified: false, expires_at: inMinutes(10) } } },
+    phoneVerify: { body: { code: '730215' }, responses: { 200: { phone: '+6676340118', phone_verified: true } } },
+
+    searchCars: {
+      query: { start_date: start, end_date: end, car_type: 'scooter', landmark: 'patong-beach', radius_km: 5, min_price: 20_000, max_price: 60_000, seats_min: 2, ordering: 'price', limit: 20 },
+      responses: {
+        200: {
+          results: [{ id: EXAMPLE_IDS.scooter, ...scooterFields, days: stayPrice.days, total_price: stayPrice.total_price, images: [scooterImage], agency: patongWheels, distance_km: 0.28 }],
+          next_cursor: 'WzM1MDAwLCIyNDc5YjlhZS1lZWFkLTRkMzQtYmFlMC00OWYwMjE1MTIwN2UiXQ',
+        },
+      },
+    },
+    getCar: {
+      params: { id: EXAMPLE_IDS.scooter },
+      query: { start_date: start, end_date: end },
+      responses: {
+        200: {
+          id: EXAMPLE_IDS.scooter,
+          ...scooterFields,
+          images: [scooterImage],
+          description: scooterDescription,
+          pickup_address: EXAMPLE_AGENCY.address,
+          lat: EXAMPLE_AGENCY.lat,
+          lng: EXAMPLE_AGENCY.lng,
+          agency: { ...patongWheels, ...agencyContact },
+          availability: { start_date: start, end_date: end, available: true },
+          price: carPrice,
+          // The rental under way (from today on) and the upcoming booking.
+          unavailable_ranges: [
+            { start_date: today, end_date: days.runningBooking.end },
+            { start_date: days.booking.start, end_date: days.booking.end },
+          ],
+        },
+      },
+    },
+    listLandmarks: {
+      query: { limit: 3 },
+      responses: {
+        200: {
+          results: [
+            { slug: 'big-buddha', name: 'Big Buddha', lat: 7.8275, lng: 98.3128 },
+            { slug: 'chalong-pier', name: 'Chalong Pier', lat: 7.8216, lng: 98.3581 },
+            { slug: 'kata-beach', name: 'Kata Beach', lat: 7.8205, lng: 98.2985 },
+          ],
+          next_cursor: 'WyJrYXRhLWJlYWNoIl0',
+        },
+      },
+    },
+    getAgency: {
+      params: { id: EXAMPLE_IDS.agency },
+      responses: { 200: { ...patongWheels, ...agencyContact, lat: EXAMPLE_AGENCY.lat, lng: EXAMPLE_AGENCY.lng, car_count: 5 } },
+    },
+
+    createBooking: {
+      headers: { 'Idempotency-Key': IDEMPOTENCY_KEY },
+      body: { car_id: EXAMPLE_IDS.scooter, start_date: start, end_date: end },
+      responses: {
+        201: createdBooking,
+        429: {
+          ...problemExample('too-many-requests', 'You already hold 2 unpaid bookings, the most at once (2). Pay the deposit of one or cancel it, or wait until a hold expires.'),
+          limit: 'unpaid_holds',
+          max: 2,
+        },
+      },
+    },
+    listBookings: { query: { status: 'confirmed', limit: 20 }, responses: { 200: page([booking, runningBooking]) } },
+    getBooking: { params: { id: EXAMPLE_IDS.booking }, responses: { 200: booking } },
+    cancelBooking: {
+      params: { id: EXAMPLE_IDS.booking },
+      responses: { 200: { ...booking, status: 'cancelled', refund: { amount: EXAMPLE_SCOOTER.deposit_amount } } },
+    },
+    agencyListBookings: {
+      query: { status: 'confirmed', car_id: EXAMPLE_IDS.scooter, from: today, to: addDays(today, 30), limit: 20 },
+      responses: {
+        200: page([runningBooking, booking].map((entry) => ({ ...entry, customer: { full_name: user.full_name, email: user.email } }))),
+      },
+    },
+    // The rental under way comes back early: it ends today.
+    agencyUpdateBooking: {
+      params: { id: EXAMPLE_IDS.runningBooking },
+      body: { status: 'completed' },
+      responses: { 200: { ...runningBooking, status: 'completed', end_date: today, booked_end_date: days.runningBooking.end } },
+    },
+    createBlock: {
+      params: { id: EXAMPLE_IDS.car },
+      body: { start_date: newBlock.start_date, end_date: newBlock.end_date, reason: newBlock.reason },
+      responses: { 201: newBlock },
+    },
+    listBlocks: { params: { id: EXAMPLE_IDS.car }, query: { limit: 20 }, responses: { 200: page([block]) } },
+    deleteBlock: { params: { id: EXAMPLE_IDS.car, block_id: EXAMPLE_IDS.block } },
+    receiveStripeEvent: {
+      headers: { 'Stripe-Signature': 't=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd' },
+      body: {
+        id: 'evt_3QxPhuketDemo0002',
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        created: Math.floor(now.getTime() / 1000),
+        data: {
+          object: {
+            id: newIntentId,
+            object: 'payment_intent',
+            amount: EXAMPLE_SCOOTER.deposit_amount,
+            currency: 'thb',
+            status: 'succeeded',
+            metadata: { booking_id: createdBooking.id },
+          },
+        },
+      },
+      responses: { 200: { received: true, outcome: 'confirmed' } },
+    },
+
+    createReview: {
+      params: { id: EXAMPLE_IDS.pastBooking },
+      body: { rating: newReview.rating, comment: newReview.comment },
+      responses: { 201: newReview },
+    },
+    listAgencyReviews: {
+      params: { id: EXAMPLE_IDS.agency },
+      query: { limit: 20 },
+      responses: {
+        200: page([
+          {
+            id: review.id,
+            rating: review.rating,
+            comment: review.comment,
+            created_at: review.created_at,
+            customer_name: 'Demo T.',
+            reply,
+            replied_at: at(addDays(today, -4), '02:30:00.000'),
+            verified_rental: true,
+          },
+        ]),
+      },
+    },
+    replyToReview: {
+      params: { id: EXAMPLE_IDS.agency, review_id: EXAMPLE_IDS.review },
+      body: { reply },
+      responses: { 200: { ...review, reply, replied_at: nowIso } },
+    },
+  };
+}
