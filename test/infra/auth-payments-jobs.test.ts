@@ -1,15 +1,7 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '#routes';
-import { RentalStack } from '../../lib/rental-stack';
-import { stageFromContext } from '../../lib/stage';
-
-/** Resources only: no bundling needed (aws:cdk:bundling-stacks). */
-function synthesize(stage: 'dev' | 'prod'): Template {
-  const app = new App({ context: { stage, 'aws:cdk:bundling-stacks': [] } });
-  return Template.fromStack(new RentalStack(app, `Infra-${stage}`, { stage: stageFromContext(app.node) }));
-}
+import { synthesized } from './synthesized';
 
 const functionOf = (template: Template, description: string | RegExp) => {
   const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, resource]) =>
@@ -39,8 +31,8 @@ const policyText = (template: Template, functionLogicalId: string) => {
 describe('Cognito', () => {
   let template: Template;
   beforeAll(() => {
-    template = synthesize('prod');
-  }, 120_000);
+    template = synthesized('prod').template;
+  });
 
   it('signs users in by email with a strong password policy, protected from deletion in prod', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
@@ -102,8 +94,8 @@ describe('Cognito', () => {
 describe('payments and scheduled jobs', () => {
   let template: Template;
   beforeAll(() => {
-    template = synthesize('dev');
-  }, 120_000);
+    template = synthesized('dev').template;
+  });
 
   it('keeps the Stripe keys in Secrets Manager and hands the ARN only to functions that take payments', () => {
     const secrets = template.findResources('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Stripe') } });

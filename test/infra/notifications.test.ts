@@ -5,9 +5,13 @@ import { Data } from '../../lib/data';
 import { Notifications } from '../../lib/notifications';
 import { stageFromContext } from '../../lib/stage';
 
-/** The construct alone in a fresh stack, synthesised without bundling (resources only). */
+/**
+ * The construct alone in a fresh stack, synthesised without bundling (resources only) and without
+ * the CDK's built-in CloudFormation validation (seconds of WebAssembly per process): a stack that
+ * is never deployed; the CLI synth of the whole app (test/setup/infra.ts) validates the real one.
+ */
 function synthesize(context: Record<string, unknown> = {}): Template {
-  const app = new App({ context: { stage: 'dev', 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = new App({ context: { stage: 'dev', 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
   const stack = new Stack(app, 'NotificationsTest');
   const stage = stageFromContext(app.node);
   const data = new Data(stack, 'Data', stage);

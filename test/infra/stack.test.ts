@@ -1,29 +1,17 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '#routes';
 import { DATABASE_USERS } from '#platform/route';
 import { apiGatewayPath } from '#platform/router';
-import { PROJECT_ROOT } from '../../lib/api-function';
-import { RentalStack } from '../../lib/rental-stack';
-import { stageFromContext } from '../../lib/stage';
-
-function synthesize(stage: 'dev' | 'prod'): Template {
-  const app = new App({ context: { stage } });
-  const stack = new RentalStack(app, `Test-${stage}`, { stage: stageFromContext(app.node) });
-  return Template.fromStack(stack);
-}
+import { synthesized } from './synthesized';
 
 describe('the CDK stack', () => {
   let template: Template;
   beforeAll(() => {
-    template = synthesize('dev');
-  }, 300_000);
+    template = synthesized('dev').template;
+  });
 
   it('makes one Node.js 24 arm64 function per route of the table', () => {
     for (const route of routes) {
@@ -170,21 +158,13 @@ describe('the CDK stack', () => {
     expect(Object.keys(triggers)).toHaveLength(1);
   });
 
-  it('synthesises both stages with the pinned CDK CLI, offline and without credentials', async () => {
-    const outdir = mkdtempSync(path.join(os.tmpdir(), 'cdk-out-'));
-    try {
-      for (const stage of ['dev', 'prod']) {
-        await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '-c', `stage=${stage}`, '-o', outdir], {
-          cwd: PROJECT_ROOT,
-          env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', CDK_DISABLE_VERSION_CHECK: '1' },
-          // Generous: a busy 2-core machine (tests in parallel beside it) took over 300 s for both.
-          timeout: 600_000,
-        });
-        const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, unknown> };
-        expect(Object.keys(manifest.artifacts)).toContain(`PhuketRental-${stage}`);
-      }
-    } finally {
-      rmSync(outdir, { recursive: true, force: true });
+  // test/setup/infra.ts ran the CLI (`cdk synth -c stage=<stage>`, credentials blanked) before this file: a failed synth fails the run.
+  it('synthesises both stages with the pinned CDK CLI, offline and without credentials', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const { outdir, stackNames } = synthesized(stage);
+      const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, unknown> };
+      expect(Object.keys(manifest.artifacts)).toContain(`PhuketRental-${stage}`);
+      expect(stackNames).toEqual([`PhuketRental-${stage}`]);
     }
-  }, 1_200_000);
+  });
 });

@@ -4,10 +4,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '#routes';
 import { RentalStack } from '../../lib/rental-stack';
 import { stageFromContext } from '../../lib/stage';
+import { synthesized } from './synthesized';
 
-/** Synthesised without bundling the functions (aws:cdk:bundling-stacks): these tests look at resources only. */
-function synthesize(stage: 'dev' | 'prod', context: Record<string, unknown> = {}): Template {
-  const app = new App({ context: { stage, 'aws:cdk:bundling-stacks': [], ...context } });
+/**
+ * Another context than the CLI's, synthesised here without bundling the functions
+ * (aws:cdk:bundling-stacks) and without the CDK's own CloudFormation validation (seconds of
+ * WebAssembly per process; the CLI's synth validates the stack): these tests look at resources only.
+ */
+function synthesize(stage: 'dev' | 'prod', context: Record<string, unknown>): Template {
+  const app = new App({ context: { stage, 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
   const stack = new RentalStack(app, `Storage-${stage}`, { stage: stageFromContext(app.node) });
   return Template.fromStack(stack);
 }
@@ -27,8 +32,8 @@ const routeCalled = (path: string, method: string) => routes.find((route) => rou
 describe('the images bucket and its CDN', () => {
   let template: Template;
   beforeAll(() => {
-    template = synthesize('dev');
-  }, 120_000);
+    template = synthesized('dev').template;
+  });
 
   function bucket() {
     const buckets = Object.entries(template.findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: Match.anyValue() } }));
@@ -201,9 +206,9 @@ describe('the images bucket and its CDN', () => {
     expect(bucket().resource).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     expect(Object.keys(template.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(1);
 
-    const prod = synthesize('prod');
+    const prod = synthesized('prod').template;
     const [resource] = Object.values(prod.findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: Match.anyValue() } }));
     expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     expect(Object.keys(prod.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(0);
-  }, 120_000);
+  });
 });

@@ -170,7 +170,7 @@ describe('the catch-all ($default)', () => {
       const result = await callCatchAll('GET', path);
       expect(result.statusCode).toBe(404);
       expect(result.headers?.['content-type']).toBe('application/problem+json');
-      expect(result.problem).toMatchObject({ type: '/problems/not-found', status: 404, detail: expect.any(String) });
+      expect(result.problem).toMatchObject({ type: '/api/v1/problems/not-found/', status: 404, detail: expect.any(String) });
       expect(logged).toHaveBeenCalledTimes(1);
       expect(logged.mock.calls[0]![1]).toMatchObject({ method: 'GET', path, route: 'GET /health/' });
     },
@@ -181,7 +181,7 @@ describe('the catch-all ($default)', () => {
     const result = await callCatchAll('DELETE', '/api/v1/health/');
     expect(result.statusCode).toBe(405);
     expect(result.headers?.allow).toBe('GET');
-    expect(result.problem).toMatchObject({ type: '/problems/method-not-allowed', status: 405 });
+    expect(result.problem).toMatchObject({ type: '/api/v1/problems/method-not-allowed/', status: 405 });
     expect(logged).not.toHaveBeenCalled();
   });
 
