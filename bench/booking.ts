@@ -66,6 +66,7 @@ let transactionTimes: number[] | undefined;
  */
 function timeTransactions(): void {
   const opened = new WeakMap<object, { at: number; request: RequestTransactions | undefined }>();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with the client as `this`
   const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
   const record = (at: number, request: RequestTransactions | undefined) => () => {
     const openMs = performance.now() - at;

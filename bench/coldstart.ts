@@ -131,7 +131,7 @@ async function bundle(handler: string, outdir: string): Promise<{ file: string; 
     outfile: file,
     bundle: true,
     platform: 'node',
-    format: BUNDLING.format === 'esm' ? 'esm' : 'cjs',
+    format: String(BUNDLING.format) === 'esm' ? 'esm' : 'cjs',
     target: BUNDLING.target,
     minify: BUNDLING.minify,
     sourcemap: sourceMaps && BUNDLING.sourceMap,

@@ -192,7 +192,7 @@ async function runFull() {
   for (const [name, run] of Object.entries(ours)) {
     await measure(run, RUNS.warmup);
     results[name] = await measure(run, RUNS.fast);
-    log(`(${name}) ${format(results[name]!)}`);
+    log(`(${name}) ${format(results[name])}`);
   }
   for (const [name, run] of Object.entries(naiveOn(db))) {
     await measure(run, 5);
@@ -311,7 +311,7 @@ async function runSweep() {
     for (const [shape, run] of Object.entries(ours)) {
       await measure(run, RUNS.warmup);
       results[shape] = await measure(run, RUNS.fast);
-      log(`${cars} cars (${shape}) ${format(results[shape]!)}`);
+      log(`${cars} cars (${shape}) ${format(results[shape])}`);
     }
     // The naive NOT IN stops being hashed once the planner expects its subquery to outgrow
     // work_mem (at 100,000 cars), and then rescans it for every car it rejects: seconds to
@@ -481,7 +481,7 @@ async function measureHttp(databaseUrl: string, nextPath: () => string): Promise
   try {
     const baseUrl = await new Promise<string>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the HTTP server exited (${code})`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
         if (line.startsWith('listening ')) resolve(line.slice('listening '.length));
       });
     });

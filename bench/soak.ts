@@ -65,7 +65,7 @@ const server = spawn(process.execPath, [path.join(ROOT, 'node_modules', '.bin', 
   stdio: ['ignore', 'ignore', 'pipe'],
 });
 let serverLog = '';
-server.stderr!.on('data', (chunk: Buffer) => (serverLog = (serverLog + chunk.toString()).slice(-20_000)));
+server.stderr.on('data', (chunk: Buffer) => (serverLog = (serverLog + chunk.toString()).slice(-20_000)));
 let stopping = false;
 server.once('exit', (code, signal) => {
   if (!stopping) {

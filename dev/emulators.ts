@@ -28,7 +28,7 @@ export const GROUPS = ['customers', 'agency_admins'] as const;
 
 export interface Emulator {
   endpoint: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /**

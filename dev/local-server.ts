@@ -180,7 +180,7 @@ function logWhenAnswered(request: http.IncomingMessage, response: http.ServerRes
  * line per request (`npm run dev` prints them; the tests pass none and stay quiet).
  */
 export function createLocalServer(options: { accessLog?: (line: string) => void } = {}): http.Server {
-  return http.createServer(async (request, response) => {
+  const serve = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     if (options.accessLog) logWhenAnswered(request, response, options.accessLog);
     try {
       if (request.method === 'OPTIONS') {
@@ -217,7 +217,9 @@ export function createLocalServer(options: { accessLog?: (line: string) => void 
       if (!response.headersSent) ownProblem(response, 500, 'internal-error', 'Internal server error', 'Something went wrong on our side.');
       else response.end();
     }
-  });
+  };
+  // serve() answers every error itself (a 500 at worst), so nothing is left to reject.
+  return http.createServer((request, response) => void serve(request, response));
 }
 
 /** Listens on 127.0.0.1 (port 0 picks a free one) and resolves with the base URL. */

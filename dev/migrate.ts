@@ -29,7 +29,7 @@ try {
   } else {
     const { error, results } = command === 'latest' ? await migrator.migrateToLatest() : await migrator.migrateDown();
     for (const result of results ?? []) console.log(`${result.status.padEnd(8)} ${result.direction} ${result.migrationName}`);
-    if (error) throw error;
+    if (error) throw error as Error;
     if (!results?.length) console.log(`nothing to do (${Object.keys(migrations).length} migrations known)`);
   }
 } catch (error) {

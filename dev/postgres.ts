@@ -8,8 +8,8 @@ import pg from 'pg';
 export interface RunningPostgres {
   /** URL of the server's `postgres` database, for creating and dropping databases. */
   adminUrl: string;
-  urlFor(database: string): string;
-  stop(): Promise<void>;
+  urlFor: (database: string) => string;
+  stop: () => Promise<void>;
   /** The postmaster's process id, for the fault-injection tests that kill or freeze it. */
   pid: number | undefined;
 }

@@ -23,7 +23,7 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 const stoppers: Array<() => Promise<void>> = [];
 let stopping = false;
-let startup: Promise<void> | undefined;
+let startup: Promise<void> | undefined; // eslint-disable-line prefer-const -- assigned once below, read by shutdown() first
 /** Set once the handlers' logger is loaded; see shutdown(). */
 let quietHandlerWarnings: (() => void) | undefined;
 

@@ -55,7 +55,7 @@ async function setLocalRolePasswords(db: Kysely<unknown>, password: string): Pro
 
 export interface Emulators {
   env: Record<string, string>;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /**
@@ -115,8 +115,8 @@ export async function startEmulators(options: {
 export interface LocalDatabase {
   /** URL of a database this user may create databases from (the server's `postgres` db, or DATABASE_URL). */
   adminUrl: string;
-  urlFor(database: string): string;
-  stop(): Promise<void>;
+  urlFor: (database: string) => string;
+  stop: () => Promise<void>;
 }
 
 /**

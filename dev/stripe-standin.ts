@@ -154,7 +154,7 @@ export const STANDIN_SECRET_KEY = 'sk_test_local_standin';
 
 export interface StripeStandin {
   url: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** What Stripe keeps of idempotency keys, and of our intents (a dev/test process lifetime is plenty). */
@@ -367,7 +367,7 @@ function integerParam(params: Record<string, unknown>, name: string, required: b
     if (required) throw parameterMissing(name);
     return undefined;
   }
-  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) throw parameterInvalid(name, `Invalid integer: ${String(raw)}`, 'parameter_invalid_integer');
+  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) throw parameterInvalid(name, `Invalid integer: ${JSON.stringify(raw)}`, 'parameter_invalid_integer');
   return Number(raw);
 }
 
@@ -863,7 +863,7 @@ export async function startStripeStandin(options: { port: number; host?: string;
       if (method === 'GET' && action === 'refunds') return send(response, 200, { object: 'list', data: record.refunds });
       if (method === 'POST' && action && action in MOVES) {
         try {
-          return send(response, 200, moveIntent(record, action as Move, body as { reason?: string }));
+          return send(response, 200, moveIntent(record, action as Move, body));
         } catch (error) {
           if (!(error instanceof StripeError)) throw error;
           return send(response, error.status, { error: error.body });
@@ -880,7 +880,7 @@ export async function startStripeStandin(options: { port: number; host?: string;
     if (resource === 'faults' && !id) {
       if (method === 'GET') return send(response, 200, account.faults);
       if (method === 'PUT') {
-        account.setFaults(body as Faults);
+        account.setFaults(body);
         return send(response, 200, account.faults);
       }
       if (method === 'DELETE') {

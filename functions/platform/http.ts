@@ -116,7 +116,7 @@ export function endpoint<const R extends RouteDefinition>(
   else handler.use(noBody());
   if (route.body) {
     handler.use(
-      httpJsonBodyParser({ disableContentTypeCheck: true }) as unknown as middy.MiddlewareObj<Event, Result>,
+      httpJsonBodyParser({ disableContentTypeCheck: true }),
     );
   }
   return handler.handler(async (event) => {
@@ -133,7 +133,7 @@ export function endpoint<const R extends RouteDefinition>(
       db,
       requestId: event.requestContext.requestId,
     } as ApiRequest<R>;
-    const result = toResult(await run(request, reply as Reply<R>));
+    const result = toResult(await run(request, reply));
     result.headers = { ...result.headers, 'x-request-id': request.requestId, 'cache-control': cacheControl(route, result.statusCode ?? 200) };
     return result;
   });

@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { routes } from '#routes';
 import { operationExamples, problemExample, type OperationExamples } from './openapi-examples';
-import { API_PREFIX, routeKey, type ResponseHeaderName, type RouteDefinition } from './route';
+import { API_PREFIX, type ResponseHeaderName, type RouteDefinition } from './route';
 import { ProblemSchema } from './schemas';
 
 /** The response headers routes name (ResponseSpec.headers), and the two every answer carries. */

@@ -96,10 +96,10 @@ export class Contract {
     // level is no schema at all: strictSchema off lets ajv ignore them instead of refusing.
     this.ajv = new Ajv2020({ allErrors: true, strictSchema: false, strictTypes: false, strictTuples: false, validateSchema: false });
     addFormats(this.ajv);
-    this.ajv.addSchema(this.document as object, DOCUMENT_ID);
+    this.ajv.addSchema(this.document, DOCUMENT_ID);
     for (const [template, item] of Object.entries(this.document.paths)) {
       for (const method of METHODS) {
-        const operation = item[method] as JsonObject | undefined;
+        const operation = item[method];
         if (!operation) continue;
         const segments = template.split(/(\{[^}]+\})/);
         const source = segments.map((segment) => (/^\{[^}]+\}$/.test(segment) ? '[^/]+' : escapeRegExp(segment))).join('');
@@ -202,7 +202,7 @@ export class Contract {
    */
   private headerFindings(response: JsonObject, answer: ContractAnswer): string[] {
     const findings: string[] = [];
-    const declaredNames = new Set(Object.keys((response.headers ?? {}) as object).map((name) => name.toLowerCase()));
+    const declaredNames = new Set(Object.keys((response.headers ?? {})).map((name) => name.toLowerCase()));
     const exposed = (answer.headers.get('access-control-expose-headers') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
     for (const name of exposed) {
       if (answer.headers.has(name) && !declaredNames.has(name)) findings.push(`header ${name} is sent (and exposed to browsers) but not declared`);
@@ -237,7 +237,7 @@ export class Contract {
   private resolve(value: unknown): JsonObject {
     let current = value as JsonObject;
     for (let hops = 0; typeof current?.$ref === 'string' && hops < 20; hops++) {
-      const ref = current.$ref as string;
+      const ref = current.$ref;
       const pointer = ref.startsWith(`${DOCUMENT_ID}#`) ? ref.slice(DOCUMENT_ID.length + 1) : ref.replace(/^#/, '');
       current = pointer
         .split('/')

@@ -10,6 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
  */
 export function useRoundTripCounter() {
   const current = new AsyncLocalStorage<string[]>();
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with the client as `this` below
   const originalQuery = pg.Client.prototype.query;
   beforeAll(() => {
     pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {

@@ -410,7 +410,7 @@ describe('the check finds what does not match', () => {
     delete componentOf(document, 'CarDetail').properties.make;
     componentOf(document, 'CarDetail').required = componentOf(document, 'CarDetail').required.filter((name) => name !== 'make');
     expect(new Contract(document).inspect(carDetail()).findings).toEqual([
-      expect.stringMatching(/^GET \/api\/v1\/cars\/\{id\}\/ → 200: body: has a property the document does not declare: 'make'\n  body: \{/),
+      expect.stringMatching(/^GET \/api\/v1\/cars\/\{id\}\/ → 200: body: has a property the document does not declare: 'make'\n {2}body: \{/),
     ]);
   });
 

@@ -307,7 +307,7 @@ function randomValue(field: Field): fc.Arbitrary<unknown> {
 
 function withValue(container: unknown, fieldPath: string[], value: unknown): unknown {
   const [head, ...rest] = fieldPath;
-  const object = typeof container === 'object' && container !== null && !Array.isArray(container) ? { ...(container as object) } : {};
+  const object = typeof container === 'object' && container !== null && !Array.isArray(container) ? { ...(container) } : {};
   const current = Object.hasOwn(object, head!) ? (object as Record<string, unknown>)[head!] : undefined;
   // An own property even for "__proto__", as JSON.parse makes it on the server.
   Object.defineProperty(object, head!, { value: rest.length === 0 ? value : withValue(current, rest, value), enumerable: true, writable: true, configurable: true });
@@ -333,6 +333,7 @@ function variantFrom(base: BaseRequest, label: string, changes: { field: Field; 
   };
 }
 
+// eslint-disable-next-line no-control-regex -- NUL is one of the characters looked for
 const HAS_BAD_CHARACTERS = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function hasBadCharacters(value: unknown): boolean {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBooking } from '#core/bookings/create';
 import { DEFAULT_HOLD_LIMITS } from '#core/bookings/limits';
-import type { Database } from '#core/database';
 import { TooManyRequests } from '#core/errors';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { getDb } from '#platform/db';

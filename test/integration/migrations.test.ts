@@ -51,7 +51,7 @@ async function migrateAllTheWayDown(db: Kysely<any>): Promise<string[]> {
   const migrator = createMigrator(db);
   for (let step = 0; step <= MIGRATION_NAMES.length + 1; step++) {
     const { error, results } = await migrator.migrateDown();
-    if (error) throw error;
+    if (error) throw error as Error;
     expect(results?.every((result) => result.status === 'Success')).toBe(true);
     if (!results || results.length === 0) return undone;
     undone.push(...results.map((result) => result.migrationName));

@@ -10,7 +10,7 @@ const api = useApi();
 
 /** GET /cars/ with these parameters. */
 function search(params: Record<string, string | number>) {
-  return api.get(`/cars/?${new URLSearchParams(Object.entries(params).map(([key, value]): [string, string] => [key, String(value)]))}`);
+  return api.get(`/cars/?${new URLSearchParams(Object.entries(params).map(([key, value]): [string, string] => [key, String(value)])).toString()}`);
 }
 
 /** The ids of one agency's cars free on the days (the agency filter keeps tests apart). */

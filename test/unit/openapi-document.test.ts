@@ -18,7 +18,7 @@ import { routes } from '#routes';
 import { handler as getProblem } from '#functions/api/service/get-problem';
 import { apiEvent, lambdaContext } from '../helpers/events';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the document is walked as plain JSON */
+ 
 const NOW = new Date('2027-03-01T05:00:00Z');
 const document = buildOpenApiDocument(NOW) as any;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

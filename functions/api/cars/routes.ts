@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { MAX_MONTHS_AHEAD, MAX_RENTAL_DAYS, rentalRangeProblems, todayInBangkok } from '#core/availability/dates';
-import { CAR_TYPES, FUEL_TYPES, TRANSMISSIONS } from '#core/cars/table';
+import { CAR_TYPES, TRANSMISSIONS } from '#core/cars/table';
 import { DEFAULT_RADIUS_KM, MAX_RADIUS_KM } from '#core/geo/place';
 import { ORDERINGS } from '#core/search/search-cars';
 import { AgencyProfileJson, LandmarkJson, PublicCarJson, SearchResultJson } from '#core/search/shape';

@@ -57,5 +57,5 @@ export function decodeSortCursor(cursor: string | undefined, ordering: string, k
   if (issuedFor !== ordering) {
     throw new ValidationError('The cursor is not valid.', { errors: [{ path: 'cursor', message: `is not a cursor this search issued for ordering=${ordering}` }] });
   }
-  return values as (string | number)[];
+  return values;
 }
