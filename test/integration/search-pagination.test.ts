@@ -70,7 +70,7 @@ const documentedOrder: Record<string, (a: Result, b: Result) => number> = {
   distance: (a, b) => a.distance_km! - b.distance_km!,
 };
 
-describe.each([
+describe.each<{ where: string; place: Record<string, string> }>([
   { where: 'anywhere', place: {} },
   { where: 'around a place', place: { near: CENTRE, radius_km: '20' } },
 ])('GET /cars/ pages $where', ({ place }) => {
