@@ -126,7 +126,12 @@ function postgresCpuMs(dataDirectory: string): number | undefined {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      stats.push({ pid: Number(pid), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8') });
+      stats.push({
+        pid: Number(pid),
+        ppid: Number(fields[1]),
+        ticks: Number(fields[11]) + Number(fields[12]),
+        command: readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+      });
     } catch {
       // gone meanwhile
     }
@@ -233,7 +238,12 @@ try {
     const at = (q: number) => percentile(latencies, q).toFixed(1);
     const created = statuses.get(201) ?? 0;
     console.log(
-      `| ${label} | ${REQUESTS} | ${CONCURRENCY} | ${(REQUESTS / seconds).toFixed(0)} req/s | ${(created / seconds).toFixed(0)} bookings/s | ${at(0.5)} | ${at(0.95)} | ${at(0.99)} | ${[...statuses].sort().map(([status, count]) => `${status}×${count}`).join(' ')} |`,
+      `| ${label} | ${REQUESTS} | ${CONCURRENCY} | ${(REQUESTS / seconds).toFixed(0)} req/s | ${(created / seconds).toFixed(0)} bookings/s | ${at(0.5)} | ${at(0.95)} | ${at(0.99)} | ${[
+        ...statuses,
+      ]
+        .sort()
+        .map(([status, count]) => `${status}×${count}`)
+        .join(' ')} |`,
     );
     // A settled COMMIT's callback may run just after the handler returned: let them land.
     await new Promise((resolve) => setImmediate(resolve));
@@ -261,7 +271,9 @@ try {
       ON a.car_id = b.car_id AND a.id < b.id AND a.period && b.period
     WHERE a.status IN ('pending', 'confirmed', 'completed') AND b.status IN ('pending', 'confirmed', 'completed')`);
   const fiveHundreds = [...low, ...hot].filter(([status]) => status >= 500).reduce((sum, [, count]) => sum + count, 0);
-  console.log('\nTransactions the booking path opened (BEGIN sent → COMMIT/ROLLBACK answered, or a lone statement sent → answered), ms, and round trips (statements sent) per request:\n');
+  console.log(
+    '\nTransactions the booking path opened (BEGIN sent → COMMIT/ROLLBACK answered, or a lone statement sent → answered), ms, and round trips (statements sent) per request:\n',
+  );
   console.log('| run | transactions | per request | p50 | p95 | p99 | max | per request, summed: p50 | p99 | round trips per request |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of transactionRows) console.log(row);
@@ -269,7 +281,12 @@ try {
   console.log('| run | Node | PostgreSQL | seconds |');
   console.log('| --- | --- | --- | --- |');
   for (const row of cpuRows) console.log(row);
-  console.log(`\noverlapping date-holding reservations: ${overlaps.rows[0]!.n}; 5xx answers: ${fiveHundreds}; load average ${os.loadavg().map((load) => load.toFixed(2)).join(' / ')}`);
+  console.log(
+    `\noverlapping date-holding reservations: ${overlaps.rows[0]!.n}; 5xx answers: ${fiveHundreds}; load average ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' / ')}`,
+  );
   await pool.end();
   await closeDb();
   if (overlaps.rows[0]!.n > 0 || fiveHundreds > 0) process.exitCode = 1;

@@ -190,8 +190,13 @@ for (const handler of handlers) {
     packages: bytesByPackage(metafile),
   };
   results.push(result);
-  const top = result.packages.slice(0, 4).map(([name, bytes]) => `${name} ${kb(bytes)}`).join(', ');
-  console.log(`${handler.padEnd(36)} ${kb(result.bytes).padStart(8)} ${result.medianMs.toFixed(1).padStart(7)} ms ${result.medianCpuMs.toFixed(1).padStart(7)} ms CPU   ${top}`);
+  const top = result.packages
+    .slice(0, 4)
+    .map(([name, bytes]) => `${name} ${kb(bytes)}`)
+    .join(', ');
+  console.log(
+    `${handler.padEnd(36)} ${kb(result.bytes).padStart(8)} ${result.medianMs.toFixed(1).padStart(7)} ms ${result.medianCpuMs.toFixed(1).padStart(7)} ms CPU   ${top}`,
+  );
 }
 
 const sizes = results.map((result) => result.bytes);
@@ -287,8 +292,16 @@ async function measureFirstRequests(): Promise<FirstRequest[]> {
         label: 'GET /cars/?dates',
         event: () => apiEvent({ method: 'GET', path: '/api/v1/cars/', query: { start_date: addDays(today, 7), end_date: addDays(today, 9) } }),
       },
-      { handler: 'api/cars/get-car', label: 'GET /cars/{id}/', event: () => apiEvent({ method: 'GET', path: `/api/v1/cars/${carId}/`, pathParameters: { id: carId } }) },
-      { handler: 'api/bookings/list-bookings', label: 'GET /bookings/ (token)', event: () => apiEvent({ method: 'GET', path: '/api/v1/bookings/', headers: authorization }) },
+      {
+        handler: 'api/cars/get-car',
+        label: 'GET /cars/{id}/',
+        event: () => apiEvent({ method: 'GET', path: `/api/v1/cars/${carId}/`, pathParameters: { id: carId } }),
+      },
+      {
+        handler: 'api/bookings/list-bookings',
+        label: 'GET /bookings/ (token)',
+        event: () => apiEvent({ method: 'GET', path: '/api/v1/bookings/', headers: authorization }),
+      },
       {
         handler: 'api/bookings/create-booking',
         label: 'POST /bookings/ (token, Stripe stand-in)',
@@ -296,7 +309,12 @@ async function measureFirstRequests(): Promise<FirstRequest[]> {
           // Three days each, back to back: no run collides with another's hold.
           const start = addDays(today, 14 + 3 * booking++);
           const body = JSON.stringify({ car_id: carId, start_date: start, end_date: addDays(start, 2) });
-          return apiEvent({ method: 'POST', path: '/api/v1/bookings/', headers: { ...authorization, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body });
+          return apiEvent({
+            method: 'POST',
+            path: '/api/v1/bookings/',
+            headers: { ...authorization, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body,
+          });
         },
       },
     ];
@@ -330,7 +348,19 @@ if (firstRequests) {
   for (const { label, init, first: firstRun } of first) {
     const cell = (values: number[], width: number) => `${median(values).toFixed(1)} ms`.padStart(width);
     console.log(
-      `${label.padEnd(42)} ${cell(init.map((t) => t.wallMs), 8)} ${cell(firstRun.map((t) => t.wallMs), 8)}   ${cell(init.map((t) => t.cpuMs), 8)} ${cell(firstRun.map((t) => t.cpuMs), 9)}`,
+      `${label.padEnd(42)} ${cell(
+        init.map((t) => t.wallMs),
+        8,
+      )} ${cell(
+        firstRun.map((t) => t.wallMs),
+        8,
+      )}   ${cell(
+        init.map((t) => t.cpuMs),
+        8,
+      )} ${cell(
+        firstRun.map((t) => t.cpuMs),
+        9,
+      )}`,
     );
   }
 }

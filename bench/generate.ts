@@ -37,11 +37,7 @@ const BATCH = 50_000;
  *   expired, and ~3 % agency blocks.
  * Rows go in through multi-row INSERT … SELECT FROM unnest(arrays), the exclusion constraint live.
  */
-export async function generateBenchData(
-  pool: pg.Pool,
-  size: BenchSize,
-  options: { today: string; log?: (message: string) => void },
-): Promise<void> {
+export async function generateBenchData(pool: pg.Pool, size: BenchSize, options: { today: string; log?: (message: string) => void }): Promise<void> {
   const log = options.log ?? (() => {});
   const random = randomSource(20261125);
   const todayDay = dayNumber(options.today);
@@ -84,8 +80,15 @@ export async function generateBenchData(
     `INSERT INTO agencies (id, admin_user_id, name, phone, address, lat, lng, rating_average, review_count, rating_sum)
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::numeric[], $9::int[], $10::int[])`,
     [
-      agencies.map((a) => a.id), agencies.map((a) => a.adminId), agencies.map((a) => a.name), agencies.map((a) => a.phone),
-      agencies.map((a) => a.address), agencies.map((a) => a.lat), agencies.map((a) => a.lng), agencies.map((a) => a.rating), agencies.map((a) => a.reviews),
+      agencies.map((a) => a.id),
+      agencies.map((a) => a.adminId),
+      agencies.map((a) => a.name),
+      agencies.map((a) => a.phone),
+      agencies.map((a) => a.address),
+      agencies.map((a) => a.lat),
+      agencies.map((a) => a.lng),
+      agencies.map((a) => a.rating),
+      agencies.map((a) => a.reviews),
       agencies.map((a) => a.ratingSum),
     ],
   );
@@ -118,12 +121,23 @@ export async function generateBenchData(
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[], $8::smallint[], $9::text[],
                             $10::int[], $11::int[], $12::text[], $13::float8[], $14::float8[], $15::text[], $16::bool[], $17::timestamptz[])`,
       [
-        batch.map((c) => c.id), batch.map((c) => c.agencyId), batch.map((c) => c.model.make), batch.map((c) => c.model.model),
-        batch.map((c) => c.year), batch.map((c) => c.model.type), batch.map((c) => c.model.transmission), batch.map((c) => c.model.seats),
-        batch.map((c) => c.model.fuel), batch.map((c) => c.dailyRate), batch.map((c) => c.deposit),
+        batch.map((c) => c.id),
+        batch.map((c) => c.agencyId),
+        batch.map((c) => c.model.make),
+        batch.map((c) => c.model.model),
+        batch.map((c) => c.year),
+        batch.map((c) => c.model.type),
+        batch.map((c) => c.model.transmission),
+        batch.map((c) => c.model.seats),
+        batch.map((c) => c.model.fuel),
+        batch.map((c) => c.dailyRate),
+        batch.map((c) => c.deposit),
         batch.map((c) => `${c.model.make} ${c.model.model}, ${c.year}. Helmets and phone holder included.`),
-        batch.map((c) => c.lat), batch.map((c) => c.lng), batch.map((c) => (c.lat === null ? null : 'Delivered to your hotel')),
-        batch.map((c) => c.published), batch.map((c) => c.deletedAt),
+        batch.map((c) => c.lat),
+        batch.map((c) => c.lng),
+        batch.map((c) => (c.lat === null ? null : 'Delivered to your hotel')),
+        batch.map((c) => c.published),
+        batch.map((c) => c.deletedAt),
       ],
     );
   }
@@ -138,10 +152,21 @@ export async function generateBenchData(
   // Reservations, walked per car through time.
   const perCar = Math.round(size.reservations / size.cars);
   const columns = {
-    car: [] as string[], kind: [] as string[], status: [] as string[], start: [] as string[], end: [] as string[],
-    customer: [] as (string | null)[], expires: [] as (Date | null)[], days: [] as (number | null)[], rate: [] as (number | null)[],
-    subtotal: [] as (number | null)[], fees: [] as (number | null)[], tax: [] as (number | null)[], total: [] as (number | null)[],
-    deposit: [] as (number | null)[], reason: [] as (string | null)[],
+    car: [] as string[],
+    kind: [] as string[],
+    status: [] as string[],
+    start: [] as string[],
+    end: [] as string[],
+    customer: [] as (string | null)[],
+    expires: [] as (Date | null)[],
+    days: [] as (number | null)[],
+    rate: [] as (number | null)[],
+    subtotal: [] as (number | null)[],
+    fees: [] as (number | null)[],
+    tax: [] as (number | null)[],
+    total: [] as (number | null)[],
+    deposit: [] as (number | null)[],
+    reason: [] as (string | null)[],
   };
   const flush = async () => {
     if (columns.car.length === 0) return;
@@ -228,7 +253,9 @@ export async function generateBenchData(
  * constraint guarantees, checked after a load made without it (one sort, not a GiST probe a row).
  */
 export async function assertNoOverlaps(pool: pg.Pool): Promise<void> {
-  const { rows: [result] } = await pool.query<{ overlaps: string }>(`
+  const {
+    rows: [result],
+  } = await pool.query<{ overlaps: string }>(`
     SELECT count(*) AS overlaps FROM (
       SELECT start_date, lag(end_date) OVER (PARTITION BY car_id ORDER BY start_date) AS previous_end
       FROM reservations WHERE status IN ('pending', 'confirmed', 'completed')) AS held

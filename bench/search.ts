@@ -111,11 +111,13 @@ const naive = (criteria: Partial<SearchCriteria> & { startDate: string; endDate:
     ${criteria.landmark ? sql`CROSS JOIN landmarks` : sql``}
     WHERE cars.is_published AND cars.deleted_at IS NULL
       ${criteria.carType ? sql`AND cars.car_type = ${criteria.carType} AND cars.daily_rate >= ${criteria.minPrice} AND cars.daily_rate <= ${criteria.maxPrice}` : sql``}
-      ${criteria.landmark
-        ? sql`AND landmarks.slug = ${criteria.landmark}
+      ${
+        criteria.landmark
+          ? sql`AND landmarks.slug = ${criteria.landmark}
               AND earth_distance(ll_to_earth(landmarks.lat, landmarks.lng),
                                  ll_to_earth(coalesce(cars.lat, agencies.lat), coalesce(cars.lng, agencies.lng))) <= 5000`
-        : sql``}
+          : sql``
+      }
       AND NOT (cars.id IN (
         SELECT U1.car_id FROM reservations U1
         WHERE U1.end_date >= ${criteria.startDate} AND U1.start_date <= ${criteria.endDate}
@@ -158,11 +160,17 @@ async function explain(pool: pg.Pool, run: () => Promise<unknown>): Promise<{ sq
 }
 
 const machine = async (pool: pg.Pool) => {
-  const { rows: [version] } = await pool.query<{ server_version: string }>('SHOW server_version');
+  const {
+    rows: [version],
+  } = await pool.query<{ server_version: string }>('SHOW server_version');
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return `${os.cpus().length} vCPU (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; PostgreSQL ${version!.server_version}${process.env.DATABASE_URL ? ' (DATABASE_URL)' : ' (embedded, fsync off)'}`;
 };
-const loadAverage = () => os.loadavg().map((load) => load.toFixed(2)).join(' / ');
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' / ');
 
 try {
   if (sweep) await runSweep();
@@ -263,7 +271,7 @@ ${line('d', '(d) = (a) over HTTP, 4 clients, DB_POOL_MAX=4')}
 ${line('naive a', 'naive (a): NOT IN over a join')}
 ${line('naive b', 'naive (b)')}
 ${line('naive c', 'naive (c)')}
-${line('bare a', 'naive (a) without this schema\'s search indexes')}
+${line('bare a', "naive (a) without this schema's search indexes")}
 ${line('bare b', 'naive (b) without them')}
 ${line('bare c', 'naive (c) without them')}
 
@@ -335,7 +343,9 @@ async function runSweep() {
       b: await explain(pool, () => searchCars(db, { ...window, ...bands[0]!, ...base }, context)),
       c: await explain(pool, () => searchCars(db, { ...window, place: patong, ...base }, context)),
     };
-    const { rows: [counts] } = await pool.query<{ rows: string; holding: string }>(
+    const {
+      rows: [counts],
+    } = await pool.query<{ rows: string; holding: string }>(
       `SELECT count(*) AS rows, count(*) FILTER (WHERE status IN ('pending', 'confirmed', 'completed')) AS holding FROM reservations`,
     );
     machineLine ||= await machine(pool);
@@ -379,18 +389,22 @@ function sweepReport(points: SweepPoint[], today: string, machineLine: string): 
   );
   const at = (cars: number) => points.find((point) => point.cars === cars);
   const [small, large] = [at(10_000), at(100_000)];
-  const growth = small && large
-    ? shapes.map(([shape, label]) => {
-        const factor = large.results[shape]!.p50 / small.results[shape]!.p50;
-        return `| ${label} | ${ms(small.results[shape]!.p50)} | ${ms(large.results[shape]!.p50)} | ${factor.toFixed(2)}× | ${factor <= 2 ? 'met' : '**not met**'} |`;
-      })
-    : [];
+  const growth =
+    small && large
+      ? shapes.map(([shape, label]) => {
+          const factor = large.results[shape]!.p50 / small.results[shape]!.p50;
+          return `| ${label} | ${ms(small.results[shape]!.p50)} | ${ms(large.results[shape]!.p50)} | ${factor.toFixed(2)}× | ${factor <= 2 ? 'met' : '**not met**'} |`;
+        })
+      : [];
   const landmark = small?.results.c;
   return `# Search fleet-size sweep, ${new Date().toISOString().slice(0, 10)} (today in Bangkok: ${today})
 
 Machine: ${machineLine}.
 ${points
-  .map((point) => `- ${point.cars.toLocaleString('en')} cars, ${point.fleet.agencies.toLocaleString('en')} agencies: ${point.reservations.toLocaleString('en')} reservations (${point.holding.toLocaleString('en')} holding dates), loaded in ${point.loadSeconds.toFixed(0)} s; load average after measuring ${point.load}`)
+  .map(
+    (point) =>
+      `- ${point.cars.toLocaleString('en')} cars, ${point.fleet.agencies.toLocaleString('en')} agencies: ${point.reservations.toLocaleString('en')} reservations (${point.holding.toLocaleString('en')} holding dates), loaded in ${point.loadSeconds.toFixed(0)} s; load average after measuring ${point.load}`,
+  )
   .join('\n')}
 
 Each search: 7 days starting 1–90 days ahead (random, seeded), ordering=price, limit 20; ours ${RUNS.fast} runs each,

@@ -90,7 +90,9 @@ const SES = `http://127.0.0.1:${ports.DEV_SES_PORT}`;
 const STANDIN = `http://127.0.0.1:${ports.DEV_STRIPE_PORT}`;
 
 for (let waited = 0; ; waited += 250) {
-  const healthy = await fetch(`${API}/health/`).then((answer) => answer.ok).catch(() => false);
+  const healthy = await fetch(`${API}/health/`)
+    .then((answer) => answer.ok)
+    .catch(() => false);
   if (healthy) break;
   if (waited > 120_000) throw new Error(`the API did not become healthy:\n${serverLog}`);
   await new Promise((resolve) => setTimeout(resolve, 250));
@@ -137,7 +139,11 @@ async function call(method: string, pathname: string, options: { token?: string;
     signal: AbortSignal.timeout(30_000),
   });
   const text = await answer.text();
-  return { status: answer.status, body: text && /json/.test(answer.headers.get('content-type') ?? '') ? JSON.parse(text) : text, ms: performance.now() - started };
+  return {
+    status: answer.status,
+    body: text && /json/.test(answer.headers.get('content-type') ?? '') ? JSON.parse(text) : text,
+    ms: performance.now() - started,
+  };
 }
 
 async function verifiedCustomer(index: number): Promise<string> {
@@ -146,7 +152,10 @@ async function verifiedCustomer(index: number): Promise<string> {
   if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`);
   for (let tries = 0; tries < 100; tries++) {
     const { emails } = (await (await fetch(`${SES}/store`)).json()) as { emails: Array<{ destination: { to: string[] }; body: { text?: string } }> };
-    const code = emails.filter((mail) => mail.destination.to.includes(email)).at(-1)?.body.text?.match(/\b(\d{6})\b/)?.[1];
+    const code = emails
+      .filter((mail) => mail.destination.to.includes(email))
+      .at(-1)
+      ?.body.text?.match(/\b(\d{6})\b/)?.[1];
     if (code) {
       const verified = await call('POST', '/auth/verify/', { body: { email, code } });
       if (verified.status !== 200) throw new Error(`verify: ${verified.status}`);
@@ -194,18 +203,34 @@ async function step(): Promise<{ label: string; status: number; ms: number }> {
     const cars = (found.body.results as Array<{ id: string }> | undefined) ?? [];
     if (cars.length === 0) return { label: 'search', ...found };
     const token = pick(customers);
-    const booked = await call('POST', '/bookings/', { token, body: { car_id: pick(cars).id, start_date: start, end_date: end }, headers: { 'idempotency-key': randomUUID() } });
+    const booked = await call('POST', '/bookings/', {
+      token,
+      body: { car_id: pick(cars).id, start_date: start, end_date: end },
+      headers: { 'idempotency-key': randomUUID() },
+    });
     if (booked.status === 201) pending.push({ id: booked.body.id, intent: booked.body.payment.intent_id, token });
     return { label: 'book', ...booked };
   }
   if (roll < 0.9 && pending.length > 0) {
     const booking = pending.splice(random(pending.length), 1)[0]!;
     // The customer pays at Stripe (the stand-in), then Stripe tells us, signed.
-    const moved = await fetch(`${STANDIN}/_standin/intents/${booking.intent}/succeed`, { method: 'POST', headers: { authorization: `Bearer ${STANDIN_SECRET_KEY}` } });
+    const moved = await fetch(`${STANDIN}/_standin/intents/${booking.intent}/succeed`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${STANDIN_SECRET_KEY}` },
+    });
     if (!moved.ok) return { label: 'pay', status: 200, ms: 0 }; // already cancelled (expired hold): nothing to pay
     const intent = await moved.json();
-    const payload = JSON.stringify({ id: `evt_soak_${randomUUID().replaceAll('-', '')}`, object: 'event', type: 'payment_intent.succeeded', data: { object: intent } });
-    const deliver = () => call('POST', '/payments/webhook/', { raw: payload, headers: { 'content-type': 'application/json', 'stripe-signature': signWebhookPayload(payload, WEBHOOK_SECRET) } });
+    const payload = JSON.stringify({
+      id: `evt_soak_${randomUUID().replaceAll('-', '')}`,
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      data: { object: intent },
+    });
+    const deliver = () =>
+      call('POST', '/payments/webhook/', {
+        raw: payload,
+        headers: { 'content-type': 'application/json', 'stripe-signature': signWebhookPayload(payload, WEBHOOK_SECRET) },
+      });
     let paid = await deliver();
     // The webhook reads the intent back from Stripe; an injected fault there answers 503, and
     // Stripe delivers the event again (here after a second, up to 3 times). Only an event that
@@ -252,7 +277,12 @@ function report(label: string) {
   const seconds = Math.max(1, (Date.now() - minuteStarted) / 1000);
   const sorted = minute.latencies.sort((a, b) => a - b);
   const p99 = sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))] ?? 0;
-  const row = `| ${label} | ${(minute.requests / seconds).toFixed(1)} | ${p99.toFixed(0)} | ${minute.serverErrors} | ${minute.injected503} | ${[...minute.statuses].sort().map(([status, count]) => `${status}×${count}`).join(' ')} | ${apiRssMb().toFixed(0)} |`;
+  const row = `| ${label} | ${(minute.requests / seconds).toFixed(1)} | ${p99.toFixed(0)} | ${minute.serverErrors} | ${minute.injected503} | ${[
+    ...minute.statuses,
+  ]
+    .sort()
+    .map(([status, count]) => `${status}×${count}`)
+    .join(' ')} | ${apiRssMb().toFixed(0)} |`;
   rows.push(row);
   console.log(row);
   minute = newMinute();

@@ -29,7 +29,9 @@ export function sweepChart(points: ChartPoint[]): string {
   const x = (cars: number) => PLOT.left + ((Math.log10(cars) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin))) * (PLOT.right - PLOT.left);
   const y = (ms: number) => PLOT.bottom - ((Math.log10(ms) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * (PLOT.bottom - PLOT.top);
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif" font-size="13">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
+  );
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`);
   out.push(`<text x="${PLOT.left}" y="26" font-size="16" font-weight="bold">Public search latency as the fleet grows</text>`);
   out.push(`<text x="${PLOT.left}" y="45" fill="#555">npm run bench:search -- --sweep; one connection, sequential; both axes logarithmic</text>`);
@@ -49,10 +51,14 @@ export function sweepChart(points: ChartPoint[]): string {
   for (const shape of SHAPES) {
     for (const line of LINES) {
       const coordinates = points.map((point) => `${f(x(point.cars))},${f(y(line.pick(point, shape.key)))}`);
-      out.push(`<polyline points="${coordinates.join(' ')}" fill="none" stroke="${shape.colour}" stroke-width="${line.width}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`);
+      out.push(
+        `<polyline points="${coordinates.join(' ')}" fill="none" stroke="${shape.colour}" stroke-width="${line.width}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`,
+      );
       for (const coordinate of coordinates) {
         const [cx, cy] = coordinate.split(',');
-        out.push(`<circle cx="${cx}" cy="${cy}" r="${line.label === 'p50' ? 3.5 : 2.5}" fill="${line.label === 'naive p50' ? '#fff' : shape.colour}" stroke="${shape.colour}"/>`);
+        out.push(
+          `<circle cx="${cx}" cy="${cy}" r="${line.label === 'p50' ? 3.5 : 2.5}" fill="${line.label === 'naive p50' ? '#fff' : shape.colour}" stroke="${shape.colour}"/>`,
+        );
       }
     }
   }
@@ -69,7 +75,9 @@ export function sweepChart(points: ChartPoint[]): string {
   out.push(`<text x="${legendX}" y="${legendY}" font-weight="bold">measure</text>`);
   for (const line of LINES) {
     legendY += 22;
-    out.push(`<line x1="${legendX}" x2="${legendX + 28}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="#333" stroke-width="${line.width}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`);
+    out.push(
+      `<line x1="${legendX}" x2="${legendX + 28}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="#333" stroke-width="${line.width}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`,
+    );
     out.push(`<text x="${legendX + 36}" y="${legendY}">${line.label === 'naive p50' ? 'naive query, p50' : `ours, ${line.label}`}</text>`);
   }
   out.push('</svg>');
@@ -90,7 +98,9 @@ function ticks(min: number, max: number): number[] {
   return result;
 }
 function niceBelow(value: number): number {
-  return ticks(value / 10, value).filter((tick) => tick <= value).at(-1)!;
+  return ticks(value / 10, value)
+    .filter((tick) => tick <= value)
+    .at(-1)!;
 }
 function niceAbove(value: number): number {
   return ticks(value, value * 10).find((tick) => tick >= value)!;

@@ -9,18 +9,18 @@ import type { CarType, FuelType, Transmission } from '#core/cars/table';
 
 /** Where rental agencies cluster, with a weight for how many do. */
 export const RENTAL_AREAS = [
-  { name: 'Patong', lat: 7.8950, lng: 98.2990, weight: 22, street: 'Thawewong Rd' },
-  { name: 'Kata', lat: 7.8210, lng: 98.3000, weight: 9, street: 'Kata Rd' },
-  { name: 'Karon', lat: 7.8470, lng: 98.2965, weight: 9, street: 'Patak Rd' },
-  { name: 'Kamala', lat: 7.9530, lng: 98.2840, weight: 6, street: 'Rim Had Rd' },
-  { name: 'Surin', lat: 7.9760, lng: 98.2810, weight: 4, street: 'Srisoonthorn Rd' },
-  { name: 'Bang Tao', lat: 8.0000, lng: 98.2990, weight: 7, street: 'Srisoonthorn Rd' },
-  { name: 'Rawai', lat: 7.7760, lng: 98.3250, weight: 8, street: 'Viset Rd' },
-  { name: 'Nai Harn', lat: 7.7790, lng: 98.3060, weight: 4, street: 'Nai Harn Rd' },
-  { name: 'Chalong', lat: 7.8400, lng: 98.3400, weight: 8, street: 'Chao Fah West Rd' },
-  { name: 'Phuket Town', lat: 7.8850, lng: 98.3880, weight: 12, street: 'Thalang Rd' },
-  { name: 'Airport', lat: 8.1080, lng: 98.3100, weight: 8, street: 'Thepkasattri Rd' },
-  { name: 'Nai Yang', lat: 8.0900, lng: 98.3000, weight: 3, street: 'Nai Yang Rd' },
+  { name: 'Patong', lat: 7.895, lng: 98.299, weight: 22, street: 'Thawewong Rd' },
+  { name: 'Kata', lat: 7.821, lng: 98.3, weight: 9, street: 'Kata Rd' },
+  { name: 'Karon', lat: 7.847, lng: 98.2965, weight: 9, street: 'Patak Rd' },
+  { name: 'Kamala', lat: 7.953, lng: 98.284, weight: 6, street: 'Rim Had Rd' },
+  { name: 'Surin', lat: 7.976, lng: 98.281, weight: 4, street: 'Srisoonthorn Rd' },
+  { name: 'Bang Tao', lat: 8.0, lng: 98.299, weight: 7, street: 'Srisoonthorn Rd' },
+  { name: 'Rawai', lat: 7.776, lng: 98.325, weight: 8, street: 'Viset Rd' },
+  { name: 'Nai Harn', lat: 7.779, lng: 98.306, weight: 4, street: 'Nai Harn Rd' },
+  { name: 'Chalong', lat: 7.84, lng: 98.34, weight: 8, street: 'Chao Fah West Rd' },
+  { name: 'Phuket Town', lat: 7.885, lng: 98.388, weight: 12, street: 'Thalang Rd' },
+  { name: 'Airport', lat: 8.108, lng: 98.31, weight: 8, street: 'Thepkasattri Rd' },
+  { name: 'Nai Yang', lat: 8.09, lng: 98.3, weight: 3, street: 'Nai Yang Rd' },
 ] as const;
 
 export type RentalArea = (typeof RENTAL_AREAS)[number];

@@ -6,7 +6,17 @@ import { Conflict } from '#core/errors';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
 import { registerUser } from '#core/users/registration';
 import type { IdentityProvider } from '#core/users/identity';
-import { DEMO_SIGN_IN, EXAMPLE_AGENCY, EXAMPLE_CAR, EXAMPLE_IDS, EXAMPLE_IMAGE_KEY, EXAMPLE_INTENT_ID, EXAMPLE_REVIEW, EXAMPLE_SCOOTER, exampleCalendar } from '#platform/openapi-examples';
+import {
+  DEMO_SIGN_IN,
+  EXAMPLE_AGENCY,
+  EXAMPLE_CAR,
+  EXAMPLE_IDS,
+  EXAMPLE_IMAGE_KEY,
+  EXAMPLE_INTENT_ID,
+  EXAMPLE_REVIEW,
+  EXAMPLE_SCOOTER,
+  exampleCalendar,
+} from '#platform/openapi-examples';
 import { dailyRateOf, FLEET, randomSource } from './catalog';
 
 /**
@@ -29,15 +39,87 @@ export const DEMO_AGENCY_ADMIN = DEMO_SIGN_IN.agencyAdmin;
 
 const AGENCIES = [
   { email: DEMO_AGENCY_ADMIN, ...EXAMPLE_AGENCY },
-  { email: 'kata.rentals@example.com', admin: 'Somchai Kaewkla', name: 'Kata Beach Rentals', phone: '+66 76 330 245', address: '12 Kata Rd, Karon, Mueang Phuket 83100', lat: 7.8197, lng: 98.2990 },
-  { email: 'karon.scooters@example.com', admin: 'Ploy Thongdee', name: 'Karon Scooter Hire', phone: '+66 76 396 502', address: '53 Patak Rd, Karon, Mueang Phuket 83100', lat: 7.8461, lng: 98.2976 },
-  { email: 'kamala.cars@example.com', admin: 'Arthit Boonmee', name: 'Kamala Car Rent', phone: '+66 76 279 331', address: '21 Rim Had Rd, Kamala, Kathu, Phuket 83150', lat: 7.9512, lng: 98.2846 },
-  { email: 'bangtao.drive@example.com', admin: 'Malee Chaiyo', name: 'Bang Tao Drive', phone: '+66 76 325 770', address: '9 Srisoonthorn Rd, Choeng Thale, Thalang, Phuket 83110', lat: 8.0006, lng: 98.3011 },
-  { email: 'rawai.bikes@example.com', admin: 'Kittipong Sae-Lim', name: 'Rawai Bike & Car', phone: '+66 76 613 904', address: '45/2 Viset Rd, Rawai, Mueang Phuket 83130', lat: 7.7792, lng: 98.3255 },
-  { email: 'chalong.motors@example.com', admin: 'Suda Rattanakorn', name: 'Chalong Motors', phone: '+66 76 521 660', address: '70 Chao Fah West Rd, Chalong, Mueang Phuket 83130', lat: 7.8441, lng: 98.3429 },
-  { email: 'oldtown.cars@example.com', admin: 'Wichai Tanasan', name: 'Old Town Car Rental', phone: '+66 76 211 487', address: '31 Thalang Rd, Talat Yai, Mueang Phuket 83000', lat: 7.8849, lng: 98.3881 },
-  { email: 'hkt.cars@example.com', admin: 'Pim Saetang', name: 'HKT Airport Cars', phone: '+66 76 328 119', address: '222 Thepkasattri Rd, Mai Khao, Thalang, Phuket 83110', lat: 8.1046, lng: 98.3081 },
-  { email: 'naiharn.riders@example.com', admin: 'Tawan Meesuk', name: 'Nai Harn Riders', phone: '+66 76 289 053', address: '14 Nai Harn Rd, Rawai, Mueang Phuket 83130', lat: 7.7801, lng: 98.3061 },
+  {
+    email: 'kata.rentals@example.com',
+    admin: 'Somchai Kaewkla',
+    name: 'Kata Beach Rentals',
+    phone: '+66 76 330 245',
+    address: '12 Kata Rd, Karon, Mueang Phuket 83100',
+    lat: 7.8197,
+    lng: 98.299,
+  },
+  {
+    email: 'karon.scooters@example.com',
+    admin: 'Ploy Thongdee',
+    name: 'Karon Scooter Hire',
+    phone: '+66 76 396 502',
+    address: '53 Patak Rd, Karon, Mueang Phuket 83100',
+    lat: 7.8461,
+    lng: 98.2976,
+  },
+  {
+    email: 'kamala.cars@example.com',
+    admin: 'Arthit Boonmee',
+    name: 'Kamala Car Rent',
+    phone: '+66 76 279 331',
+    address: '21 Rim Had Rd, Kamala, Kathu, Phuket 83150',
+    lat: 7.9512,
+    lng: 98.2846,
+  },
+  {
+    email: 'bangtao.drive@example.com',
+    admin: 'Malee Chaiyo',
+    name: 'Bang Tao Drive',
+    phone: '+66 76 325 770',
+    address: '9 Srisoonthorn Rd, Choeng Thale, Thalang, Phuket 83110',
+    lat: 8.0006,
+    lng: 98.3011,
+  },
+  {
+    email: 'rawai.bikes@example.com',
+    admin: 'Kittipong Sae-Lim',
+    name: 'Rawai Bike & Car',
+    phone: '+66 76 613 904',
+    address: '45/2 Viset Rd, Rawai, Mueang Phuket 83130',
+    lat: 7.7792,
+    lng: 98.3255,
+  },
+  {
+    email: 'chalong.motors@example.com',
+    admin: 'Suda Rattanakorn',
+    name: 'Chalong Motors',
+    phone: '+66 76 521 660',
+    address: '70 Chao Fah West Rd, Chalong, Mueang Phuket 83130',
+    lat: 7.8441,
+    lng: 98.3429,
+  },
+  {
+    email: 'oldtown.cars@example.com',
+    admin: 'Wichai Tanasan',
+    name: 'Old Town Car Rental',
+    phone: '+66 76 211 487',
+    address: '31 Thalang Rd, Talat Yai, Mueang Phuket 83000',
+    lat: 7.8849,
+    lng: 98.3881,
+  },
+  {
+    email: 'hkt.cars@example.com',
+    admin: 'Pim Saetang',
+    name: 'HKT Airport Cars',
+    phone: '+66 76 328 119',
+    address: '222 Thepkasattri Rd, Mai Khao, Thalang, Phuket 83110',
+    lat: 8.1046,
+    lng: 98.3081,
+  },
+  {
+    email: 'naiharn.riders@example.com',
+    admin: 'Tawan Meesuk',
+    name: 'Nai Harn Riders',
+    phone: '+66 76 289 053',
+    address: '14 Nai Harn Rd, Rawai, Mueang Phuket 83130',
+    lat: 7.7801,
+    lng: 98.3061,
+  },
 ];
 
 const CUSTOMERS = [
@@ -91,13 +173,28 @@ export async function resetDemoData(db: Kysely<Database>, identity: IdentityProv
   // which may not truncate (migrations/2026_12_03_0008_database_roles.ts).
   await db.transaction().execute(async (trx) => {
     // payment_tasks too: a booking cancelled on the docs page leaves one behind.
-    for (const table of ['notifications', 'reviews', 'payment_events', 'payment_tasks', 'idempotency_keys', 'reservations', 'car_images', 'cars', 'agencies', 'users'] as const) {
+    for (const table of [
+      'notifications',
+      'reviews',
+      'payment_events',
+      'payment_tasks',
+      'idempotency_keys',
+      'reservations',
+      'car_images',
+      'cars',
+      'agencies',
+      'users',
+    ] as const) {
       await trx.deleteFrom(table).execute();
     }
   });
 }
 
-export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvider, options: { today: string }): Promise<{ agencies: number; cars: number; bookings: number }> {
+export async function seedDemoData(
+  db: Kysely<Database>,
+  identity: IdentityProvider,
+  options: { today: string },
+): Promise<{ agencies: number; cars: number; bookings: number }> {
   // Refuse before touching Cognito: the registrations below first remove leftover identities,
   // which on a seeded database would be the live demo accounts.
   if (!(await isCatalogueEmpty(db))) throw new Conflict('The database already holds a catalogue: seed only an empty one (npm run seed -- --reset).');
@@ -117,7 +214,8 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
   for (const agency of AGENCIES) {
     const { email, admin, ...details } = agency;
     const registered = await register({ email, password: DEMO_PASSWORD, fullName: admin, role: 'agency_admin', agency: details });
-    if (email === DEMO_AGENCY_ADMIN) await giveFixedIds(db, { user: [registered.user.id, EXAMPLE_IDS.agencyAdmin], agency: [registered.agency!.id, EXAMPLE_IDS.agency] });
+    if (email === DEMO_AGENCY_ADMIN)
+      await giveFixedIds(db, { user: [registered.user.id, EXAMPLE_IDS.agencyAdmin], agency: [registered.agency!.id, EXAMPLE_IDS.agency] });
     agencies.push({ ...agency, id: email === DEMO_AGENCY_ADMIN ? EXAMPLE_IDS.agency : registered.agency!.id });
   }
   const customers: string[] = [];
@@ -182,7 +280,10 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
     status: 'completed' | 'confirmed' | 'pending' | 'cancelled',
     fixed: { id?: string; createdAt?: string; paidAt?: string; intentId?: string } = {},
   ) => {
-    const price = priceRental({ dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate: dates.start, endDate: dates.end }, DEFAULT_PRICING_RATES);
+    const price = priceRental(
+      { dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate: dates.start, endDate: dates.end },
+      DEFAULT_PRICING_RATES,
+    );
     bookings++;
     if (fixed.id && fixed.createdAt) backdated.push([fixed.id, fixed.createdAt]);
     return db
@@ -211,19 +312,36 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
       .returning('id')
       .executeTakeFirstOrThrow();
   };
-  const bookDays = (car: (typeof cars)[number], customerId: string, startIn: number, days: number, status: 'completed' | 'confirmed' | 'pending' | 'cancelled') =>
-    book(car, customerId, { start: addDays(today, startIn), end: addDays(today, startIn + days - 1) }, status);
+  const bookDays = (
+    car: (typeof cars)[number],
+    customerId: string,
+    startIn: number,
+    days: number,
+    status: 'completed' | 'confirmed' | 'pending' | 'cancelled',
+  ) => book(car, customerId, { start: addDays(today, startIn), end: addDays(today, startIn + days - 1) }, status);
 
   // Everyone's history, on every published car but the examples' two (their days are the examples').
   const others = published.filter((car) => car !== scooter && car !== yaris);
-  const comments = ['Clean, full tank, easy hand-over.', 'Friendly staff, delivered to our hotel on time.', 'Good value for Phuket.', 'A bit worn but ran perfectly.', 'Would rent again!'];
+  const comments = [
+    'Clean, full tank, easy hand-over.',
+    'Friendly staff, delivered to our hotel on time.',
+    'Good value for Phuket.',
+    'A bit worn but ran perfectly.',
+    'Would rent again!',
+  ];
   for (const [index, car] of others.entries()) {
     if (index % 2 === 0) {
       const customerId = customers[index % customers.length]!;
       const past = await bookDays(car, customerId, -40 + (index % 20), 1 + (index % 5), 'completed');
       await db
         .insertInto('reviews')
-        .values({ reservation_id: past.id, agency_id: car.agency_id, customer_id: customerId, rating: [5, 4, 5, 3, 4][index % 5]!, comment: comments[index % comments.length]! })
+        .values({
+          reservation_id: past.id,
+          agency_id: car.agency_id,
+          customer_id: customerId,
+          rating: [5, 4, 5, 3, 4][index % 5]!,
+          comment: comments[index % comments.length]!,
+        })
         .execute();
     }
     if (index % 3 === 0) await bookDays(car, customers[(index + 1) % customers.length]!, 2 + (index % 17), 2 + (index % 6), 'confirmed');
@@ -242,7 +360,10 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
   // The examples' records, on the examples' days: the demo traveller's rentals of the scooter
   // and its photo, and the Yaris Ativ's maintenance block.
   const traveller = EXAMPLE_IDS.traveller;
-  const paidLongAgo = (range: { start: string }) => ({ createdAt: `${addDays(range.start, -10)}T04:00:00.000Z`, paidAt: `${addDays(range.start, -10)}T04:02:00.000Z` });
+  const paidLongAgo = (range: { start: string }) => ({
+    createdAt: `${addDays(range.start, -10)}T04:00:00.000Z`,
+    paidAt: `${addDays(range.start, -10)}T04:02:00.000Z`,
+  });
   await book(scooter!, traveller, days.reviewedBooking, 'completed', { id: EXAMPLE_IDS.reviewedBooking, ...paidLongAgo(days.reviewedBooking) });
   await db
     .insertInto('reviews')
@@ -258,14 +379,36 @@ export async function seedDemoData(db: Kysely<Database>, identity: IdentityProvi
   });
   await db
     .insertInto('car_images')
-    .values({ id: EXAMPLE_IDS.scooterImage, car_id: EXAMPLE_IDS.scooter, s3_key: EXAMPLE_IMAGE_KEY, content_type: 'image/jpeg', content_length: 845_312, status: 'ready', position: 0 })
+    .values({
+      id: EXAMPLE_IDS.scooterImage,
+      car_id: EXAMPLE_IDS.scooter,
+      s3_key: EXAMPLE_IMAGE_KEY,
+      content_type: 'image/jpeg',
+      content_length: 845_312,
+      status: 'ready',
+      position: 0,
+    })
     .execute();
   await db
     .insertInto('reservations')
     .values({
-      id: EXAMPLE_IDS.block, car_id: yaris!.id, kind: 'block', status: 'confirmed', start_date: days.block.start, end_date: days.block.end, customer_id: null,
-      expires_at: null, days: null, daily_rate_at_booking: null, subtotal: null, fees: null, tax: null, total_price: null,
-      deposit_amount: null, payment_intent_id: null, reason: 'Scheduled service',
+      id: EXAMPLE_IDS.block,
+      car_id: yaris!.id,
+      kind: 'block',
+      status: 'confirmed',
+      start_date: days.block.start,
+      end_date: days.block.end,
+      customer_id: null,
+      expires_at: null,
+      days: null,
+      daily_rate_at_booking: null,
+      subtotal: null,
+      fees: null,
+      tax: null,
+      total_price: null,
+      deposit_amount: null,
+      payment_intent_id: null,
+      reason: 'Scheduled service',
     })
     .execute();
   // The moments the examples show, for columns the database stamps on insert.

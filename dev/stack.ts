@@ -3,16 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from '#migrations/index';
 import { DATABASE_USERS } from '#platform/route';
-import {
-  EMULATOR_CREDENTIALS,
-  IMAGES_BUCKET,
-  ensureCognitoPool,
-  startCognito,
-  startS3,
-  startSes,
-  startStripe,
-  type Emulator,
-} from './emulators';
+import { EMULATOR_CREDENTIALS, IMAGES_BUCKET, ensureCognitoPool, startCognito, startS3, startSes, startStripe, type Emulator } from './emulators';
 import { freePort } from './ports';
 import { LOCAL_WEBHOOK_SECRET } from './runtime-info';
 import { STANDIN_SECRET_KEY } from './stripe-standin';
@@ -62,10 +53,7 @@ export interface Emulators {
  * The AWS stand-ins (Cognito, S3, SES), the Stripe stand-in, and the environment that points the
  * SDK clients at them.
  */
-export async function startEmulators(options: {
-  dataDir: string;
-  ports?: { cognito: number; s3: number; ses: number; stripe: number };
-}): Promise<Emulators> {
+export async function startEmulators(options: { dataDir: string; ports?: { cognito: number; s3: number; ses: number; stripe: number } }): Promise<Emulators> {
   const ports = options.ports ?? { cognito: await freePort(), s3: await freePort(), ses: await freePort(), stripe: await freePort() };
   const started = await Promise.allSettled([
     startCognito({ dataDir: path.join(options.dataDir, 'cognito'), port: ports.cognito }),
@@ -123,12 +111,7 @@ export interface LocalDatabase {
  * The PostgreSQL server: DATABASE_URL's when set (nothing is started), otherwise a real
  * embedded server from npm with its data under dataDir.
  */
-export async function startDatabase(options: {
-  dataDir: string;
-  port?: number;
-  throwaway?: boolean;
-  log?: (message: string) => void;
-}): Promise<LocalDatabase> {
+export async function startDatabase(options: { dataDir: string; port?: number; throwaway?: boolean; log?: (message: string) => void }): Promise<LocalDatabase> {
   const external = process.env.DATABASE_URL;
   if (external) {
     return { adminUrl: external, urlFor: (database) => withDatabase(external, database), stop: async () => {} };

@@ -31,20 +31,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export type IntentStatus =
-  | 'requires_payment_method'
-  | 'requires_confirmation'
-  | 'requires_action'
-  | 'processing'
-  | 'requires_capture'
-  | 'canceled'
-  | 'succeeded';
+  'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'requires_capture' | 'canceled' | 'succeeded';
 
-export type Operation =
-  | 'payment_intents.create'
-  | 'payment_intents.retrieve'
-  | 'payment_intents.cancel'
-  | 'refunds.create'
-  | 'refunds.list';
+export type Operation = 'payment_intents.create' | 'payment_intents.retrieve' | 'payment_intents.cancel' | 'refunds.create' | 'refunds.list';
 
 export interface PaymentIntent {
   id: string;
@@ -455,7 +444,11 @@ function createRefund(account: Account, params: Record<string, unknown>): Refund
   if (intentId === undefined) {
     throw new StripeError(
       400,
-      { type: 'invalid_request_error', code: 'parameter_missing', message: 'One of the following params should be provided for this request: payment_intent or charge.' },
+      {
+        type: 'invalid_request_error',
+        code: 'parameter_missing',
+        message: 'One of the following params should be provided for this request: payment_intent or charge.',
+      },
       false,
     );
   }
@@ -592,9 +585,7 @@ function execute(account: Account, route: Route, params: Record<string, unknown>
       return { status: 200, body: createRefund(account, params) };
     case 'refunds.list': {
       const intentId = stringParam(params, 'payment_intent');
-      const refunds = intentId
-        ? (account.intents.get(intentId)?.refunds ?? [])
-        : [...account.intents.values()].flatMap((record) => record.refunds);
+      const refunds = intentId ? (account.intents.get(intentId)?.refunds ?? []) : [...account.intents.values()].flatMap((record) => record.refunds);
       return { status: 200, body: { object: 'list', data: [...refunds].reverse(), has_more: false, url: '/v1/refunds' } };
     }
   }
@@ -690,13 +681,18 @@ export async function startStripeStandin(options: { port: number; host?: string;
   function authenticate(request: http.IncomingMessage, response: http.ServerResponse): Account | undefined {
     const key = apiKey(request);
     if (!key) {
-      send(response, 401, {
-        error: {
-          type: 'invalid_request_error',
-          message:
-            "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
+      send(
+        response,
+        401,
+        {
+          error: {
+            type: 'invalid_request_error',
+            message:
+              "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
+          },
         },
-      }, { 'www-authenticate': 'Bearer realm="Stripe"' });
+        { 'www-authenticate': 'Bearer realm="Stripe"' },
+      );
       return undefined;
     }
     if (!/^sk_test_\w+$/.test(key)) {

@@ -50,10 +50,7 @@ client.on('error', () => {});
 const { rows } = await client
   .connect()
   .then(() =>
-    client.query<{ payment_intent_id: string | null }>('SELECT payment_intent_id FROM reservations WHERE id = $1 AND kind = $2', [
-      bookingId,
-      'booking',
-    ]),
+    client.query<{ payment_intent_id: string | null }>('SELECT payment_intent_id FROM reservations WHERE id = $1 AND kind = $2', [bookingId, 'booking']),
   )
   .catch(failOn('databaseUrl', databaseUrl))
   .finally(() => client.end().catch(() => {}));

@@ -77,9 +77,7 @@ export class ApiFunction extends NodejsFunction {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${handlerModule}`,
     });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
     if (rest.vpc) {
       // What AWSLambdaVPCAccessExecutionRole grants. These EC2 actions have no resource-level
       // scoping for Lambda's network interfaces: AWS documents them on "*".

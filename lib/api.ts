@@ -55,11 +55,7 @@ export class Api extends Construct {
   readonly notFoundFunction: ApiFunction;
   readonly accessLogs: logs.LogGroup;
 
-  constructor(
-    scope: Construct,
-    id: string,
-    props: { stage: StageSettings; data: Data; auth: Auth; storage: Storage; stripeSecret: secretsmanager.ISecret },
-  ) {
+  constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data; auth: Auth; storage: Storage; stripeSecret: secretsmanager.ISecret }) {
     super(scope, id);
     const { stage, data, auth, storage, stripeSecret } = props;
     this.notFoundFunction = new ApiFunction(this, 'NotFoundFn', { handlerModule: 'api/service/not-found', stage });

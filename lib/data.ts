@@ -138,7 +138,7 @@ export class Data extends Construct {
     // attached, so nothing reaches the master user through the proxy (docs/operations.md).
     const proxyRole = new iam.Role(this, 'ProxyRole', {
       assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
-      description: 'RDS Proxy: logs in to Aurora as the functions\' database users with IAM authentication',
+      description: "RDS Proxy: logs in to Aurora as the functions' database users with IAM authentication",
     });
     for (const user of Object.values(this.databaseUsers)) this.cluster.grantConnect(proxyRole, user);
     this.proxy = this.cluster.addProxy('Proxy', {

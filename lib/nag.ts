@@ -22,8 +22,8 @@ export function suppressNagFindings(stack: RentalStack): void {
       fn.role!,
       'AwsSolutions-IAM5[Resource::*]',
       fn.isBoundToVpc
-        ? 'Only actions AWS defines without resource-level permissions: xray:PutTraceSegments/PutTelemetryRecords (active tracing) and the EC2 network-interface actions Lambda needs to place the function in the VPC (the content of AWSLambdaVPCAccessExecutionRole). Logs are scoped to the function\'s own log group.'
-        : 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), which have no resource-level permissions. Logs are scoped to the function\'s own log group.',
+        ? "Only actions AWS defines without resource-level permissions: xray:PutTraceSegments/PutTelemetryRecords (active tracing) and the EC2 network-interface actions Lambda needs to place the function in the VPC (the content of AWSLambdaVPCAccessExecutionRole). Logs are scoped to the function's own log group."
+        : "Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), which have no resource-level permissions. Logs are scoped to the function's own log group.",
     );
   }
 
@@ -46,7 +46,7 @@ export function suppressNagFindings(stack: RentalStack): void {
   acknowledge(
     auth.userPool,
     'AwsSolutions-COG8',
-    'Threat protection needs the Plus feature plan (per-MAU price). Our API signs users in server-side, so Cognito would see Lambda addresses rather than the users\', which defeats most of its adaptive-authentication signals.',
+    "Threat protection needs the Plus feature plan (per-MAU price). Our API signs users in server-side, so Cognito would see Lambda addresses rather than the users', which defeats most of its adaptive-authentication signals.",
   );
 
   acknowledge(
@@ -60,11 +60,7 @@ export function suppressNagFindings(stack: RentalStack): void {
     'AwsSolutions-S1',
     'Server access logs would need a second bucket. Reads go through CloudFront (metrics per distribution); writes are presigned PUTs that our functions sign and log with the key and the caller. Turn on CloudTrail S3 data events for a forensic need (docs/operations.md).',
   );
-  acknowledge(
-    storage.distribution,
-    'AwsSolutions-CFR1',
-    'Geo restriction does not fit: customers are travellers booking from anywhere in the world.',
-  );
+  acknowledge(storage.distribution, 'AwsSolutions-CFR1', 'Geo restriction does not fit: customers are travellers booking from anywhere in the world.');
   acknowledge(
     storage.distribution,
     'AwsSolutions-CFR2',
@@ -73,7 +69,7 @@ export function suppressNagFindings(stack: RentalStack): void {
   acknowledge(
     storage.distribution,
     'AwsSolutions-CFR3',
-    'Standard logs of public, immutable photos would need a log bucket with ACLs; CloudFront\'s per-distribution metrics cover operations.',
+    "Standard logs of public, immutable photos would need a log bucket with ACLs; CloudFront's per-distribution metrics cover operations.",
   );
   acknowledge(
     storage.distribution,
@@ -88,11 +84,7 @@ export function suppressNagFindings(stack: RentalStack): void {
       'AwsSolutions-SMG4',
       'A scheduled rotation would change the value behind CloudFront\'s back: the origin header and the functions\' ORIGIN_VERIFY_SECRET are dynamic references, resolved only when CloudFormation updates them. Rotation is a new version plus a deploy that pins it (docs/operations.md, "WAF").',
     );
-    acknowledge(
-      stack.edge.distribution,
-      'AwsSolutions-CFR1',
-      'Geo restriction does not fit: customers are travellers booking from anywhere in the world.',
-    );
+    acknowledge(stack.edge.distribution, 'AwsSolutions-CFR1', 'Geo restriction does not fit: customers are travellers booking from anywhere in the world.');
     acknowledge(
       stack.edge.distribution,
       'AwsSolutions-CFR3',

@@ -148,7 +148,8 @@ export class Observability extends Construct {
     const databaseConnections = proxyMetric('DatabaseConnections', 'proxy → database');
     const clientConnections = proxyMetric('ClientConnections', 'functions → proxy');
     this.alarm('ProxyPinnedConnections', {
-      description: 'RDS Proxy has held session-pinned connections for 15 minutes (a SET, named prepared statement, temp table or advisory lock went through the proxy)',
+      description:
+        'RDS Proxy has held session-pinned connections for 15 minutes (a SET, named prepared statement, temp table or advisory lock went through the proxy)',
       metric: pinned,
       threshold: 1,
       evaluationPeriods: 3,
@@ -189,9 +190,7 @@ export class Observability extends Construct {
       dashboardName: `PhuketRental-${stage.name}`,
       defaultInterval: Duration.hours(6),
     });
-    this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
-    );
+    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'API requests and errors',
@@ -218,7 +217,9 @@ export class Observability extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Lambda (account): throttles and concurrency',
         left: [lambdaThrottles],
-        right: [new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'ConcurrentExecutions', period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM })],
+        right: [
+          new cloudwatch.Metric({ namespace: 'AWS/Lambda', metricName: 'ConcurrentExecutions', period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+        ],
         width: 8,
       }),
       new cloudwatch.GraphWidget({

@@ -62,7 +62,10 @@ export class RentalStack extends Stack {
       description: 'Stripe secret key and webhook signing secret (JSON: secret_key, webhook_secret)',
       removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    new CfnOutput(this, 'StripeSecretArn', { value: this.stripeSecret.secretArn, description: 'put-secret-value {"secret_key","webhook_secret"} here after the first deploy' });
+    new CfnOutput(this, 'StripeSecretArn', {
+      value: this.stripeSecret.secretArn,
+      description: 'put-secret-value {"secret_key","webhook_secret"} here after the first deploy',
+    });
     this.api = new Api(this, 'Api', { stage, data: this.data, auth: this.auth, storage: this.storage, stripeSecret: this.stripeSecret });
     if (webAclArn !== undefined) this.edge = new Edge(this, 'Edge', { stage, api: this.api, webAclArn });
     this.jobs = new Jobs(this, 'Jobs', { stage, data: this.data, storage: this.storage, stripeSecret: this.stripeSecret });

@@ -96,7 +96,8 @@ export class Storage extends Construct {
     const accept = (finding: string, reason: string) => {
       if (Construct.isConstruct(principal)) acknowledge(principal, `AwsSolutions-IAM5[${finding}]`, reason);
     };
-    const perObject = 'Photo keys are generated per upload (agency/car/uuid), so the prefix is the narrowest resource that works; pending/ and agencies/ separate unconfirmed uploads from published photos.';
+    const perObject =
+      'Photo keys are generated per upload (agency/car/uuid), so the prefix is the narrowest resource that works; pending/ and agencies/ separate unconfirmed uploads from published photos.';
     for (const operation of new Set(access)) {
       switch (operation) {
         case 'upload':

@@ -40,11 +40,7 @@ export class WafStack extends Stack {
       cloudWatchMetricsEnabled: true,
       sampledRequestsEnabled: true,
     });
-    const managed = (
-      priority: number,
-      name: string,
-      ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[],
-    ): wafv2.CfnWebACL.RuleProperty => ({
+    const managed = (priority: number, name: string, ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]): wafv2.CfnWebACL.RuleProperty => ({
       name: `AWS-${name}`,
       priority,
       statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ...(ruleActionOverrides ? { ruleActionOverrides } : {}) } },

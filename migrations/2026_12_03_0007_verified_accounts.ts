@@ -65,9 +65,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     SELECT 'phone', string_agg(id::text, '/') FROM agencies GROUP BY agency_phone_key(phone) HAVING count(*) > 1
     LIMIT 20`.execute(db);
   if (duplicates.length > 0) {
-    throw new Error(
-      `Agencies share a name or phone number; resolve these first: ${duplicates.map((group) => `${group.rule} ${group.ids}`).join(', ')}`,
-    );
+    throw new Error(`Agencies share a name or phone number; resolve these first: ${duplicates.map((group) => `${group.rule} ${group.ids}`).join(', ')}`);
   }
   await sql`CREATE UNIQUE INDEX agencies_name_key ON agencies (agency_name_key(name))`.execute(db);
   await sql`CREATE UNIQUE INDEX agencies_phone_key ON agencies (agency_phone_key(phone))`.execute(db);

@@ -17,4 +17,3 @@ export const Day = z.iso.date();
 export const Instant = z.iso.datetime();
 
 export const Currency = z.literal('thb');
-

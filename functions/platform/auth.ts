@@ -81,9 +81,7 @@ function verifier(): Promise<Verifier> {
   verifierReady ??= (async () => {
     const built = buildVerifier();
     const config = cognitoConfig();
-    const jwks = config.COGNITO_JWKS
-      ? (JSON.parse(config.COGNITO_JWKS) as Jwks)
-      : await fetchJwks(`${cognitoIssuer()}/.well-known/jwks.json`);
+    const jwks = config.COGNITO_JWKS ? (JSON.parse(config.COGNITO_JWKS) as Jwks) : await fetchJwks(`${cognitoIssuer()}/.well-known/jwks.json`);
     built.cacheJwks(jwks);
     return built;
   })().catch((error: unknown) => {

@@ -56,7 +56,9 @@ function signature(scope: SigningScope, when: string, canonicalRequest: string):
  */
 function canonicalRequest(method: string, query: Array<[string, string]>, headers: Record<string, string>, payloadHash: string) {
   const canonicalQuery = queryString(query);
-  const names = Object.keys(headers).map((name) => name.toLowerCase()).sort();
+  const names = Object.keys(headers)
+    .map((name) => name.toLowerCase())
+    .sort();
   const byName = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value.trim().replace(/\s+/g, ' ')]));
   const canonicalHeaders = names.map((name) => `${name}:${byName[name]}\n`).join('');
   const signedHeaders = names.join(';');

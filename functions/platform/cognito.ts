@@ -64,7 +64,7 @@ export const cognitoIdentity: IdentityProvider = {
       throw error;
     }
     try {
-      if (!sub) throw new Error('AdminCreateUser answered without the user\'s sub');
+      if (!sub) throw new Error("AdminCreateUser answered without the user's sub");
       // Permanent: the user is CONFIRMED with this password and can sign in at once; what an
       // unverified address may not do is decided by the API (functions/platform/auth.ts).
       await cognito().send(new AdminSetUserPasswordCommand({ UserPoolId, Username: email, Password: password, Permanent: true }));

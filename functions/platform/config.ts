@@ -59,11 +59,6 @@ export function forgetConfig(): void {
   for (const { forget } of configReaders) forget();
 }
 
-export const booleanFlag = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
+export const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
-export const getStage = defineConfig(
-  'stage',
-  z.object({ STAGE: z.enum(['local', 'test', 'dev', 'prod']).default('local') }),
-);
+export const getStage = defineConfig('stage', z.object({ STAGE: z.enum(['local', 'test', 'dev', 'prod']).default('local') }));

@@ -13,7 +13,10 @@ const databaseConfig = defineConfig(
   z.object({
     // Either the owner's URL (local, tests, any external PostgreSQL), on whose server the
     // functions log in as the access's user (DATABASE_USERS) with the same password …
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
     // … or the parts, as the CDK stack passes them for RDS Proxy with IAM authentication; DB_USER
     // is the user of the function's route (rental_reader or rental_app), the only one its IAM
     // role may connect as.
@@ -115,7 +118,15 @@ function iamAuthToken(config: ReturnType<typeof databaseConfig>, username: strin
 export function rdsAuthToken(options: { hostname: string; port: number; username: string; region: string; credentials: AwsCredentials; date?: Date }): string {
   const host = `${options.hostname}:${options.port}`;
   const scope = { service: 'rds-db', region: options.region, credentials: options.credentials, ...(options.date ? { date: options.date } : {}) };
-  return presignRootUrl(scope, host, [['Action', 'connect'], ['DBUser', options.username]], 900);
+  return presignRootUrl(
+    scope,
+    host,
+    [
+      ['Action', 'connect'],
+      ['DBUser', options.username],
+    ],
+    900,
+  );
 }
 
 /**

@@ -115,9 +115,7 @@ export function endpoint<const R extends RouteDefinition>(
   if (route.body || route.rawBody) handler.use(bodyLimit(route));
   else handler.use(noBody());
   if (route.body) {
-    handler.use(
-      httpJsonBodyParser({ disableContentTypeCheck: true }),
-    );
+    handler.use(httpJsonBodyParser({ disableContentTypeCheck: true }));
   }
   return handler.handler(async (event) => {
     const db = route.database ? getDb(route.database) : undefined;

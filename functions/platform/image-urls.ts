@@ -8,7 +8,12 @@ import { defineConfig } from './config';
  */
 const imageUrlsConfig = defineConfig(
   'image urls',
-  z.object({ IMAGES_PUBLIC_BASE_URL: z.url().transform((url) => url.replace(/\/+$/, '')).optional() }),
+  z.object({
+    IMAGES_PUBLIC_BASE_URL: z
+      .url()
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+  }),
 );
 
 /** Whether photos have a public home; without one, public search lists cars without photos. */

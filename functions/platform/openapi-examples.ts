@@ -159,7 +159,10 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
   const { description: scooterDescription, ...scooterSpec } = EXAMPLE_SCOOTER;
   const scooterFields = { ...scooterSpec, currency: 'thb' } as const;
   const priceOf = (range: { start: string; end: string }) =>
-    priceRental({ dailyRate: EXAMPLE_SCOOTER.daily_rate, depositAmount: EXAMPLE_SCOOTER.deposit_amount, startDate: range.start, endDate: range.end }, DEFAULT_PRICING_RATES);
+    priceRental(
+      { dailyRate: EXAMPLE_SCOOTER.daily_rate, depositAmount: EXAMPLE_SCOOTER.deposit_amount, startDate: range.start, endDate: range.end },
+      DEFAULT_PRICING_RATES,
+    );
   const stayPrice = priceOf(days.stay);
   const { daily_rate_at_booking: dailyRate, ...priceParts } = stayPrice;
   const carPrice = { ...priceParts, daily_rate: dailyRate };
@@ -202,8 +205,22 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     ...priceOf(days.runningBooking),
     payment: null,
   };
-  const block = { id: EXAMPLE_IDS.block, car_id: EXAMPLE_IDS.car, start_date: days.block.start, end_date: days.block.end, reason: 'Scheduled service', status: 'confirmed' };
-  const newBlock = { id: NEW_IDS.block, car_id: EXAMPLE_IDS.car, start_date: days.newBlock.start, end_date: days.newBlock.end, reason: 'New tyres', status: 'confirmed' };
+  const block = {
+    id: EXAMPLE_IDS.block,
+    car_id: EXAMPLE_IDS.car,
+    start_date: days.block.start,
+    end_date: days.block.end,
+    reason: 'Scheduled service',
+    status: 'confirmed',
+  };
+  const newBlock = {
+    id: NEW_IDS.block,
+    car_id: EXAMPLE_IDS.car,
+    start_date: days.newBlock.start,
+    end_date: days.newBlock.end,
+    reason: 'New tyres',
+    status: 'confirmed',
+  };
 
   const agencyCar = {
     id: EXAMPLE_IDS.scooter,
@@ -275,9 +292,13 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
       },
     },
     getOpenapi: {
-      responses: { 200: { openapi: '3.1.0', info: { title: 'Phuket Rental API', version: '1.0.0' }, paths: { '/api/v1/health/': { get: { operationId: 'getHealth' } } } } },
+      responses: {
+        200: { openapi: '3.1.0', info: { title: 'Phuket Rental API', version: '1.0.0' }, paths: { '/api/v1/health/': { get: { operationId: 'getHealth' } } } },
+      },
     },
-    getDocs: { responses: { 200: '<!doctype html><html lang="en"><head><title>Phuket Rental API</title>…</head><body><div id="swagger-ui"></div>…</body></html>' } },
+    getDocs: {
+      responses: { 200: '<!doctype html><html lang="en"><head><title>Phuket Rental API</title>…</head><body><div id="swagger-ui"></div>…</body></html>' },
+    },
     getDocsAsset: { params: { file: 'swagger-ui.css' } },
     getProblem: { params: { slug: 'dates-not-available' } },
 
@@ -295,7 +316,9 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     resendVerification: { body: { email: registered.email } },
     token: {
       body: { email: DEMO_SIGN_IN.traveller, password: DEMO_SIGN_IN.password },
-      responses: { 200: { access_token: jwt('YWNjZXNz'), refresh_token: 'eyJjdHkiOiJKV1QifQ.cmVmcmVzaA', id_token: jwt('aWQ'), expires_in: 3600, token_type: 'Bearer' } },
+      responses: {
+        200: { access_token: jwt('YWNjZXNz'), refresh_token: 'eyJjdHkiOiJKV1QifQ.cmVmcmVzaA', id_token: jwt('aWQ'), expires_in: 3600, token_type: 'Bearer' },
+      },
     },
     refresh: {
       body: { refresh_token: 'eyJjdHkiOiJKV1QifQ.cmVmcmVzaA' },
@@ -337,10 +360,31 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     phoneVerify: { body: { code: '730215' }, responses: { 200: { phone: '+6676340118', phone_verified: true } } },
 
     searchCars: {
-      query: { start_date: start, end_date: end, car_type: 'scooter', landmark: 'patong-beach', radius_km: 5, min_price: 20_000, max_price: 60_000, seats_min: 2, ordering: 'price', limit: 20 },
+      query: {
+        start_date: start,
+        end_date: end,
+        car_type: 'scooter',
+        landmark: 'patong-beach',
+        radius_km: 5,
+        min_price: 20_000,
+        max_price: 60_000,
+        seats_min: 2,
+        ordering: 'price',
+        limit: 20,
+      },
       responses: {
         200: {
-          results: [{ id: EXAMPLE_IDS.scooter, ...scooterFields, days: stayPrice.days, total_price: stayPrice.total_price, images: [scooterImage], agency: patongWheels, distance_km: 0.28 }],
+          results: [
+            {
+              id: EXAMPLE_IDS.scooter,
+              ...scooterFields,
+              days: stayPrice.days,
+              total_price: stayPrice.total_price,
+              images: [scooterImage],
+              agency: patongWheels,
+              distance_km: 0.28,
+            },
+          ],
           next_cursor: 'WzM1MDAwLCIyNDc5YjlhZS1lZWFkLTRkMzQtYmFlMC00OWYwMjE1MTIwN2UiXQ',
         },
       },
@@ -392,7 +436,10 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
       responses: {
         201: createdBooking,
         429: {
-          ...problemExample('too-many-requests', 'You already hold 2 unpaid bookings, the most at once (2). Pay the deposit of one or cancel it, or wait until a hold expires.'),
+          ...problemExample(
+            'too-many-requests',
+            'You already hold 2 unpaid bookings, the most at once (2). Pay the deposit of one or cancel it, or wait until a hold expires.',
+          ),
           limit: 'unpaid_holds',
           max: 2,
         },

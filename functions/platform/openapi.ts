@@ -6,7 +6,11 @@ import { ProblemSchema } from './schemas';
 
 /** The response headers routes name (ResponseSpec.headers), and the two every answer carries. */
 const HEADERS = {
-  Location: { description: 'The path of the resource just created', required: true, schema: { type: 'string' as const, examples: ['/api/v1/bookings/0b7e2f6a-1c3d-4e5f-8a9b-1c2d3e4f5a6b/'] } },
+  Location: {
+    description: 'The path of the resource just created',
+    required: true,
+    schema: { type: 'string' as const, examples: ['/api/v1/bookings/0b7e2f6a-1c3d-4e5f-8a9b-1c2d3e4f5a6b/'] },
+  },
   'Idempotent-Replayed': {
     description: '`true` when this answer is the stored answer to an earlier request with the same Idempotency-Key and body (nothing new was written)',
     schema: { type: 'string' as const, enum: ['true'] },
@@ -45,7 +49,8 @@ const SHARED_RESPONSES = {
     content: problemContent('unauthorized', 'A valid access token is required.'),
   },
   Forbidden: {
-    description: 'Wrong role for this route, or the account’s e-mail address is not verified yet (type `email-not-verified`: POST /auth/verify/ with the code sent to it)',
+    description:
+      'Wrong role for this route, or the account’s e-mail address is not verified yet (type `email-not-verified`: POST /auth/verify/ with the code sent to it)',
     headers: { 'x-request-id': headerRef('X-Request-Id') },
     content: problemContent('forbidden', 'This endpoint is for agency admins.'),
   },
@@ -139,9 +144,7 @@ function responseOf(status: number, spec: RouteDefinition['responses'][number], 
 
 function sharedResponseOf(name: SharedResponse, spec: RouteDefinition['responses'][number], example: unknown) {
   const shared = SHARED_RESPONSES[name];
-  const problem = spec.schema
-    ? { 'application/problem+json': { schema: spec.schema, ...(example !== undefined ? { example } : {}) } }
-    : {};
+  const problem = spec.schema ? { 'application/problem+json': { schema: spec.schema, ...(example !== undefined ? { example } : {}) } } : {};
   return { ...shared, description: `${spec.description}. Also: ${shared.description}`, content: { ...shared.content, ...problem } };
 }
 
@@ -242,7 +245,10 @@ export function buildOpenApiDocument(now: Date = new Date()) {
       description: INFO_DESCRIPTION,
     },
     servers: [{ url: '/', description: 'This API' }],
-    tags: [...new Set(routes.flatMap((route) => route.tags))].map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) })),
+    tags: [...new Set(routes.flatMap((route) => route.tags))].map((name) => ({
+      name,
+      ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}),
+    })),
   });
   for (const pathItem of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(pathItem) as Array<{ operationId?: string; parameters?: Array<{ name: string; example?: unknown }> }>) {

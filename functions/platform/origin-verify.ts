@@ -11,10 +11,7 @@ export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
  * the value CloudFront sends in ORIGIN_VERIFY_HEADER, from a secret the stack generates.
  * Unset (locally, in tests, without WAF), every request is accepted as before.
  */
-const originConfig = defineConfig(
-  'origin',
-  z.object({ ORIGIN_VERIFY_SECRET: z.string().min(32).optional() }),
-);
+const originConfig = defineConfig('origin', z.object({ ORIGIN_VERIFY_SECRET: z.string().min(32).optional() }));
 
 /**
  * Why a request must be refused because it did not come through CloudFront (and so not

@@ -73,7 +73,15 @@ function isTimestamp(value: string): boolean {
   const match = TIMESTAMP.exec(value);
   if (!match) return false;
   const [, date, hours, minutes, seconds, offsetHours = '0', offsetMinutes = '0', offsetSeconds = '0'] = match;
-  return isDate(date!) && Number(hours) <= 23 && Number(minutes) <= 59 && Number(seconds) <= 59 && Number(offsetHours) <= 15 && Number(offsetMinutes) <= 59 && Number(offsetSeconds) <= 59;
+  return (
+    isDate(date!) &&
+    Number(hours) <= 23 &&
+    Number(minutes) <= 59 &&
+    Number(seconds) <= 59 &&
+    Number(offsetHours) <= 15 &&
+    Number(offsetMinutes) <= 59 &&
+    Number(offsetSeconds) <= 59
+  );
 }
 
 const CURSOR_CHECKS: Record<CursorKind, (value: unknown) => boolean> = {
@@ -143,8 +151,7 @@ export function keysetAfter(keys: readonly SortKey[], values: readonly (string |
     } else runs.push({ keys: [key], values: [values[index]!] });
   });
   const row = (run: (typeof runs)[number]) => sql`(${sql.join(run.keys.map((key) => key.expression))})`;
-  const given = (run: (typeof runs)[number]) =>
-    sql`(${sql.join(run.values.map((value, index) => sql`${value}::${sql.raw(run.keys[index]!.type)}`))})`;
+  const given = (run: (typeof runs)[number]) => sql`(${sql.join(run.values.map((value, index) => sql`${value}::${sql.raw(run.keys[index]!.type)}`))})`;
   return runs.reduceRight<RawBuilder<SqlBool> | undefined>((rest, run) => {
     const beyond = sql<SqlBool>`${row(run)} ${sql.raw(run.keys[0]!.direction === 'asc' ? '>' : '<')} ${given(run)}`;
     return rest ? sql<SqlBool>`(${beyond} OR (${row(run)} = ${given(run)} AND ${rest}))` : beyond;

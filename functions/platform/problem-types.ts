@@ -46,7 +46,8 @@ export const PROBLEM_TYPES = {
     status: 403,
     title: 'E-mail address not verified',
     meaning: 'The account has not proved its e-mail address yet, so it may sign in but not book or list cars.',
-    action: 'Send the 6-digit code e-mailed at registration to POST /api/v1/auth/verify/ as {"email", "code"}; POST /api/v1/auth/verify/resend/ with {"email"} sends a new one.',
+    action:
+      'Send the 6-digit code e-mailed at registration to POST /api/v1/auth/verify/ as {"email", "code"}; POST /api/v1/auth/verify/resend/ with {"email"} sends a new one.',
   },
   'not-found': {
     status: 404,
@@ -89,7 +90,8 @@ export const PROBLEM_TYPES = {
   'too-many-requests': {
     status: 429,
     title: 'Too many requests',
-    meaning: 'A limit was reached: unpaid bookings held at once, bookings in the last hour, or verification codes sent; the problem may name it (`limit`, `max`).',
+    meaning:
+      'A limit was reached: unpaid bookings held at once, bookings in the last hour, or verification codes sent; the problem may name it (`limit`, `max`).',
     action: 'Wait the number of seconds in the `Retry-After` header (paying or cancelling a held booking frees a slot at once).',
   },
   'service-unavailable': {

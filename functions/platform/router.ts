@@ -28,9 +28,7 @@ function compile(route: RouteDefinition): CompiledRoute {
 const compiled = routes.map(compile);
 
 export type RouteMatch =
-  | { kind: 'found'; route: RouteDefinition; params: Record<string, string> }
-  | { kind: 'wrong-method'; allowed: string[] }
-  | { kind: 'not-found' };
+  { kind: 'found'; route: RouteDefinition; params: Record<string, string> } | { kind: 'wrong-method'; allowed: string[] } | { kind: 'not-found' };
 
 export function matchRoute(method: string, path: string): RouteMatch {
   const allowed: string[] = [];

@@ -70,9 +70,7 @@ export const s3ImageStorage: ImageStorage = {
 
   async readStart(key, byteCount) {
     try {
-      const object = await s3().send(
-        new GetObjectCommand({ Bucket: storageConfig().IMAGES_BUCKET, Key: key, Range: `bytes=0-${byteCount - 1}` }),
-      );
+      const object = await s3().send(new GetObjectCommand({ Bucket: storageConfig().IMAGES_BUCKET, Key: key, Range: `bytes=0-${byteCount - 1}` }));
       const firstBytes = object.Body ? await object.Body.transformToByteArray() : new Uint8Array();
       // A ranged answer's Content-Length is the range's; the whole size follows the slash in
       // Content-Range ("bytes 0-15/48213"). An object shorter than the range comes whole.
@@ -108,9 +106,7 @@ export const s3ImageStorage: ImageStorage = {
     if (keys.length === 0) return;
     const bucket = storageConfig().IMAGES_BUCKET;
     // A car has at most 20 photos, two keys each: well under the 1,000 keys of one request.
-    const answer = await s3().send(
-      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((key) => ({ Key: key })), Quiet: true } }),
-    );
+    const answer = await s3().send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((key) => ({ Key: key })), Quiet: true } }));
     if (answer.Errors?.length) {
       const first = answer.Errors[0]!;
       throw new Error(`Could not delete ${answer.Errors.length} object(s), e.g. ${first.Key}: ${first.Code} ${first.Message}`);

@@ -42,11 +42,7 @@ export const IsoDate = z
 export function queryInteger(min: number, max: number) {
   return z.preprocess(
     (value) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value),
-    z
-      .number({ error: 'must be a whole number' })
-      .int('must be a whole number')
-      .min(min, `must be at least ${min}`)
-      .max(max, `must be at most ${max}`),
+    z.number({ error: 'must be a whole number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
   );
 }
 
@@ -54,10 +50,7 @@ export function queryInteger(min: number, max: number) {
 export function queryDecimal(options: { moreThan: number; max: number }) {
   return z.preprocess(
     (value) => (typeof value === 'string' && /^\d{1,6}(\.\d{1,3})?$/.test(value) ? Number(value) : value),
-    z
-      .number({ error: 'must be a number' })
-      .gt(options.moreThan, `must be more than ${options.moreThan}`)
-      .max(options.max, `must be at most ${options.max}`),
+    z.number({ error: 'must be a number' }).gt(options.moreThan, `must be more than ${options.moreThan}`).max(options.max, `must be at most ${options.max}`),
   );
 }
 

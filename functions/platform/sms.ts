@@ -9,7 +9,10 @@ export const smsConfig = defineConfig(
     /** SMS costs money per message and needs an origination setup: off unless switched on. */
     SMS_ENABLED: booleanFlag.default(false),
     /** Alphanumeric sender id, where the destination country supports one. */
-    SMS_SENDER_ID: z.string().regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1–11 letters or digits').optional(),
+    SMS_SENDER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1–11 letters or digits')
+      .optional(),
     AWS_REGION: z.string().default('ap-southeast-1'),
   }),
 );

@@ -21,7 +21,10 @@ const EventEnvelope = z.object({
 const IntentObject = z.object({
   object: z.literal('payment_intent'),
   id: z.string().regex(/^pi_[A-Za-z0-9_]{1,250}$/),
-  metadata: z.object({ booking_id: z.string().max(64).optional() }).loose().optional(),
+  metadata: z
+    .object({ booking_id: z.string().max(64).optional() })
+    .loose()
+    .optional(),
 });
 
 const invalid = (detail: string) => new ValidationError(detail);

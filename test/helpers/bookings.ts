@@ -36,7 +36,16 @@ export function stripeEvent(
     type,
     created: Math.floor(Date.now() / 1000),
     livemode: false,
-    data: { object: { id: intentId, object: 'payment_intent', amount: options.amount ?? 500_000, amount_received: options.amount ?? 500_000, currency: options.currency ?? 'thb', metadata: options.bookingId ? { booking_id: options.bookingId } : {} } },
+    data: {
+      object: {
+        id: intentId,
+        object: 'payment_intent',
+        amount: options.amount ?? 500_000,
+        amount_received: options.amount ?? 500_000,
+        currency: options.currency ?? 'thb',
+        metadata: options.bookingId ? { booking_id: options.bookingId } : {},
+      },
+    },
   });
   const signature = signWebhookPayload(payload, options.secret ?? process.env.STRIPE_WEBHOOK_SECRET!, options.timestamp);
   return { payload, signature };

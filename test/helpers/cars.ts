@@ -47,10 +47,7 @@ async function bookerId(): Promise<string> {
 }
 
 /** Inserts a booking row directly, with prices that satisfy the table's checks. */
-export async function insertBooking(
-  carId: string,
-  booking: { status: ReservationStatus; start: string; end: string; expiresAt?: Date },
-): Promise<string> {
+export async function insertBooking(carId: string, booking: { status: ReservationStatus; start: string; end: string; expiresAt?: Date }): Promise<string> {
   const days = Math.round((Date.parse(booking.end) - Date.parse(booking.start)) / 86_400_000) + 1;
   const subtotal = days * 90_000;
   const row = await getDb()
@@ -82,7 +79,24 @@ export async function insertBooking(
 export async function insertBlock(carId: string, start: string, end: string): Promise<void> {
   await getDb()
     .insertInto('reservations')
-    .values({ car_id: carId, kind: 'block', status: 'confirmed', start_date: start, end_date: end, customer_id: null, expires_at: null, days: null, daily_rate_at_booking: null, subtotal: null, fees: null, tax: null, total_price: null, deposit_amount: null, payment_intent_id: null, reason: 'maintenance' })
+    .values({
+      car_id: carId,
+      kind: 'block',
+      status: 'confirmed',
+      start_date: start,
+      end_date: end,
+      customer_id: null,
+      expires_at: null,
+      days: null,
+      daily_rate_at_booking: null,
+      subtotal: null,
+      fees: null,
+      tax: null,
+      total_price: null,
+      deposit_amount: null,
+      payment_intent_id: null,
+      reason: 'maintenance',
+    })
     .execute();
 }
 
@@ -93,15 +107,56 @@ export async function insertBlock(carId: string, start: string, end: string): Pr
 export function tinyJpeg(): Buffer {
   const huffmanTable = (tableClass: number) => [0xff, 0xc4, 0x00, 0x14, tableClass, 1, ...new Array<number>(15).fill(0), 0x00];
   return Buffer.from([
-    0xff, 0xd8, // SOI
-    0xff, 0xe0, 0x00, 0x10, ...Buffer.from('JFIF\0'), 1, 1, 0, 0, 1, 0, 1, 0, 0, // APP0
-    0xff, 0xdb, 0x00, 0x43, 0x00, ...new Array<number>(64).fill(1), // DQT
-    0xff, 0xc0, 0x00, 0x0b, 8, 0x00, 0x01, 0x00, 0x01, 1, 1, 0x11, 0, // SOF0: 8 bit, 1×1, 1 component
+    0xff,
+    0xd8, // SOI
+    0xff,
+    0xe0,
+    0x00,
+    0x10,
+    ...Buffer.from('JFIF\0'),
+    1,
+    1,
+    0,
+    0,
+    1,
+    0,
+    1,
+    0,
+    0, // APP0
+    0xff,
+    0xdb,
+    0x00,
+    0x43,
+    0x00,
+    ...new Array<number>(64).fill(1), // DQT
+    0xff,
+    0xc0,
+    0x00,
+    0x0b,
+    8,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    1,
+    1,
+    0x11,
+    0, // SOF0: 8 bit, 1×1, 1 component
     ...huffmanTable(0x00), // DHT: DC table 0
     ...huffmanTable(0x10), // DHT: AC table 0
-    0xff, 0xda, 0x00, 0x08, 1, 1, 0x00, 0, 63, 0, // SOS
+    0xff,
+    0xda,
+    0x00,
+    0x08,
+    1,
+    1,
+    0x00,
+    0,
+    63,
+    0, // SOS
     0x3f, // DC category 0 ('0'), EOB ('0'), padded with ones
-    0xff, 0xd9, // EOI
+    0xff,
+    0xd9, // EOI
   ]);
 }
 
@@ -131,7 +186,12 @@ export interface StartedUpload {
   expires_at: string;
 }
 
-export async function startUpload(api: TestApi, token: string, carId: string, declared: { content_type: string; content_length: number }): Promise<StartedUpload> {
+export async function startUpload(
+  api: TestApi,
+  token: string,
+  carId: string,
+  declared: { content_type: string; content_length: number },
+): Promise<StartedUpload> {
   const answer = await api.post(`/agency/cars/${carId}/images/`, declared, { token });
   if (answer.status !== 201) throw new Error(`upload not started: ${answer.status} ${answer.text}`);
   return answer.body;
@@ -145,7 +205,12 @@ export async function putObject(url: string, bytes: Buffer, contentType: string)
 }
 
 /** Starts, uploads and confirms a JPEG photo; returns the confirmed image. */
-export async function addPhoto(api: TestApi, token: string, carId: string, bytes = tinyJpeg()): Promise<{ id: string; url: string; position: number; status: 'ready' }> {
+export async function addPhoto(
+  api: TestApi,
+  token: string,
+  carId: string,
+  bytes = tinyJpeg(),
+): Promise<{ id: string; url: string; position: number; status: 'ready' }> {
   const started = await startUpload(api, token, carId, { content_type: 'image/jpeg', content_length: bytes.length });
   const put = await putObject(started.upload.url, bytes, 'image/jpeg');
   if (put !== 200) throw new Error(`upload failed: ${put}`);

@@ -149,9 +149,6 @@ export async function createBlock(carId: string, startDate: string, endDate: str
 
 export async function addImage(carId: string, position: number, status: 'pending' | 'ready' = 'ready') {
   const key = `cars/${carId}/${randomUUID()}.jpg`;
-  await getDb()
-    .insertInto('car_images')
-    .values({ car_id: carId, s3_key: key, content_type: 'image/jpeg', content_length: 1000, status, position })
-    .execute();
+  await getDb().insertInto('car_images').values({ car_id: carId, s3_key: key, content_type: 'image/jpeg', content_length: 1000, status, position }).execute();
   return key;
 }

@@ -59,7 +59,18 @@ const DOCUMENT_ID = 'urn:contract:openapi';
 /** Document keys whose values are schemas (JSON Schema 2020-12) or hold schemas, as we walk a copy of it. */
 const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'] as const;
 const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'] as const;
-const SCHEMA_SINGLES = ['items', 'additionalProperties', 'unevaluatedProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'unevaluatedItems'] as const;
+const SCHEMA_SINGLES = [
+  'items',
+  'additionalProperties',
+  'unevaluatedProperties',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'propertyNames',
+  'unevaluatedItems',
+] as const;
 
 interface Operation {
   key: string;
@@ -143,7 +154,8 @@ export class Contract {
     const findings: string[] = [];
     const known: string[] = [];
     for (const message of raw) {
-      const mismatch = operation && this.options.known?.find((entry) => entry.operation === operation.key && entry.status === answer.status && entry.finding.test(message));
+      const mismatch =
+        operation && this.options.known?.find((entry) => entry.operation === operation.key && entry.status === answer.status && entry.finding.test(message));
       if (mismatch) {
         this.knownSeen.add(mismatch);
         known.push(`${where}: ${message} (known: ${mismatch.why})`);
@@ -202,8 +214,11 @@ export class Contract {
    */
   private headerFindings(response: JsonObject, answer: ContractAnswer): string[] {
     const findings: string[] = [];
-    const declaredNames = new Set(Object.keys((response.headers ?? {})).map((name) => name.toLowerCase()));
-    const exposed = (answer.headers.get('access-control-expose-headers') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+    const declaredNames = new Set(Object.keys(response.headers ?? {}).map((name) => name.toLowerCase()));
+    const exposed = (answer.headers.get('access-control-expose-headers') ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean);
     for (const name of exposed) {
       if (answer.headers.has(name) && !declaredNames.has(name)) findings.push(`header ${name} is sent (and exposed to browsers) but not declared`);
     }
@@ -380,7 +395,7 @@ function closeObjectSchemas(document: OpenApiDocument): void {
     for (const media of Object.values(((response as JsonObject | undefined)?.content ?? {}) as Record<string, JsonObject>)) close(media.schema, false);
   };
   for (const item of Object.values(document.paths)) {
-    for (const method of METHODS) for (const response of Object.values(((item[method]?.responses ?? {}) as JsonObject))) closeContent(response);
+    for (const method of METHODS) for (const response of Object.values((item[method]?.responses ?? {}) as JsonObject)) closeContent(response);
   }
   for (const response of Object.values((document.components?.responses ?? {}) as JsonObject)) closeContent(response);
 }

@@ -140,7 +140,12 @@ describe('payments and scheduled jobs', () => {
     // only the address's owner has (resend sends one, to that address only); the webhook is
     // verified by signature.
     expect(publicWrites.map((route) => route.path).sort()).toEqual([
-      '/auth/register/', '/auth/token/', '/auth/token/refresh/', '/auth/verify/', '/auth/verify/resend/', '/payments/webhook/',
+      '/auth/register/',
+      '/auth/token/',
+      '/auth/token/refresh/',
+      '/auth/verify/',
+      '/auth/verify/resend/',
+      '/payments/webhook/',
     ]);
     expect(routes.find((route) => route.path === '/payments/webhook/')?.rawBody).toBe(true);
   });

@@ -130,7 +130,11 @@ describe('the notifications construct', () => {
     expect(resource).toContain(`"Ref":"${identityId}"`);
     expect(resource).not.toContain('*');
     for (const other of [dispatcher(), reminders()]) {
-      expect(statementsOf(other).flatMap(actionsOf).filter((action) => action.startsWith('ses:'))).toEqual([]);
+      expect(
+        statementsOf(other)
+          .flatMap(actionsOf)
+          .filter((action) => action.startsWith('ses:')),
+      ).toEqual([]);
     }
   });
 
@@ -150,7 +154,9 @@ describe('the notifications construct', () => {
     expect(publishes(template, consumer())).toEqual([]);
 
     const withSms = synthesize({ smsEnabled: 'true' });
-    const [, fn] = Object.entries(withSms.findResources('AWS::Lambda::Function')).find(([, resource]) => /^Renders and sends/.test(resource.Properties.Description))!;
+    const [, fn] = Object.entries(withSms.findResources('AWS::Lambda::Function')).find(([, resource]) =>
+      /^Renders and sends/.test(resource.Properties.Description),
+    )!;
     expect(fn.Properties.Environment.Variables.SMS_ENABLED).toBe('true');
     expect(publishes(withSms, { properties: fn.Properties })).toHaveLength(1);
   }, 120_000);

@@ -145,7 +145,12 @@ describe.each(['dev', 'prod'] as const)('the %s stack', (stage) => {
     const settings = stageResource!.Properties.AccessLogSettings;
     expect(settings.DestinationArn['Fn::GetAtt'][1]).toBe('Arn');
     const format = JSON.parse(settings.Format);
-    expect(format).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status', responseLatency: '$context.responseLatency' });
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      responseLatency: '$context.responseLatency',
+    });
   });
 
   it('throttles the whole API by default and the Cognito and booking routes tighter, per route', () => {
@@ -168,7 +173,20 @@ describe.each(['dev', 'prod'] as const)('the %s stack', (stage) => {
   it('alarms on 5xx rate, p99 latency, throttles, job errors, the dead-letter queue, pinned and database connections, into one topic', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm') as Resources;
     const ids = Object.keys(alarms).join(' ');
-    for (const name of ['Api5xxRate', 'ApiLatencyP99', 'ApiThrottles', 'LambdaThrottles', 'ProxyPinnedConnections', 'DatabaseConnections', 'DatabaseAtMaxCapacity', 'DeadLettersAlarm', 'ExpireHoldsErrors', 'SendErrors', 'DispatchErrors', 'RemindersErrors']) {
+    for (const name of [
+      'Api5xxRate',
+      'ApiLatencyP99',
+      'ApiThrottles',
+      'LambdaThrottles',
+      'ProxyPinnedConnections',
+      'DatabaseConnections',
+      'DatabaseAtMaxCapacity',
+      'DeadLettersAlarm',
+      'ExpireHoldsErrors',
+      'SendErrors',
+      'DispatchErrors',
+      'RemindersErrors',
+    ]) {
       expect(ids).toContain(name);
     }
     const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic')).filter((id) => id.includes('AlarmTopic'));
@@ -209,7 +227,10 @@ describe('what differs between dev and prod', () => {
   });
 
   it('keeps prod data: deletion protection, snapshot on delete, 14 days of backups, retained logs and buckets', () => {
-    prod.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot', Properties: Match.objectLike({ DeletionProtection: true, BackupRetentionPeriod: 14 }) });
+    prod.hasResource('AWS::RDS::DBCluster', {
+      DeletionPolicy: 'Snapshot',
+      Properties: Match.objectLike({ DeletionProtection: true, BackupRetentionPeriod: 14 }),
+    });
     for (const [id, group] of Object.entries(prod.findResources('AWS::Logs::LogGroup') as Resources)) {
       expect(group.DeletionPolicy, id).toBe('Retain');
       expect(group.Properties.RetentionInDays, id).toBe(90);

@@ -85,18 +85,16 @@ describe('the CDK stack', () => {
       return users.sort();
     }
     const functionCalled = (description: string | RegExp) => {
-      const found = Object.values(resources()).filter(
-        (resource) => {
-          const text = String(resource.Properties.Description ?? '');
-          return resource.Type === 'AWS::Lambda::Function' && (typeof description === 'string' ? text === description : description.test(text));
-        },
-      );
+      const found = Object.values(resources()).filter((resource) => {
+        const text = String(resource.Properties.Description ?? '');
+        return resource.Type === 'AWS::Lambda::Function' && (typeof description === 'string' ? text === description : description.test(text));
+      });
       expect(found, String(description)).toHaveLength(1);
       return found[0]!.Properties;
     };
     const roleOf = (fn: Record<string, any>): string => fn.Role['Fn::GetAtt'][0];
 
-    it('lets each route\'s function connect as exactly its route\'s user (rental_reader for read, rental_app for write), with DB_USER to match', () => {
+    it("lets each route's function connect as exactly its route's user (rental_reader for read, rental_app for write), with DB_USER to match", () => {
       for (const route of routes) {
         const fn = functionCalled(`${route.method} /api/v1${route.path}`);
         const name = `${route.method} ${route.path}`;
@@ -124,11 +122,15 @@ describe('the CDK stack', () => {
 
     it('lets no function but the migration job connect as the master user', () => {
       const everyConnectUser = new Set(
-        Object.entries(resources()).filter(([, resource]) => resource.Type === 'AWS::IAM::Role').flatMap(([id]) => connectUsers(id)),
+        Object.entries(resources())
+          .filter(([, resource]) => resource.Type === 'AWS::IAM::Role')
+          .flatMap(([id]) => connectUsers(id)),
       );
       expect([...everyConnectUser].sort()).toEqual(['rental_app', 'rental_reader']);
       // The master user's password is in the cluster secret: only the migration job may read it.
-      const [attachment, { Properties: attached }] = Object.entries(resources()).find(([, resource]) => resource.Type === 'AWS::SecretsManager::SecretTargetAttachment')!;
+      const [attachment, { Properties: attached }] = Object.entries(resources()).find(
+        ([, resource]) => resource.Type === 'AWS::SecretsManager::SecretTargetAttachment',
+      )!;
       const clusterSecret = [attachment, attached.SecretId.Ref as string];
       const readers = Object.values(resources())
         .filter((policy) => policy.Type === 'AWS::IAM::Policy')

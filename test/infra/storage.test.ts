@@ -101,9 +101,7 @@ describe('the images bucket and its CDN', () => {
   });
 
   it('lets browsers PUT from any origin by default, and only from the origins given in context corsOrigins', () => {
-    expect(bucket().properties.CorsConfiguration.CorsRules).toEqual([
-      expect.objectContaining({ AllowedMethods: ['PUT'], AllowedOrigins: ['*'] }),
-    ]);
+    expect(bucket().properties.CorsConfiguration.CorsRules).toEqual([expect.objectContaining({ AllowedMethods: ['PUT'], AllowedOrigins: ['*'] })]);
     for (const corsOrigins of [['https://app.example.com', 'https://admin.example.com'], 'https://app.example.com,https://admin.example.com']) {
       const restricted = synthesize('dev', { corsOrigins });
       const [resource] = Object.values(restricted.findResources('AWS::S3::Bucket', { Properties: { CorsConfiguration: Match.anyValue() } }));
@@ -122,13 +120,15 @@ describe('the images bucket and its CDN', () => {
         Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } })],
       }),
     });
-    const [policyId] = Object.keys(template.findResources('AWS::CloudFront::ResponseHeadersPolicy', {
-      Properties: {
-        ResponseHeadersPolicyConfig: Match.objectLike({
-          SecurityHeadersConfig: Match.objectLike({ ContentTypeOptions: { Override: true } }),
-        }),
-      },
-    }));
+    const [policyId] = Object.keys(
+      template.findResources('AWS::CloudFront::ResponseHeadersPolicy', {
+        Properties: {
+          ResponseHeadersPolicyConfig: Match.objectLike({
+            SecurityHeadersConfig: Match.objectLike({ ContentTypeOptions: { Override: true } }),
+          }),
+        },
+      }),
+    );
     expect(policyId, 'a response headers policy sending X-Content-Type-Options: nosniff').toBeDefined();
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({ DefaultCacheBehavior: Match.objectLike({ ResponseHeadersPolicyId: { Ref: policyId } }) }),

@@ -66,7 +66,7 @@ describe.each(['dev', 'prod'] as const)('the %s stage with context waf=true', (s
     main.resourceCountIs('AWS::WAFv2::WebACL', 0);
   });
 
-  it('runs the AWS managed rule groups (common, known bad inputs, IP reputation) and blocks a client IP over the stage\'s rate', () => {
+  it("runs the AWS managed rule groups (common, known bad inputs, IP reputation) and blocks a client IP over the stage's rate", () => {
     const [acl] = Object.values(waf.findResources('AWS::WAFv2::WebACL') as Resources);
     const rules = acl!.Properties.Rules as Array<Record<string, any>>;
     const groups = rules.filter((rule) => rule.Statement.ManagedRuleGroupStatement).map((rule) => rule.Statement.ManagedRuleGroupStatement);

@@ -44,7 +44,9 @@ async function carRow(id: string) {
 
 describe('POST /agency/cars/', () => {
   it('creates an unpublished car in the caller’s agency: 201 with the whole car and its Location', async () => {
-    const answer = await api.post('/agency/cars/', carBody({ description: 'Clean, with dash cam', pickup_address: 'Patong Beach Rd 5' }), { token: admin.token });
+    const answer = await api.post('/agency/cars/', carBody({ description: 'Clean, with dash cam', pickup_address: 'Patong Beach Rd 5' }), {
+      token: admin.token,
+    });
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({
       id: expect.any(String),
@@ -82,17 +84,28 @@ describe('POST /agency/cars/', () => {
 
   it('refuses unknown fields, agency_id included, with a 400 naming them, creating nothing', async () => {
     const other = await createAgencyAdmin();
-    const before = await getDb().selectFrom('cars').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await getDb()
+      .selectFrom('cars')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const answer = await api.post('/agency/cars/', carBody({ agency_id: other.agency!.id, color: 'red' }), { token: admin.token });
     expect(answer.status).toBe(400);
     expect(answer.headers.get('content-type')).toBe('application/problem+json');
     expect(answer.body.errors).toContainEqual({ path: 'body', message: expect.stringMatching(/agency_id.*color|color.*agency_id/) });
-    const after = await getDb().selectFrom('cars').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await getDb()
+      .selectFrom('cars')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
   });
 
   it('refuses values outside the documented enums with 400', async () => {
-    for (const [field, value] of [['car_type', 'spaceship'], ['car_type', 'SUV'], ['transmission', 'cvt'], ['fuel_type', 'coal']] as const) {
+    for (const [field, value] of [
+      ['car_type', 'spaceship'],
+      ['car_type', 'SUV'],
+      ['transmission', 'cvt'],
+      ['fuel_type', 'coal'],
+    ] as const) {
       const answer = await api.post('/agency/cars/', carBody({ [field]: value }), { token: admin.token });
       expect(answer.status, `${field}=${value}`).toBe(400);
       expect(answer.body.errors.map((error: { path: string }) => error.path)).toContain(field);
@@ -202,18 +215,17 @@ describe('GET /agency/cars/', () => {
     const owner = await createAgencyAdmin();
     for (let index = 0; index < 3; index += 1) await createCarFor(api, owner.token, { model: `Solo ${index}` });
     // Four cars in one transaction share created_at to the microsecond: the id decides.
-    await getDb().transaction().execute(async (trx) => {
-      for (let index = 0; index < 4; index += 1) {
-        await trx.insertInto('cars').values(carRowValues(owner.agency!.id, { model: `Batch ${index}` })).execute();
-      }
-    });
-    const expected = await getDb()
-      .selectFrom('cars')
-      .select('id')
-      .where('agency_id', '=', owner.agency!.id)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    await getDb()
+      .transaction()
+      .execute(async (trx) => {
+        for (let index = 0; index < 4; index += 1) {
+          await trx
+            .insertInto('cars')
+            .values(carRowValues(owner.agency!.id, { model: `Batch ${index}` }))
+            .execute();
+        }
+      });
+    const expected = await getDb().selectFrom('cars').select('id').where('agency_id', '=', owner.agency!.id).orderBy('created_at').orderBy('id').execute();
     expect(expected).toHaveLength(7);
 
     const seen: string[] = [];
@@ -259,10 +271,13 @@ describe('GET and PATCH /agency/cars/{id}/', () => {
 
     const answer = await api.get(`/agency/cars/${car.id}/`, { token: admin.token });
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ ...car, images: [
-      { id: first.id, url: first.url, position: 0 },
-      { id: second.id, url: second.url, position: 1 },
-    ] });
+    expect(answer.body).toEqual({
+      ...car,
+      images: [
+        { id: first.id, url: first.url, position: 0 },
+        { id: second.id, url: second.url, position: 1 },
+      ],
+    });
     // The path without its trailing slash is the same route.
     expect((await api.get(`/agency/cars/${car.id}`, { token: admin.token })).body).toEqual(answer.body);
   });
@@ -337,7 +352,10 @@ describe('tenancy: an agency sees and touches only its own cars', () => {
       agencies.map((agency, index) => startUpload(api, agency.token, cars[index]!.id, { content_type: 'image/jpeg', content_length: tinyJpeg().length })),
     );
 
-    for (const [me, them] of [[0, 1], [1, 0]] as const) {
+    for (const [me, them] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
       const token = agencies[me]!.token;
       const car = cars[them]!.id;
       const answers = [
@@ -405,7 +423,10 @@ describe('DELETE /agency/cars/{id}/', () => {
   });
 
   it('refuses with 409 while a confirmed booking ends today or later, pointing to unpublishing', async () => {
-    for (const [start, end] of [[bangkokDate(10), bangkokDate(12)], [bangkokDate(-3), bangkokDate(0)]]) {
+    for (const [start, end] of [
+      [bangkokDate(10), bangkokDate(12)],
+      [bangkokDate(-3), bangkokDate(0)],
+    ]) {
       const car = await createCarFor(api, admin.token, { is_published: true });
       await insertBooking(car.id, { status: 'confirmed', start: start!, end: end! });
       const answer = await api.delete(`/agency/cars/${car.id}/`, { token: admin.token });
@@ -497,7 +518,10 @@ describe('DELETE /agency/cars/{id}/', () => {
 describe('at most MAX_CARS_PER_AGENCY cars per agency', () => {
   /** Fills an agency up to `count` cars in one INSERT, as if it had created them one by one. */
   async function fillFleet(db: Kysely<Database>, agencyId: string, count: number) {
-    await db.insertInto('cars').values(Array.from({ length: count }, () => carRowValues(agencyId))).execute();
+    await db
+      .insertInto('cars')
+      .values(Array.from({ length: count }, () => carRowValues(agencyId)))
+      .execute();
   }
 
   it('answers 409 naming the cap for the car beyond it; deleted cars do not count', async () => {
@@ -511,7 +535,13 @@ describe('at most MAX_CARS_PER_AGENCY cars per agency', () => {
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(refused.body).toMatchObject({ type: '/api/v1/problems/conflict/', status: 409 });
     expect(refused.body.detail).toContain(`at most ${MAX_CARS_PER_AGENCY} cars`);
-    const live = () => getDb().selectFrom('cars').select((eb) => eb.fn.countAll<number>().as('n')).where('agency_id', '=', agencyId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+    const live = () =>
+      getDb()
+        .selectFrom('cars')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('agency_id', '=', agencyId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirstOrThrow();
     expect((await live()).n).toBe(MAX_CARS_PER_AGENCY);
 
     // Another agency is not affected by this one's fleet.
@@ -529,8 +559,16 @@ describe('at most MAX_CARS_PER_AGENCY cars per agency', () => {
     const db = connect(scratch.url, CONTENDERS + 2);
     const observer = connect(scratch.url, 1);
     try {
-      const owner = await db.insertInto('users').values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Fleet Owner', role: 'agency_admin' }).returning('id').executeTakeFirstOrThrow();
-      const agency = await db.insertInto('agencies').values({ admin_user_id: owner.id, name: 'Full Fleet', phone: '+66 76 000 001', address: 'Chalong', lat: 7.84, lng: 98.34 }).returning('id').executeTakeFirstOrThrow();
+      const owner = await db
+        .insertInto('users')
+        .values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Fleet Owner', role: 'agency_admin' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const agency = await db
+        .insertInto('agencies')
+        .values({ admin_user_id: owner.id, name: 'Full Fleet', phone: '+66 76 000 001', address: 'Chalong', lat: 7.84, lng: 98.34 })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       await fillFleet(db, agency.id, MAX_CARS_PER_AGENCY - 1);
 
       // Each transaction waits between its count and its insert until every contender has
@@ -552,7 +590,11 @@ describe('at most MAX_CARS_PER_AGENCY cars per agency', () => {
 
       expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
       for (const outcome of outcomes) if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(Conflict);
-      const { n } = await db.selectFrom('cars').select((eb) => eb.fn.countAll<number>().as('n')).where('agency_id', '=', agency.id).executeTakeFirstOrThrow();
+      const { n } = await db
+        .selectFrom('cars')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('agency_id', '=', agency.id)
+        .executeTakeFirstOrThrow();
       expect(n).toBe(MAX_CARS_PER_AGENCY);
     } finally {
       await observer.destroy();

@@ -129,7 +129,11 @@ describe('POST /auth/register/', () => {
     expect(admin.status).toBe(400);
     expect(admin.body.errors).toContainEqual({ path: 'agency', message: expect.stringContaining('required') });
     const customer = await api.post('/auth/register/', {
-      email: uniqueEmail(), password: TEST_PASSWORD, full_name: 'A', role: 'customer', agency: agencyBody(),
+      email: uniqueEmail(),
+      password: TEST_PASSWORD,
+      full_name: 'A',
+      role: 'customer',
+      agency: agencyBody(),
     });
     expect(customer.status).toBe(400);
   });
@@ -141,7 +145,7 @@ describe('POST /auth/register/', () => {
     expect(messages).toEqual(['must contain an uppercase letter', 'must contain a digit']);
   });
 
-  it('refuses a password that begins or ends with a blank with 400 on password (Cognito\'s own password pattern), creating nothing', async () => {
+  it("refuses a password that begins or ends with a blank with 400 on password (Cognito's own password pattern), creating nothing", async () => {
     for (const password of [` ${TEST_PASSWORD}`, `${TEST_PASSWORD} `]) {
       const email = uniqueEmail();
       const answer = await api.post('/auth/register/', { email, password, full_name: 'A', role: 'customer' });
@@ -172,7 +176,11 @@ describe('POST /auth/register/', () => {
     // The database refuses a 41-character phone (CHECK), after Cognito has accepted the user.
     await expect(
       registerUser(getDb(), cognitoIdentity, {
-        email, password: TEST_PASSWORD, fullName: 'A', role: 'agency_admin', agency: { ...agencyBody(), phone: '1'.repeat(41) },
+        email,
+        password: TEST_PASSWORD,
+        fullName: 'A',
+        role: 'agency_admin',
+        agency: { ...agencyBody(), phone: '1'.repeat(41) },
       }),
     ).rejects.toThrow();
     await expect(cognitoIdentity.signIn(email, TEST_PASSWORD)).rejects.toMatchObject({ status: 401 });
@@ -189,8 +197,11 @@ describe('POST /auth/token/ and /auth/token/refresh/', () => {
     const answer = await api.post('/auth/token/', { email: user.email, password: user.password });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
-      access_token: expect.any(String), refresh_token: expect.any(String), id_token: expect.any(String),
-      expires_in: expect.any(Number), token_type: 'Bearer',
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      id_token: expect.any(String),
+      expires_in: expect.any(Number),
+      token_type: 'Bearer',
     });
     expect(decodePayload(answer.body.access_token).token_use).toBe('access');
   });
@@ -215,7 +226,10 @@ describe('POST /auth/token/ and /auth/token/refresh/', () => {
   it('answers an unknown or a missing field on /auth/token/ with 400 problem+json naming the field, even with good credentials', async () => {
     const user = await createCustomer();
     const cases: Array<[Record<string, unknown>, { path: string; message: string }]> = [
-      [{ email: user.email, password: user.password, remember_me: true }, { path: 'body', message: 'Unknown field(s): remember_me' }],
+      [
+        { email: user.email, password: user.password, remember_me: true },
+        { path: 'body', message: 'Unknown field(s): remember_me' },
+      ],
       [{ email: user.email }, { path: 'password', message: expect.any(String) }],
       [{ password: user.password }, { path: 'email', message: expect.any(String) }],
     ];
@@ -231,7 +245,10 @@ describe('POST /auth/token/ and /auth/token/refresh/', () => {
   it('answers an unknown or a missing field on /auth/token/refresh/ with 400 problem+json naming the field, even with a good token', async () => {
     const user = await createCustomer();
     const cases: Array<[Record<string, unknown>, { path: string; message: string }]> = [
-      [{ refresh_token: user.refreshToken, client_id: 'x' }, { path: 'body', message: 'Unknown field(s): client_id' }],
+      [
+        { refresh_token: user.refreshToken, client_id: 'x' },
+        { path: 'body', message: 'Unknown field(s): client_id' },
+      ],
       [{}, { path: 'refresh_token', message: expect.any(String) }],
     ];
     for (const [body, problem] of cases) {
@@ -261,7 +278,13 @@ describe('GET /me/ and who may call what', () => {
   });
 
   it('answers 401 without a token, with a garbage header, or with a non-Bearer scheme', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer' }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'garbage' }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer' },
+      { authorization: 'Bearer not.a.jwt' },
+      { authorization: 'Basic dXNlcjpwYXNz' },
+      { authorization: 'garbage' },
+    ]) {
       const answer = await api.get('/me/', { headers });
       expect(answer.status).toBe(401);
       expect(answer.body.type).toBe('/api/v1/problems/unauthorized/');
@@ -298,11 +321,26 @@ describe('GET /me/ and who may call what', () => {
   it('answers 401 for a valid token of another user pool (foreign issuer)', async () => {
     const cognito = new CognitoIdentityProviderClient({ endpoint: process.env.COGNITO_ENDPOINT, region: 'local', credentials: EMULATOR_CREDENTIALS });
     const pool = await cognito.send(new CreateUserPoolCommand({ PoolName: `foreign-${Date.now()}`, UsernameAttributes: ['email'] }));
-    const client = await cognito.send(new CreateUserPoolClientCommand({ UserPoolId: pool.UserPool!.Id!, ClientName: 'foreign', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH'] }));
+    const client = await cognito.send(
+      new CreateUserPoolClientCommand({ UserPoolId: pool.UserPool!.Id!, ClientName: 'foreign', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH'] }),
+    );
     const email = uniqueEmail('foreign');
-    await cognito.send(new SignUpCommand({ ClientId: client.UserPoolClient!.ClientId!, Username: email, Password: TEST_PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }));
+    await cognito.send(
+      new SignUpCommand({
+        ClientId: client.UserPoolClient!.ClientId!,
+        Username: email,
+        Password: TEST_PASSWORD,
+        UserAttributes: [{ Name: 'email', Value: email }],
+      }),
+    );
     await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: pool.UserPool!.Id!, Username: email }));
-    const signedIn = await cognito.send(new InitiateAuthCommand({ ClientId: client.UserPoolClient!.ClientId!, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: TEST_PASSWORD } }));
+    const signedIn = await cognito.send(
+      new InitiateAuthCommand({
+        ClientId: client.UserPoolClient!.ClientId!,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: email, PASSWORD: TEST_PASSWORD },
+      }),
+    );
     expect((await api.get('/me/', { token: signedIn.AuthenticationResult!.AccessToken! })).status).toBe(401);
   });
 
@@ -314,8 +352,14 @@ describe('GET /me/ and who may call what', () => {
 
   describe('role guards declared in the route table', () => {
     const agencyOnly = defineRoute({
-      method: 'GET', path: '/test/agency-only/', handler: 'test', access: 'agency_admin', database: 'read',
-      summary: 'test', tags: [], responses: { 200: { description: 'ok', schema: z.object({ role: z.string() }) } },
+      method: 'GET',
+      path: '/test/agency-only/',
+      handler: 'test',
+      access: 'agency_admin',
+      database: 'read',
+      summary: 'test',
+      tags: [],
+      responses: { 200: { description: 'ok', schema: z.object({ role: z.string() }) } },
     });
     const customerOnly = { ...agencyOnly, access: 'customer' as const };
     const agencyHandler = endpoint(agencyOnly, async ({ caller }, reply) => reply(200, { role: caller.role }));

@@ -15,7 +15,11 @@ describe('the expiry job', () => {
     const world = await bookingWorld(api);
     const overdue = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) });
     const fresh = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(40), end_date: bangkokDate(41) });
-    await getDb().updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', overdue.body.id).execute();
+    await getDb()
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', overdue.body.id)
+      .execute();
 
     expect(await expireHolds()).toEqual({ expired: 1 });
     const statuses = await getDb().selectFrom('reservations').select(['id', 'status']).where('car_id', '=', world.car.id).orderBy('start_date').execute();
@@ -33,7 +37,11 @@ describe('the expiry job', () => {
     const world = await bookingWorld(api);
     const made = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(30) }, 'key-to-age');
     const age = (hours: number) =>
-      getDb().updateTable('idempotency_keys').set({ created_at: new Date(Date.now() - hours * 3_600_000) } as never).where('key', '=', 'key-to-age').execute();
+      getDb()
+        .updateTable('idempotency_keys')
+        .set({ created_at: new Date(Date.now() - hours * 3_600_000) } as never)
+        .where('key', '=', 'key-to-age')
+        .execute();
     await age(30);
     await runExpiry(getDb(), await paymentProvider());
     expect(await getDb().selectFrom('idempotency_keys').select('key').where('key', '=', 'key-to-age').executeTakeFirst()).toBeDefined();

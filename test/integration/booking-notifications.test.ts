@@ -138,18 +138,29 @@ describe('booking flows write their notifications to the outbox and they arrive 
   it("the expiry job expires an unpaid hold past its 15 minutes and mails its customer 'booking expired'", async () => {
     const world = await bookingWorld(api);
     const booking = await pendingBooking(world);
-    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', booking.id).execute();
+    await db
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', booking.id)
+      .execute();
     expect(await expireHolds()).toEqual({ expired: 1 });
     expect(await outboxOf(booking.id)).toContainEqual(['booking_expired', 'email', world.customer.email]);
     await deliver();
-    expect(await subjectsTo(world.customer.email)).toEqual([`Booking expired: ${CAR}, ${formatDate(booking.start)}`, `Booking received: ${CAR}, ${formatDate(booking.start)}`]);
+    expect(await subjectsTo(world.customer.email)).toEqual([
+      `Booking expired: ${CAR}, ${formatDate(booking.start)}`,
+      `Booking received: ${CAR}, ${formatDate(booking.start)}`,
+    ]);
   });
 
   it("a deposit paid after its hold expired is refunded and mails the customer alone 'deposit refunded', once however often Stripe delivers the event", async () => {
     const world = await bookingWorld(api);
     const booking = await pendingBooking(world);
     await stripeStandin.succeed(booking.intent); // paid at Stripe a moment before the hold expired; the event comes after
-    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', booking.id).execute();
+    await db
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', booking.id)
+      .execute();
     expect(await expireHolds()).toEqual({ expired: 1 });
     await deliver(); // 'received' and 'expired', so that only what the late payment sends is in question
     const customerBefore = await subjectsTo(world.customer.email);
@@ -157,9 +168,19 @@ describe('booking flows write their notifications to the outbox and they arrive 
 
     const late = stripeEvent('payment_intent.succeeded', booking.intent);
     expect((await postStripeEvent(api, late)).body).toEqual({ received: true, outcome: 'refunded' });
-    const refundNotices = () => db.selectFrom('notifications').select(['channel', 'recipient', 'payload']).where('reservation_id', '=', booking.id).where('kind', '=', 'deposit_refunded').execute();
+    const refundNotices = () =>
+      db
+        .selectFrom('notifications')
+        .select(['channel', 'recipient', 'payload'])
+        .where('reservation_id', '=', booking.id)
+        .where('kind', '=', 'deposit_refunded')
+        .execute();
     expect(await refundNotices()).toEqual([
-      { channel: 'email', recipient: world.customer.email, payload: expect.objectContaining({ audience: 'customer', booking_status: 'expired', deposit_amount: 500_000 }) },
+      {
+        channel: 'email',
+        recipient: world.customer.email,
+        payload: expect.objectContaining({ audience: 'customer', booking_status: 'expired', deposit_amount: 500_000 }),
+      },
     ]);
 
     await deliver();
@@ -227,7 +248,11 @@ describe('the outbox commits with the booking or not at all', () => {
       await owner.destroy();
     }
     // The hold (committed first) is released at once: pending, already expired, no intent attached.
-    const [held, ...others] = await db.selectFrom('reservations').select(['id', 'status', 'payment_intent_id', sql<boolean>`expires_at <= now()`.as('released')]).where('car_id', '=', world.car.id).execute();
+    const [held, ...others] = await db
+      .selectFrom('reservations')
+      .select(['id', 'status', 'payment_intent_id', sql<boolean>`expires_at <= now()`.as('released')])
+      .where('car_id', '=', world.car.id)
+      .execute();
     expect(others).toEqual([]);
     expect(held).toMatchObject({ status: 'pending', payment_intent_id: null, released: true });
     const recipients = [world.customer.email, world.agency.email];
@@ -243,10 +268,14 @@ describe('the outbox commits with the booking or not at all', () => {
     expect(await outboxOf(held!.id)).toContainEqual(['booking_received', 'email', world.customer.email]);
   });
 
-  it("a booking that fails at the payment provider answers 503 and frees its dates; the overdue hold it expired on the way stays expired (and its customer is told), the rival is told nothing", async () => {
+  it('a booking that fails at the payment provider answers 503 and frees its dates; the overdue hold it expired on the way stays expired (and its customer is told), the rival is told nothing', async () => {
     const world = await bookingWorld(api);
     const hold = await pendingBooking(world);
-    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', hold.id).execute();
+    await db
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', hold.id)
+      .execute();
     await deliver(); // the hold's own 'received' mail, so that only what follows is in question
 
     const rival = await createCustomer();
@@ -304,7 +333,14 @@ async function textedCode(number: string): Promise<string> {
   return (row.payload as { code: string }).code;
 }
 
-const smsTo = (number: string) => db.selectFrom('notifications').select(['kind', 'reservation_id']).where('channel', '=', 'sms').where('recipient', '=', number).where('kind', '=', 'agency_new_booking').execute();
+const smsTo = (number: string) =>
+  db
+    .selectFrom('notifications')
+    .select(['kind', 'reservation_id'])
+    .where('channel', '=', 'sms')
+    .where('recipient', '=', number)
+    .where('kind', '=', 'agency_new_booking')
+    .execute();
 
 describe('agency SMS only where they cannot be pumped: for paid bookings, to a number the agency verified', () => {
   it('an agency proves its phone with the code texted to it (POST /agency/phone/verification/, then /agency/phone/verify/)', async () => {
@@ -319,7 +355,14 @@ describe('agency SMS only where they cannot be pumped: for paid bookings, to a n
     expect(code).toMatch(/^\d{6}$/);
     // SMS is off locally: the row is skipped, and keeps its code for whoever reads it here.
     await deliver();
-    expect(await db.selectFrom('notifications').select(['status', 'payload']).where('kind', '=', 'phone_verification').where('recipient', '=', number).executeTakeFirstOrThrow()).toMatchObject({
+    expect(
+      await db
+        .selectFrom('notifications')
+        .select(['status', 'payload'])
+        .where('kind', '=', 'phone_verification')
+        .where('recipient', '=', number)
+        .executeTakeFirstOrThrow(),
+    ).toMatchObject({
       status: 'skipped',
       payload: { code },
     });
@@ -357,7 +400,9 @@ describe('agency SMS only where they cannot be pumped: for paid bookings, to a n
     expect(fourth.headers.get('content-type')).toBe('application/problem+json');
     expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(23 * 3600); // the oldest of the three is 30 minutes old
     const number = await agencyNumber(world);
-    expect(await db.selectFrom('notifications').select('id').where('kind', '=', 'phone_verification').where('recipient', '=', number).execute()).toHaveLength(3);
+    expect(await db.selectFrom('notifications').select('id').where('kind', '=', 'phone_verification').where('recipient', '=', number).execute()).toHaveLength(
+      3,
+    );
   });
 
   it('the deposit paid texts the agency at its verified number; an unverified or changed number gets nothing', async () => {

@@ -14,16 +14,43 @@ import { connect, createScratchDatabase } from '../helpers/db';
 const CONTENDERS = 50;
 
 async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
-  const admin = await db.insertInto('users').values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Admin', role: 'agency_admin' }).returning('id').executeTakeFirstOrThrow();
-  const agency = await db.insertInto('agencies').values({ admin_user_id: admin.id, name: 'Race Rentals', phone: '+66 76 000 000', address: 'Patong', lat: 7.89, lng: 98.29 }).returning('id').executeTakeFirstOrThrow();
+  const admin = await db
+    .insertInto('users')
+    .values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Admin', role: 'agency_admin' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const agency = await db
+    .insertInto('agencies')
+    .values({ admin_user_id: admin.id, name: 'Race Rentals', phone: '+66 76 000 000', address: 'Patong', lat: 7.89, lng: 98.29 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const car = await db
     .insertInto('cars')
-    .values({ agency_id: agency.id, make: 'Honda', model: 'Click 160', year: 2025, car_type: 'scooter', transmission: 'automatic', seats: 2, fuel_type: 'petrol', daily_rate: 30_000, deposit_amount: 200_000, is_published: true })
+    .values({
+      agency_id: agency.id,
+      make: 'Honda',
+      model: 'Click 160',
+      year: 2025,
+      car_type: 'scooter',
+      transmission: 'automatic',
+      seats: 2,
+      fuel_type: 'petrol',
+      daily_rate: 30_000,
+      deposit_amount: 200_000,
+      is_published: true,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   const users = await db
     .insertInto('users')
-    .values(Array.from({ length: customers }, (_, index) => ({ cognito_sub: randomUUID(), email: `racer-${index}-${randomUUID()}@example.com`, full_name: `Racer ${index}`, role: 'customer' as const })))
+    .values(
+      Array.from({ length: customers }, (_, index) => ({
+        cognito_sub: randomUUID(),
+        email: `racer-${index}-${randomUUID()}@example.com`,
+        full_name: `Racer ${index}`,
+        role: 'customer' as const,
+      })),
+    )
     .returning(['id', 'email'])
     .execute();
   return { carId: car.id, users };

@@ -21,7 +21,15 @@ async function payDeposit(intentId: string) {
 }
 
 const countBookings = async (carId: string) =>
-  Number((await getDb().selectFrom('reservations').select((eb) => eb.fn.countAll().as('n')).where('car_id', '=', carId).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await getDb()
+        .selectFrom('reservations')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('car_id', '=', carId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /**
  * For the rest of the current test, the handlers' payment provider records every deposit
@@ -57,9 +65,18 @@ describe('POST /bookings/', () => {
     expect(answer.status).toBe(201);
     // 3 × 900 THB = 2,700; 5 % fee = 135; 7 % VAT on 2,835 = 198.45 → 19,845 satang.
     expect(answer.body).toMatchObject({
-      status: 'pending', car_id: world.car.id, start_date: start, end_date: end, days: 3,
-      daily_rate_at_booking: 90_000, subtotal: 270_000, fees: 13_500, tax: 19_845, total_price: 303_345,
-      deposit_amount: 500_000, currency: 'thb',
+      status: 'pending',
+      car_id: world.car.id,
+      start_date: start,
+      end_date: end,
+      days: 3,
+      daily_rate_at_booking: 90_000,
+      subtotal: 270_000,
+      fees: 13_500,
+      tax: 19_845,
+      total_price: 303_345,
+      deposit_amount: 500_000,
+      currency: 'thb',
       payment: { provider: 'stripe', intent_id: expect.stringMatching(/^pi_/), client_secret: expect.any(String), amount: 500_000 },
     });
     const holdMinutes = (Date.parse(answer.body.expires_at) - Date.now()) / 60_000;
@@ -68,7 +85,11 @@ describe('POST /bookings/', () => {
   });
 
   it('requires an Idempotency-Key header', async () => {
-    const answer = await api.post('/bookings/', { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(30) }, { token: world.customer.token });
+    const answer = await api.post(
+      '/bookings/',
+      { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(30) },
+      { token: world.customer.token },
+    );
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toContainEqual({ path: 'Idempotency-Key', message: 'is required' });
     expect(await countBookings(world.car.id)).toBe(0);
@@ -92,7 +113,11 @@ describe('POST /bookings/', () => {
     const body = { car_id: world.car.id, start_date: bangkokDate(30), end_date: bangkokDate(31) };
     const first = await book(api, world.customer.token, body, key);
     expect(first.status).toBe(201);
-    const changed = await api.patch(`/agency/cars/${world.car.id}/`, { daily_rate: 250_000, deposit_amount: 700_000, is_published: false }, { token: world.agency.token });
+    const changed = await api.patch(
+      `/agency/cars/${world.car.id}/`,
+      { daily_rate: 250_000, deposit_amount: 700_000, is_published: false },
+      { token: world.agency.token },
+    );
     expect(changed.status).toBe(200);
     // A new request for the car is refused now …
     expect((await book(api, world.customer.token, { ...body, start_date: bangkokDate(40), end_date: bangkokDate(40) })).status).toBe(404);
@@ -111,7 +136,14 @@ describe('POST /bookings/', () => {
     const first = await book(api, world.customer.token, body, key);
     expect(first.status).toBe(201);
     // The same request decided three days later, when a new booking for these dates would be a 400.
-    const request = { customerId: world.customer.user.id, customerEmail: world.customer.email, idempotencyKey: key, carId: body.car_id, startDate: body.start_date, endDate: body.end_date };
+    const request = {
+      customerId: world.customer.user.id,
+      customerEmail: world.customer.email,
+      idempotencyKey: key,
+      carId: body.car_id,
+      startDate: body.start_date,
+      endDate: body.end_date,
+    };
     const later = new Date(Date.now() + 3 * 86_400_000);
     const deps = { payments: await paymentProvider(), rates: DEFAULT_PRICING_RATES, now: later };
     await expect(createBooking(getDb(), { ...request, idempotencyKey: randomUUID() }, deps)).rejects.toMatchObject({ status: 400 });
@@ -159,7 +191,11 @@ describe('POST /bookings/', () => {
     const car = await createCarFor(api, world.agency.token, { is_published: true, deposit_amount: 1_000 });
     const answer = await book(api, world.customer.token, { car_id: car.id, start_date: bangkokDate(30), end_date: bangkokDate(30) });
     expect(answer.status).toBe(201);
-    expect(answer.body).toMatchObject({ status: 'pending', deposit_amount: 1_000, payment: { provider: 'stripe', intent_id: expect.any(String), client_secret: expect.any(String), amount: 1_000 } });
+    expect(answer.body).toMatchObject({
+      status: 'pending',
+      deposit_amount: 1_000,
+      payment: { provider: 'stripe', intent_id: expect.any(String), client_secret: expect.any(String), amount: 1_000 },
+    });
     expect(intents).toEqual([{ bookingId: answer.body.id, amount: 1_000 }]);
   });
 
@@ -188,7 +224,12 @@ describe('POST /bookings/', () => {
   });
 
   it('lets an expired hold go: the dates can be booked again and the old hold becomes expired', async () => {
-    const stale = await insertBooking(world.car.id, { status: 'pending', start: bangkokDate(30), end: bangkokDate(31), expiresAt: new Date(Date.now() - 1000) });
+    const stale = await insertBooking(world.car.id, {
+      status: 'pending',
+      start: bangkokDate(30),
+      end: bangkokDate(31),
+      expiresAt: new Date(Date.now() - 1000),
+    });
     const answer = await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(31), end_date: bangkokDate(32) });
     expect(answer.status).toBe(201);
     const old = await getDb().selectFrom('reservations').select('status').where('id', '=', stale).executeTakeFirstOrThrow();
@@ -196,7 +237,11 @@ describe('POST /bookings/', () => {
   });
 
   it('refuses a booking over an agency block', async () => {
-    const blocked = await api.post(`/agency/cars/${world.car.id}/blocks/`, { start_date: bangkokDate(30), end_date: bangkokDate(35), reason: 'Service' }, { token: world.agency.token });
+    const blocked = await api.post(
+      `/agency/cars/${world.car.id}/blocks/`,
+      { start_date: bangkokDate(30), end_date: bangkokDate(35), reason: 'Service' },
+      { token: world.agency.token },
+    );
     expect(blocked.status).toBe(201);
     expect((await book(api, world.customer.token, { car_id: world.car.id, start_date: bangkokDate(35), end_date: bangkokDate(36) })).status).toBe(409);
   });
@@ -267,7 +312,15 @@ describe('the customer’s bookings', () => {
     const ids: string[] = [];
     // Five bookings of one customer: more than the unpaid holds one may have at once, so rows.
     for (let day = 30; day < 35; day++) {
-      ids.push(await insertBookingRow({ carId: world.car.id, customerId: world.customer.user.id, status: 'confirmed', start: bangkokDate(day), end: bangkokDate(day) }));
+      ids.push(
+        await insertBookingRow({
+          carId: world.car.id,
+          customerId: world.customer.user.id,
+          status: 'confirmed',
+          start: bangkokDate(day),
+          end: bangkokDate(day),
+        }),
+      );
     }
     const first = await api.get('/bookings/?limit=2', { token: world.customer.token });
     const second = await api.get(`/bookings/?limit=2&cursor=${first.body.next_cursor}`, { token: world.customer.token });
@@ -341,10 +394,20 @@ describe('the agency’s bookings and blocks', () => {
   it('follows the state machine: allowed transitions 200, any other between valid statuses 409, no status 400', async () => {
     const world = await bookingWorld(api);
     const cases: Array<[from: string, to: string, expected: number]> = [
-      ['pending', 'confirmed', 200], ['pending', 'cancelled', 200], ['confirmed', 'cancelled', 200], ['confirmed', 'completed', 200],
-      ['pending', 'completed', 409], ['pending', 'expired', 409], ['pending', 'pending', 409], ['confirmed', 'pending', 409],
-      ['confirmed', 'expired', 409], ['cancelled', 'confirmed', 409], ['cancelled', 'pending', 409], ['expired', 'confirmed', 409],
-      ['completed', 'cancelled', 409], ['completed', 'confirmed', 409],
+      ['pending', 'confirmed', 200],
+      ['pending', 'cancelled', 200],
+      ['confirmed', 'cancelled', 200],
+      ['confirmed', 'completed', 200],
+      ['pending', 'completed', 409],
+      ['pending', 'expired', 409],
+      ['pending', 'pending', 409],
+      ['confirmed', 'pending', 409],
+      ['confirmed', 'expired', 409],
+      ['cancelled', 'confirmed', 409],
+      ['cancelled', 'pending', 409],
+      ['expired', 'confirmed', 409],
+      ['completed', 'cancelled', 409],
+      ['completed', 'confirmed', 409],
     ];
     for (const [index, [from, to, expected]] of cases.entries()) {
       // Each case on its own day, so date-holding rows never overlap; the allowed completion starts today.
@@ -384,12 +447,16 @@ describe('the agency’s bookings and blocks', () => {
     const block = await api.post(blocks, { start_date: bangkokDate(32), end_date: bangkokDate(33), reason: 'Tyres' }, { token: world.agency.token });
     expect(block.status).toBe(201);
     expect(block.body).toMatchObject({ start_date: bangkokDate(32), end_date: bangkokDate(33), reason: 'Tyres', status: 'confirmed' });
-    expect((await api.post(blocks, { start_date: bangkokDate(33), end_date: bangkokDate(34), reason: 'Paint' }, { token: world.agency.token })).status).toBe(409);
+    expect((await api.post(blocks, { start_date: bangkokDate(33), end_date: bangkokDate(34), reason: 'Paint' }, { token: world.agency.token })).status).toBe(
+      409,
+    );
     expect((await api.get(blocks, { token: world.agency.token })).body.results.map((b: { id: string }) => b.id)).toEqual([block.body.id]);
 
     expect((await api.delete(`${blocks}${block.body.id}/`, { token: world.agency.token })).status).toBe(204);
     expect((await api.get(blocks, { token: world.agency.token })).body.results).toEqual([]);
-    expect((await api.post(blocks, { start_date: bangkokDate(33), end_date: bangkokDate(34), reason: 'Paint' }, { token: world.agency.token })).status).toBe(201);
+    expect((await api.post(blocks, { start_date: bangkokDate(33), end_date: bangkokDate(34), reason: 'Paint' }, { token: world.agency.token })).status).toBe(
+      201,
+    );
   });
 
   it('refuses blocks on another agency’s car (404) and bad block input (400)', async () => {

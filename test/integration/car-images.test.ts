@@ -63,7 +63,11 @@ describe('POST /agency/cars/{id}/images/: what may be uploaded', () => {
       const answer = await api.post(imagesOf(car.id), body, { token: admin.token });
       expect(answer.status, JSON.stringify(body)).toBe(400);
     }
-    const malformed = await api.request('POST', imagesOf(car.id), { token: admin.token, rawBody: '{"content_type":', headers: { 'content-type': 'application/json' } });
+    const malformed = await api.request('POST', imagesOf(car.id), {
+      token: admin.token,
+      rawBody: '{"content_type":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
   });
 
@@ -117,7 +121,12 @@ describe('the presigned upload', () => {
   it('gives each accepted type its extension and a fresh key', async () => {
     const car = await newCar();
     const keys = [];
-    for (const [contentType, extension] of [['image/jpeg', 'jpg'], ['image/png', 'png'], ['image/webp', 'webp'], ['image/jpeg', 'jpg']]) {
+    for (const [contentType, extension] of [
+      ['image/jpeg', 'jpg'],
+      ['image/png', 'png'],
+      ['image/webp', 'webp'],
+      ['image/jpeg', 'jpg'],
+    ]) {
       const started = await startUpload(api, admin.token, car.id, { content_type: contentType!, content_length: 100 });
       const key = keyOfUploadUrl(started.upload.url);
       expect(key.endsWith(`.${extension}`), key).toBe(true);
@@ -306,7 +315,11 @@ describe('confirm reads the first bytes: photos are photos', () => {
 
   it('accepts real tiny JPEG, PNG and WebP files declared as what they are, and serves them unchanged', async () => {
     const car = await newCar();
-    for (const [bytes, declared] of [[tinyJpeg(), 'image/jpeg'], [tinyPng(), 'image/png'], [tinyWebp(), 'image/webp']] as const) {
+    for (const [bytes, declared] of [
+      [tinyJpeg(), 'image/jpeg'],
+      [tinyPng(), 'image/png'],
+      [tinyWebp(), 'image/webp'],
+    ] as const) {
       const { answer } = await uploadAndConfirm(car.id, bytes, declared);
       expect(answer.status, declared).toBe(200);
       const served = await fetch(answer.body.url);

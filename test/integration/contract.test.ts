@@ -189,7 +189,9 @@ describe('agency inventory', () => {
   });
 
   it('POST /agency/cars/: 201; 400 an unknown field', async () => {
-    await post('/agency/cars/', carBody({ make: 'Honda', model: 'PCX 160', car_type: 'scooter', seats: 2, lat: 7.8431, lng: 98.2985 }), 201, { token: agency.token });
+    await post('/agency/cars/', carBody({ make: 'Honda', model: 'PCX 160', car_type: 'scooter', seats: 2, lat: 7.8431, lng: 98.2985 }), 201, {
+      token: agency.token,
+    });
     await post('/agency/cars/', carBody({ colour: 'red' }), 400, { token: agency.token });
   });
 
@@ -297,18 +299,33 @@ describe('bookings', () => {
     await post('/bookings/', body, 400, { token });
     await post('/bookings/', { ...body, car_id: UNKNOWN }, 404, { token, headers: { 'idempotency-key': randomUUID() } });
     await post('/bookings/', body, 409, { token, headers: { 'idempotency-key': randomUUID() } });
-    await post('/bookings/', { ...body, start_date: inDays(50), end_date: inDays(51) }, 403, { token: agency.token, headers: { 'idempotency-key': randomUUID() } });
-    const second = await post('/bookings/', { ...body, start_date: inDays(40), end_date: inDays(41) }, 201, { token, headers: { 'idempotency-key': randomUUID() } });
+    await post('/bookings/', { ...body, start_date: inDays(50), end_date: inDays(51) }, 403, {
+      token: agency.token,
+      headers: { 'idempotency-key': randomUUID() },
+    });
+    const second = await post('/bookings/', { ...body, start_date: inDays(40), end_date: inDays(41) }, 201, {
+      token,
+      headers: { 'idempotency-key': randomUUID() },
+    });
     secondId = second.body.id;
-    const third = await post('/bookings/', { ...body, start_date: inDays(44), end_date: inDays(45) }, 429, { token, headers: { 'idempotency-key': randomUUID() } });
+    const third = await post('/bookings/', { ...body, start_date: inDays(44), end_date: inDays(45) }, 429, {
+      token,
+      headers: { 'idempotency-key': randomUUID() },
+    });
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('POST /payments/webhook/: 200 a signed event; 400 a bad signature', async () => {
     await stripeStandin.succeed(intentId);
     const event = stripeEvent('payment_intent.succeeded', intentId, { bookingId });
-    await call('POST', '/payments/webhook/', 200, { rawBody: event.payload, headers: { 'content-type': 'application/json', 'stripe-signature': event.signature } });
-    await call('POST', '/payments/webhook/', 400, { rawBody: event.payload, headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=deadbeef' } });
+    await call('POST', '/payments/webhook/', 200, {
+      rawBody: event.payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': event.signature },
+    });
+    await call('POST', '/payments/webhook/', 400, {
+      rawBody: event.payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=deadbeef' },
+    });
   });
 
   it('GET /bookings/ and /bookings/{id}/: 200; 400 an unknown status; 404 unknown; 401 without a token', async () => {
@@ -352,7 +369,9 @@ describe('bookings', () => {
 describe('reviews', () => {
   it('POST /bookings/{id}/review/ 201, 409 again, 404 unknown; GET /agencies/{id}/reviews/ 200, 404; reply 200, 409 again, 403 a customer', async () => {
     const rental = await insertBookingRow({ carId: car.id, customerId: customer.user.id, status: 'completed', start: inDays(-10), end: inDays(-8) });
-    const review = await post(`/bookings/${rental}/review/`, { rating: 5, comment: 'Clean scooter, friendly handover at Patong' }, 201, { token: customer.token });
+    const review = await post(`/bookings/${rental}/review/`, { rating: 5, comment: 'Clean scooter, friendly handover at Patong' }, 201, {
+      token: customer.token,
+    });
     await post(`/bookings/${rental}/review/`, { rating: 4 }, 409, { token: customer.token });
     await post(`/bookings/${UNKNOWN}/review/`, { rating: 4 }, 404, { token: customer.token });
     const agencyId = agency.agency!.id;
@@ -403,7 +422,8 @@ describe('the check finds what does not match', () => {
     return found;
   };
   const carDetail = () => answerOf('GET', /^\/api\/v1\/cars\/[0-9a-f-]{36}\/$/, 200);
-  const componentOf = (document: OpenApiDocument, name: string) => (document.components!.schemas as Record<string, { properties: Record<string, unknown>; required: string[] }>)[name]!;
+  const componentOf = (document: OpenApiDocument, name: string) =>
+    (document.components!.schemas as Record<string, { properties: Record<string, unknown>; required: string[] }>)[name]!;
 
   it('a field the answer has but the document does not declare', () => {
     const document = structuredClone(served);
@@ -441,7 +461,10 @@ describe('the check finds what does not match', () => {
     const document = structuredClone(served);
     const responses = document.paths['/api/v1/bookings/']!.post!.responses as Record<string, { headers?: object }>;
     // Required, as a client may rely on them: then an answer without one is a finding.
-    responses['201']!.headers = { ...responses['201']!.headers, Location: { required: true, schema: { type: 'string', pattern: '^/api/v1/bookings/[0-9a-f-]{36}/$' } } };
+    responses['201']!.headers = {
+      ...responses['201']!.headers,
+      Location: { required: true, schema: { type: 'string', pattern: '^/api/v1/bookings/[0-9a-f-]{36}/$' } },
+    };
     responses['429']!.headers = { ...responses['429']!.headers, 'Retry-After': { required: true, schema: { type: 'integer', minimum: 1 } } };
     const check = new Contract(document);
     const created = answerOf('POST', /^\/api\/v1\/bookings\/$/, 201);
@@ -452,17 +475,23 @@ describe('the check finds what does not match', () => {
       return { ...answer, headers };
     };
     expect(check.inspect(created).findings).toEqual([]);
-    expect(check.inspect(without(created, 'location')).findings).toEqual([expect.stringContaining('POST /api/v1/bookings/ → 201: header Location is required by the document but missing')]);
+    expect(check.inspect(without(created, 'location')).findings).toEqual([
+      expect.stringContaining('POST /api/v1/bookings/ → 201: header Location is required by the document but missing'),
+    ]);
     const soon = new Headers(limited.headers);
     soon.set('retry-after', 'soon');
-    expect(check.inspect({ ...limited, headers: soon }).findings).toContainEqual(expect.stringContaining('POST /api/v1/bookings/ → 429: header Retry-After: "soon": must be integer'));
+    expect(check.inspect({ ...limited, headers: soon }).findings).toContainEqual(
+      expect.stringContaining('POST /api/v1/bookings/ → 429: header Retry-After: "soon": must be integer'),
+    );
   });
 });
 
 describe('the contract', () => {
   it('every operation of the document had a validated success and, where it declares problems, a validated problem+json error', () => {
     // The document is generated from the route table: each route is one of its operations.
-    expect(routes.filter((route) => contract.operationOf(route.method, API_PREFIX + route.path) !== `${route.method} ${API_PREFIX}${route.path}`).map(routeKey)).toEqual([]);
+    expect(
+      routes.filter((route) => contract.operationOf(route.method, API_PREFIX + route.path) !== `${route.method} ${API_PREFIX}${route.path}`).map(routeKey),
+    ).toEqual([]);
     expect(contract.operationKeys()).toHaveLength(routes.length);
     const { byOperation, ...counts } = contract.coverage();
     const covered = Object.entries(byOperation).map(([operation, statuses]) => `${operation}: ${statuses.join(' ')}`);

@@ -192,7 +192,12 @@ async function attempt(request: (signal: AbortSignal) => Promise<ApiAnswer>): Pr
   }
 }
 
-async function call(method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string> }, signal: AbortSignal): Promise<ApiAnswer> {
+async function call(
+  method: string,
+  url: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> },
+  signal: AbortSignal,
+): Promise<ApiAnswer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -267,11 +272,18 @@ describe('the database dies and hangs under load', () => {
     // Back on the same data directory: the next requests succeed, with the same process and pools.
     await restartPostgres();
     const search200 = await attempt((signal) => search(signal));
-    const booking = await attempt((signal) => call('POST', '/bookings/', {
-      token: customers[0]!.token,
-      body: { car_id: carIds[0], start_date: bangkokDate(60), end_date: bangkokDate(61) },
-      headers: { 'idempotency-key': randomUUID() },
-    }, signal));
+    const booking = await attempt((signal) =>
+      call(
+        'POST',
+        '/bookings/',
+        {
+          token: customers[0]!.token,
+          body: { car_id: carIds[0], start_date: bangkokDate(60), end_date: bangkokDate(61) },
+          headers: { 'idempotency-key': randomUUID() },
+        },
+        signal,
+      ),
+    );
     expect([search200.status, booking.status]).toEqual([200, 201]);
     created.push({ id: booking.body.id, customerId: customers[0]!.user.id, key: '' });
 
@@ -295,11 +307,21 @@ describe('the database dies and hangs under load', () => {
     expect(orphanKeys.rows).toEqual([]);
     // Every 201 answered under a key is the booking that key now replays.
     for (const booking of created.filter((row) => row.key)) {
-      const key = await owner.selectFrom('idempotency_keys').select('reservation_id').where('customer_id', '=', booking.customerId).where('key', '=', booking.key).executeTakeFirst();
+      const key = await owner
+        .selectFrom('idempotency_keys')
+        .select('reservation_id')
+        .where('customer_id', '=', booking.customerId)
+        .where('key', '=', booking.key)
+        .executeTakeFirst();
       expect(key?.reservation_id).toBe(booking.id);
     }
 
-    const received = await owner.selectFrom('notifications').select('reservation_id').where('kind', '=', 'booking_received').where('reservation_id', 'in', ids).execute();
+    const received = await owner
+      .selectFrom('notifications')
+      .select('reservation_id')
+      .where('kind', '=', 'booking_received')
+      .where('reservation_id', 'in', ids)
+      .execute();
     expect(new Set(received.map((row) => row.reservation_id))).toEqual(new Set(ids));
   }, 180_000);
 
@@ -473,16 +495,31 @@ describe('the emulated AWS services stop in turn', () => {
       expect(booked.status).toBe(201);
       bookingId = booked.body.id;
       await drainOutbox(getDb('write'), notificationSender());
-      const kept = await owner.selectFrom('notifications').select(['status', 'sent_at']).where('reservation_id', '=', bookingId).where('kind', '=', 'booking_received').executeTakeFirstOrThrow();
+      const kept = await owner
+        .selectFrom('notifications')
+        .select(['status', 'sent_at'])
+        .where('reservation_id', '=', bookingId)
+        .where('kind', '=', 'booking_received')
+        .executeTakeFirstOrThrow();
       expect(kept.sent_at).toBeNull();
       expect(kept.status).not.toBe('failed');
     } finally {
       ses = await startSes({ port: sesPort });
     }
     // The retry is due after its back-off; move it forward instead of waiting.
-    await owner.updateTable('notifications').set({ available_at: sql<Date>`now()` }).where('reservation_id', '=', bookingId).where('status', '=', 'pending').execute();
+    await owner
+      .updateTable('notifications')
+      .set({ available_at: sql<Date>`now()` })
+      .where('reservation_id', '=', bookingId)
+      .where('status', '=', 'pending')
+      .execute();
     await drainOutbox(getDb('write'), notificationSender());
-    const sent = await owner.selectFrom('notifications').select('status').where('reservation_id', '=', bookingId).where('kind', '=', 'booking_received').executeTakeFirstOrThrow();
+    const sent = await owner
+      .selectFrom('notifications')
+      .select('status')
+      .where('reservation_id', '=', bookingId)
+      .where('kind', '=', 'booking_received')
+      .executeTakeFirstOrThrow();
     expect(sent.status).toBe('sent');
     const store = (await (await fetch(`${ses.endpoint}/store`)).json()) as { emails: { destination: { to: string[] } }[] };
     expect(store.emails.some((mail) => mail.destination.to.includes(customer.email))).toBe(true);

@@ -33,7 +33,10 @@ describe('rental_reader, the user of public read routes', () => {
     expect(await reader().selectFrom('cars').select('id').where('id', '=', car.id).execute()).toEqual([{ id: car.id }]);
 
     await expect(
-      reader().insertInto('landmarks').values({ slug: 'reader-was-here', name: 'Nope', lat: 7.9, lng: 98.3 } as never).execute(),
+      reader()
+        .insertInto('landmarks')
+        .values({ slug: 'reader-was-here', name: 'Nope', lat: 7.9, lng: 98.3 } as never)
+        .execute(),
     ).rejects.toMatchObject(REFUSED);
     await expect(reader().updateTable('cars').set({ daily_rate: 1 }).where('id', '=', car.id).execute()).rejects.toMatchObject(REFUSED);
     await expect(reader().deleteFrom('cars').where('id', '=', car.id).execute()).rejects.toMatchObject(REFUSED);
@@ -41,7 +44,13 @@ describe('rental_reader, the user of public read routes', () => {
 
   it('cannot read what no public read needs: payment events, idempotency keys, the notification outbox', async () => {
     for (const table of ['payment_events', 'idempotency_keys', 'notifications'] as const) {
-      await expect(reader().selectFrom(table).select(sql`1`.as('one')).execute(), table).rejects.toMatchObject(REFUSED);
+      await expect(
+        reader()
+          .selectFrom(table)
+          .select(sql`1`.as('one'))
+          .execute(),
+        table,
+      ).rejects.toMatchObject(REFUSED);
     }
   });
 });
@@ -75,8 +84,14 @@ describe('the route table decides which user a handler connects as', () => {
   const whoAmI = (database: RouteDefinition['database'] & string) =>
     endpoint(
       defineRoute({
-        method: 'GET', path: '/test/who-am-i/', handler: 'test', access: 'public', database,
-        summary: 'test', tags: [], responses: { 200: { description: 'ok', schema: z.object({ user: z.string() }) } },
+        method: 'GET',
+        path: '/test/who-am-i/',
+        handler: 'test',
+        access: 'public',
+        database,
+        summary: 'test',
+        tags: [],
+        responses: { 200: { description: 'ok', schema: z.object({ user: z.string() }) } },
       }),
       async ({ db }, reply) => reply(200, (await sql<{ user: string }>`SELECT current_user AS user`.execute(db)).rows[0]!),
     );

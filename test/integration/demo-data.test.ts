@@ -31,7 +31,12 @@ beforeAll(async () => {
 });
 
 const count = async (table: 'agencies' | 'cars' | 'users' | 'reviews' | 'reservations') =>
-  (await getDb().selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  (
+    await getDb()
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n;
 
 async function signIn(email: string, password: string) {
   const answer = await api.post('/auth/token/', { email, password });
@@ -77,7 +82,10 @@ describe('seedDemoData: the catalogue README.md promises', () => {
     const bookings = reservations.filter((reservation) => reservation.kind === 'booking');
     const byStatus = Object.groupBy(bookings, (booking) => booking.status);
     expect(Object.fromEntries(Object.entries(byStatus).map(([status, rows]) => [status, rows.length]))).toEqual({
-      completed: 28, confirmed: 20, pending: 1, cancelled: 1,
+      completed: 28,
+      confirmed: 20,
+      pending: 1,
+      cancelled: 1,
     });
     // The demo traveller's latest rental waits for its review (the docs page's example writes it).
     expect(await count('reviews')).toBe(27);
@@ -102,7 +110,18 @@ describe('seedDemoData: the records the OpenAPI examples name (functions/platfor
     getDb()
       .selectFrom('reservations')
       .leftJoin('reviews', 'reviews.reservation_id', 'reservations.id')
-      .select(['reservations.id', 'car_id', 'reservations.customer_id', 'kind', 'status', 'start_date', 'end_date', 'deposit_paid_at', 'payment_intent_id', 'reviews.id as review_id'])
+      .select([
+        'reservations.id',
+        'car_id',
+        'reservations.customer_id',
+        'kind',
+        'status',
+        'start_date',
+        'end_date',
+        'deposit_paid_at',
+        'payment_intent_id',
+        'reviews.id as review_id',
+      ])
       .where('reservations.id', '=', id)
       .executeTakeFirst();
 
@@ -114,8 +133,13 @@ describe('seedDemoData: the records the OpenAPI examples name (functions/platfor
       .where('agencies.id', '=', EXAMPLE_IDS.agency)
       .executeTakeFirst();
     expect(agency).toEqual({
-      id: EXAMPLE_IDS.agency, name: EXAMPLE_AGENCY.name, phone: EXAMPLE_AGENCY.phone, address: EXAMPLE_AGENCY.address,
-      admin_id: EXAMPLE_IDS.agencyAdmin, email: DEMO_AGENCY_ADMIN, full_name: EXAMPLE_AGENCY.admin,
+      id: EXAMPLE_IDS.agency,
+      name: EXAMPLE_AGENCY.name,
+      phone: EXAMPLE_AGENCY.phone,
+      address: EXAMPLE_AGENCY.address,
+      admin_id: EXAMPLE_IDS.agencyAdmin,
+      email: DEMO_AGENCY_ADMIN,
+      full_name: EXAMPLE_AGENCY.admin,
     });
     const traveller = await getDb().selectFrom('users').select(['id', 'role']).where('email', '=', DEMO_CUSTOMER).executeTakeFirst();
     expect(traveller).toEqual({ id: EXAMPLE_IDS.traveller, role: 'customer' });
@@ -129,8 +153,28 @@ describe('seedDemoData: the records the OpenAPI examples name (functions/platfor
       .orderBy('car_type', 'desc')
       .execute();
     expect(cars).toEqual([
-      { id: EXAMPLE_IDS.scooter, agency_id: EXAMPLE_IDS.agency, make: 'Honda', model: 'Click 160', car_type: 'scooter', daily_rate: EXAMPLE_SCOOTER.daily_rate, deposit_amount: EXAMPLE_SCOOTER.deposit_amount, is_published: true, deleted_at: null },
-      { id: EXAMPLE_IDS.car, agency_id: EXAMPLE_IDS.agency, make: 'Toyota', model: 'Yaris Ativ', car_type: 'economy', daily_rate: EXAMPLE_CAR.daily_rate, deposit_amount: EXAMPLE_CAR.deposit_amount, is_published: true, deleted_at: null },
+      {
+        id: EXAMPLE_IDS.scooter,
+        agency_id: EXAMPLE_IDS.agency,
+        make: 'Honda',
+        model: 'Click 160',
+        car_type: 'scooter',
+        daily_rate: EXAMPLE_SCOOTER.daily_rate,
+        deposit_amount: EXAMPLE_SCOOTER.deposit_amount,
+        is_published: true,
+        deleted_at: null,
+      },
+      {
+        id: EXAMPLE_IDS.car,
+        agency_id: EXAMPLE_IDS.agency,
+        make: 'Toyota',
+        model: 'Yaris Ativ',
+        car_type: 'economy',
+        daily_rate: EXAMPLE_CAR.daily_rate,
+        deposit_amount: EXAMPLE_CAR.deposit_amount,
+        is_published: true,
+        deleted_at: null,
+      },
     ]);
     // Rates and deposits as the island's catalogue (dev/catalog.ts) prices the model.
     for (const vehicle of [EXAMPLE_SCOOTER, EXAMPLE_CAR]) {
@@ -146,12 +190,35 @@ describe('seedDemoData: the records the OpenAPI examples name (functions/platfor
 
   it('books the demo traveller’s scooter rentals on the examples’ days: reviewed, to review, under way, upcoming', async () => {
     const own = { car_id: EXAMPLE_IDS.scooter, customer_id: EXAMPLE_IDS.traveller, kind: 'booking', deposit_paid_at: expect.any(Date) };
-    expect(await booking(EXAMPLE_IDS.reviewedBooking)).toMatchObject({ ...own, status: 'completed', review_id: EXAMPLE_IDS.review, start_date: days.reviewedBooking.start, end_date: days.reviewedBooking.end });
-    expect(await booking(EXAMPLE_IDS.pastBooking)).toMatchObject({ ...own, status: 'completed', review_id: null, start_date: days.pastBooking.start, end_date: days.pastBooking.end });
+    expect(await booking(EXAMPLE_IDS.reviewedBooking)).toMatchObject({
+      ...own,
+      status: 'completed',
+      review_id: EXAMPLE_IDS.review,
+      start_date: days.reviewedBooking.start,
+      end_date: days.reviewedBooking.end,
+    });
+    expect(await booking(EXAMPLE_IDS.pastBooking)).toMatchObject({
+      ...own,
+      status: 'completed',
+      review_id: null,
+      start_date: days.pastBooking.start,
+      end_date: days.pastBooking.end,
+    });
     expect(days.pastBooking.end < today).toBe(true);
-    expect(await booking(EXAMPLE_IDS.runningBooking)).toMatchObject({ ...own, status: 'confirmed', start_date: days.runningBooking.start, end_date: days.runningBooking.end });
+    expect(await booking(EXAMPLE_IDS.runningBooking)).toMatchObject({
+      ...own,
+      status: 'confirmed',
+      start_date: days.runningBooking.start,
+      end_date: days.runningBooking.end,
+    });
     expect(days.runningBooking.start <= today && today <= days.runningBooking.end).toBe(true);
-    expect(await booking(EXAMPLE_IDS.booking)).toMatchObject({ ...own, status: 'confirmed', payment_intent_id: expect.stringMatching(/^pi_/), start_date: days.booking.start, end_date: days.booking.end });
+    expect(await booking(EXAMPLE_IDS.booking)).toMatchObject({
+      ...own,
+      status: 'confirmed',
+      payment_intent_id: expect.stringMatching(/^pi_/),
+      start_date: days.booking.start,
+      end_date: days.booking.end,
+    });
     // More than 48 hours ahead: cancelling it refunds the deposit, as the example says.
     expect(days.booking.start > addDays(today, 2)).toBe(true);
     const review = await getDb().selectFrom('reviews').select(['agency_id', 'customer_id', 'reply']).where('id', '=', EXAMPLE_IDS.review).executeTakeFirst();
@@ -226,12 +293,7 @@ describe('seedDemoData: what the demo accounts can do', () => {
     const answer = await api.get(`/cars/?start_date=${start}&end_date=${end}&landmark=patong-beach`);
     expect(answer.status, answer.text).toBe(200);
     expect(answer.body.results.length).toBeGreaterThan(0);
-    const listed = await getDb()
-      .selectFrom('cars')
-      .select('id')
-      .where('is_published', '=', true)
-      .where('deleted_at', 'is', null)
-      .execute();
+    const listed = await getDb().selectFrom('cars').select('id').where('is_published', '=', true).where('deleted_at', 'is', null).execute();
     const listedIds = new Set(listed.map((car) => car.id));
     for (const car of answer.body.results as Array<{ id: string; distance_km: number; days: number }>) {
       expect(listedIds.has(car.id)).toBe(true);
@@ -297,7 +359,13 @@ describe('seedDemoData: data the schema’s rules accept', () => {
       .selectFrom('reviews')
       .innerJoin('reservations', 'reservations.id', 'reviews.reservation_id')
       .innerJoin('cars', 'cars.id', 'reservations.car_id')
-      .select(['reservations.status', 'reservations.customer_id as booked_by', 'reviews.customer_id as reviewed_by', 'cars.agency_id as car_agency', 'reviews.agency_id as reviewed_agency'])
+      .select([
+        'reservations.status',
+        'reservations.customer_id as booked_by',
+        'reviews.customer_id as reviewed_by',
+        'cars.agency_id as car_agency',
+        'reviews.agency_id as reviewed_agency',
+      ])
       .execute();
     expect(reviews).toHaveLength(27);
     for (const review of reviews) {

@@ -94,7 +94,10 @@ async function waitForHealth(server: DevServer, withinMs: number): Promise<{ sta
 
 async function waitForExit(server: DevServer) {
   const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`npm run dev still running ${STOPPED_WITHIN_MS} ms after being stopped:\n${server.output()}`)), STOPPED_WITHIN_MS).unref(),
+    setTimeout(
+      () => reject(new Error(`npm run dev still running ${STOPPED_WITHIN_MS} ms after being stopped:\n${server.output()}`)),
+      STOPPED_WITHIN_MS,
+    ).unref(),
   );
   return Promise.race([server.exited, timeout]);
 }
@@ -241,36 +244,33 @@ describe('npm run dev', { timeout: READY_WITHIN_MS + STOPPED_WITHIN_MS + 20_000 
     await expectNothingLeft(server);
   });
 
-  it.each(['uncaughtException', 'unhandledRejection'])(
-    'on a crash (%s) stops PostgreSQL and the emulators, then exits 1',
-    async (kind) => {
-      // Loaded into the server's Node process (NODE_OPTIONS): SIGUSR2 makes it crash the chosen way.
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'rental-dev-crash-'));
-      scratch.push(dir);
-      const crasher = path.join(dir, 'crash-on-sigusr2.mjs');
-      writeFileSync(
-        crasher,
-        `process.on('SIGUSR2', () => {
+  it.each(['uncaughtException', 'unhandledRejection'])('on a crash (%s) stops PostgreSQL and the emulators, then exits 1', async (kind) => {
+    // Loaded into the server's Node process (NODE_OPTIONS): SIGUSR2 makes it crash the chosen way.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rental-dev-crash-'));
+    scratch.push(dir);
+    const crasher = path.join(dir, 'crash-on-sigusr2.mjs');
+    writeFileSync(
+      crasher,
+      `process.on('SIGUSR2', () => {
   if (process.env.DEV_TEST_CRASH === 'unhandledRejection') void Promise.reject(new Error('test crash'));
   else setImmediate(() => { throw new Error('test crash'); });
 });
 `,
-      );
-      const server = await startHealthy({
-        DEV_TEST_CRASH: kind,
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(crasher).href}`.trim(),
-      });
-      // tsx runs dev/server.ts in a child Node process: crash that one, not tsx's launcher.
-      const [serverProcess] = pgrep(['-P', String(server.child.pid), '-f', 'dev/server.ts']);
-      expect(serverProcess, 'the Node process running dev/server.ts').toBeDefined();
+    );
+    const server = await startHealthy({
+      DEV_TEST_CRASH: kind,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(crasher).href}`.trim(),
+    });
+    // tsx runs dev/server.ts in a child Node process: crash that one, not tsx's launcher.
+    const [serverProcess] = pgrep(['-P', String(server.child.pid), '-f', 'dev/server.ts']);
+    expect(serverProcess, 'the Node process running dev/server.ts').toBeDefined();
 
-      process.kill(serverProcess!, 'SIGUSR2');
+    process.kill(serverProcess!, 'SIGUSR2');
 
-      expect(await waitForExit(server)).toEqual({ code: 1, signal: null });
-      await expectNothingLeft(server);
-      expect(server.output()).toContain(`npm run dev crashed (${kind === 'uncaughtException' ? 'uncaught exception' : 'unhandled rejection'})`);
-    },
-  );
+    expect(await waitForExit(server)).toEqual({ code: 1, signal: null });
+    await expectNothingLeft(server);
+    expect(server.output()).toContain(`npm run dev crashed (${kind === 'uncaughtException' ? 'uncaught exception' : 'unhandled rejection'})`);
+  });
 });
 
 describe('beside a running npm run dev', { timeout: 90_000 }, () => {

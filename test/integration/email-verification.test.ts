@@ -28,7 +28,13 @@ const deliver = () => drainOutbox(db, notificationSender());
 const registerCustomer = (email: string, password = TEST_PASSWORD) =>
   api.post('/auth/register/', { email, password, full_name: 'Mali Suksan', role: 'customer' });
 
-const agencyBody = (overrides: Record<string, unknown> = {}) => ({ ...uniqueAgency('Surin Rides'), address: 'Surin Beach Rd', lat: 7.975, lng: 98.279, ...overrides });
+const agencyBody = (overrides: Record<string, unknown> = {}) => ({
+  ...uniqueAgency('Surin Rides'),
+  address: 'Surin Beach Rd',
+  lat: 7.975,
+  lng: 98.279,
+  ...overrides,
+});
 
 const registerAgency = (email: string, agency: Record<string, unknown> = agencyBody()) =>
   api.post('/auth/register/', { email, password: TEST_PASSWORD, full_name: 'Nok', role: 'agency_admin', agency });
@@ -111,10 +117,21 @@ describe('a new account proves its address before it may book or list cars', () 
   it('keeps only a hash of the code, and the outbox forgets the code once the e-mail is sent', async () => {
     const email = uniqueEmail('hash');
     expect((await registerCustomer(email)).status).toBe(201);
-    const outbox = () => db.selectFrom('notifications').select(['status', 'payload']).where('recipient', '=', email).where('kind', '=', 'email_verification').executeTakeFirstOrThrow();
+    const outbox = () =>
+      db
+        .selectFrom('notifications')
+        .select(['status', 'payload'])
+        .where('recipient', '=', email)
+        .where('kind', '=', 'email_verification')
+        .executeTakeFirstOrThrow();
     const queued = (await outbox()).payload as { code: string };
     expect(queued.code).toMatch(/^\d{6}$/);
-    const [stored] = await db.selectFrom('verification_codes').innerJoin('users', 'users.id', 'verification_codes.user_id').select(['user_id', 'code_hash']).where('users.email', '=', email).execute();
+    const [stored] = await db
+      .selectFrom('verification_codes')
+      .innerJoin('users', 'users.id', 'verification_codes.user_id')
+      .select(['user_id', 'code_hash'])
+      .where('users.email', '=', email)
+      .execute();
     expect(stored!.code_hash).toBe(hashCode(stored!.user_id, 'email', email, queued.code));
     expect(stored!.code_hash).not.toContain(queued.code);
 
@@ -250,14 +267,24 @@ describe('one agency per name and per phone number', () => {
     expect(samePhone.status).toBe(409);
     expect(samePhone.body.errors).toEqual([{ path: 'agency.phone', message: 'An agency with this phone number already exists.' }]);
     // The refusals came before anything was made.
-    expect(await db.selectFrom('agencies').select('id').where(sql<string>`agency_phone_key(phone)`, '=', '6676385100').execute()).toHaveLength(1);
+    expect(
+      await db
+        .selectFrom('agencies')
+        .select('id')
+        .where(sql<string>`agency_phone_key(phone)`, '=', '6676385100')
+        .execute(),
+    ).toHaveLength(1);
     expect(await db.selectFrom('users').select('id').where('email', 'in', refusedEmails).execute()).toEqual([]);
     for (const email of refusedEmails) await expect(cognitoIdentity.signIn(email, TEST_PASSWORD)).rejects.toMatchObject({ status: 401 });
   });
 
   it('the unique indexes refuse a duplicate whatever code writes it', async () => {
     const holder = await createAgencyAdmin({ name: 'Mai Khao Motors', phone: '+66 76 385 200' });
-    const other = await db.insertInto('users').values({ cognito_sub: `sub-${holder.user.id}`, email: uniqueEmail(), full_name: 'Other', role: 'agency_admin', email_verified_at: new Date() }).returning('id').executeTakeFirstOrThrow();
+    const other = await db
+      .insertInto('users')
+      .values({ cognito_sub: `sub-${holder.user.id}`, email: uniqueEmail(), full_name: 'Other', role: 'agency_admin', email_verified_at: new Date() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const insert = (name: string, phone: string) =>
       db.insertInto('agencies').values({ admin_user_id: other.id, name, phone, address: 'Mai Khao', lat: 8.1, lng: 98.3 }).execute();
     await expect(insert('MAI KHAO MOTORS', '+66 76 385 201')).rejects.toMatchObject({ code: '23505', constraint: 'agencies_name_key' });

@@ -120,7 +120,9 @@ function baseline(route: RouteDefinition): BaseRequest {
         'POST /agency/cars/{id}/images/': { params: carParams, body: { content_type: 'image/jpeg', content_length: 1000 } },
         'POST /agency/cars/{id}/images/{image_id}/confirm/': { params: { id: world.carId, image_id: world.imageId } },
         'DELETE /agency/cars/{id}/images/{image_id}/': { params: { id: world.carId, image_id: world.imageId } },
-        'GET /cars/': { query: { ...dates, landmark: 'patong-beach', radius_km: '5', car_type: 'economy', min_price: '1', max_price: '900000', seats_min: '2' } },
+        'GET /cars/': {
+          query: { ...dates, landmark: 'patong-beach', radius_km: '5', car_type: 'economy', min_price: '1', max_price: '900000', seats_min: '2' },
+        },
         'GET /cars/{id}/': { params: carParams, query: dates },
         'GET /agencies/{id}/': { params: { id: world.agencyId } },
         'GET /agencies/{id}/reviews/': { params: { id: world.agencyId } },
@@ -272,18 +274,7 @@ function systematicValues(field: Field): unknown[] {
       return [...BAD_STRINGS, huge, 12, true, null, ...wrongTypes, ...(field.enumValues ?? []).slice(0, 1).map((value) => `${String(value)}\u0000`)];
     case 'integer':
     case 'number':
-      return [
-        '1',
-        '\u0000',
-        true,
-        null,
-        1.5,
-        1e300,
-        -1e300,
-        (field.maximum ?? 2 ** 31) + 1,
-        (field.minimum ?? -(2 ** 31)) - 1,
-        ...wrongTypes,
-      ];
+      return ['1', '\u0000', true, null, 1.5, 1e300, -1e300, (field.maximum ?? 2 ** 31) + 1, (field.minimum ?? -(2 ** 31)) - 1, ...wrongTypes];
     case 'boolean':
       return ['true', 1, null, '\u0000', ...wrongTypes];
     default:
@@ -307,14 +298,24 @@ function randomValue(field: Field): fc.Arbitrary<unknown> {
 
 function withValue(container: unknown, fieldPath: string[], value: unknown): unknown {
   const [head, ...rest] = fieldPath;
-  const object = typeof container === 'object' && container !== null && !Array.isArray(container) ? { ...(container) } : {};
+  const object = typeof container === 'object' && container !== null && !Array.isArray(container) ? { ...container } : {};
   const current = Object.hasOwn(object, head!) ? (object as Record<string, unknown>)[head!] : undefined;
   // An own property even for "__proto__", as JSON.parse makes it on the server.
-  Object.defineProperty(object, head!, { value: rest.length === 0 ? value : withValue(current, rest, value), enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(object, head!, {
+    value: rest.length === 0 ? value : withValue(current, rest, value),
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
   return object;
 }
 
-function variantFrom(base: BaseRequest, label: string, changes: { field: Field; value: unknown }[], expectation: Pick<Variant, 'expect' | 'names'> = { expect: 'refused' }): Variant {
+function variantFrom(
+  base: BaseRequest,
+  label: string,
+  changes: { field: Field; value: unknown }[],
+  expectation: Pick<Variant, 'expect' | 'names'> = { expect: 'refused' },
+): Variant {
   let params: unknown = base.params;
   let query: unknown = base.query;
   let body: unknown = base.body;
@@ -450,7 +451,11 @@ function randomVariant(route: RouteDefinition, base: BaseRequest): fc.Arbitrary<
   return fc
     .array(change, { minLength: 1, maxLength: 3 })
     .map((changes) => {
-      const variant = variantFrom(base, `random: ${changes.map(({ field, value }) => `${field.part}.${field.path.join('.')} = ${show(value)}`).join('; ')}`, changes);
+      const variant = variantFrom(
+        base,
+        `random: ${changes.map(({ field, value }) => `${field.part}.${field.path.join('.')} = ${show(value)}`).join('; ')}`,
+        changes,
+      );
       if (isHostile(route, variant)) return variant;
       // Valid by chance: harmless only for a cursor, which may decode to a real position.
       return changes.every(({ field }) => field.path.at(-1) === 'cursor') ? { ...variant, expect: 'no-5xx' as const } : undefined;
@@ -516,7 +521,10 @@ function expectRefused(route: RouteDefinition, variant: Variant, result: APIGate
   if (variant.names !== undefined) {
     // The caller is verified and entitled, so nothing but validation stands before this 400.
     expect(status, where).toBe(400);
-    expect(problem.errors?.map((error) => error.path), where).toContain(variant.names);
+    expect(
+      problem.errors?.map((error) => error.path),
+      where,
+    ).toContain(variant.names);
   }
 }
 
@@ -527,7 +535,9 @@ async function databaseDigest(): Promise<string> {
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`.execute(getDb());
   const digests: string[] = [];
   for (const { name } of tables) {
-    const { rows } = await sql<{ digest: string | null }>`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM ${sql.raw(name)} t`.execute(getDb());
+    const { rows } = await sql<{ digest: string | null }>`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM ${sql.raw(name)} t`.execute(
+      getDb(),
+    );
     digests.push(`${name}:${rows[0]?.digest}`);
   }
   return digests.join('\n');

@@ -99,7 +99,14 @@ async function raceOneCustomer(url: string, options: { unlocked?: true }) {
         carIds.map((carId) =>
           createBooking(
             db,
-            { customerId: customer.id, customerEmail: customer.email, idempotencyKey: randomUUID(), carId, startDate: bangkokDate(20), endDate: bangkokDate(21) },
+            {
+              customerId: customer.id,
+              customerEmail: customer.email,
+              idempotencyKey: randomUUID(),
+              carId,
+              startDate: bangkokDate(20),
+              endDate: bangkokDate(21),
+            },
             { payments, rates: DEFAULT_PRICING_RATES, ...(options.unlocked ? { unlockedHoldLimits: true as const } : {}) },
           ),
         ),

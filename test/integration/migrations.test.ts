@@ -4,17 +4,7 @@ import { createMigrator, migrateToLatest, migrations } from '#migrations/index';
 import { connect, createScratchDatabase } from '../helpers/db';
 
 /** Tables the schema must have (later migrations may add more). */
-const APP_TABLES = [
-  'agencies',
-  'car_images',
-  'cars',
-  'idempotency_keys',
-  'notifications',
-  'payment_events',
-  'reservations',
-  'reviews',
-  'users',
-];
+const APP_TABLES = ['agencies', 'car_images', 'cars', 'idempotency_keys', 'notifications', 'payment_events', 'reservations', 'reviews', 'users'];
 const CORE_TABLES = ['agencies', 'car_images', 'cars', 'reservations', 'users'];
 const MIGRATION_NAMES = Object.keys(migrations);
 const FIRST_MIGRATION = '2026_11_25_0001_core_schema';
@@ -126,17 +116,36 @@ describe('migrations on a database with data', () => {
     const car = await db
       .insertInto('cars')
       .values({
-        agency_id: agency.id, make: 'Honda', model: 'Jazz', year: 2023, car_type: 'compact', transmission: 'automatic',
-        seats: 5, fuel_type: 'petrol', daily_rate: 120_000, deposit_amount: 300_000,
+        agency_id: agency.id,
+        make: 'Honda',
+        model: 'Jazz',
+        year: 2023,
+        car_type: 'compact',
+        transmission: 'automatic',
+        seats: 5,
+        fuel_type: 'petrol',
+        daily_rate: 120_000,
+        deposit_amount: 300_000,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
     const reservation = await db
       .insertInto('reservations')
       .values({
-        car_id: car.id, kind: 'booking', status: 'confirmed', start_date: '2027-01-10', end_date: '2027-01-12',
-        customer_id: customer.id, days: 3, daily_rate_at_booking: 120_000, subtotal: 360_000, fees: 0, tax: 25_200,
-        total_price: 385_200, deposit_amount: 300_000, payment_intent_id: 'pi_before_migration',
+        car_id: car.id,
+        kind: 'booking',
+        status: 'confirmed',
+        start_date: '2027-01-10',
+        end_date: '2027-01-12',
+        customer_id: customer.id,
+        days: 3,
+        daily_rate_at_booking: 120_000,
+        subtotal: 360_000,
+        fees: 0,
+        tax: 25_200,
+        total_price: 385_200,
+        deposit_amount: 300_000,
+        payment_intent_id: 'pi_before_migration',
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -149,9 +158,7 @@ describe('migrations on a database with data', () => {
       { id: admin.id, email: 'admin@example.com' },
       { id: customer.id, email: 'traveller@example.com' },
     ]);
-    expect(await db.selectFrom('agencies').select(['id', 'admin_user_id']).execute()).toEqual([
-      { id: agency.id, admin_user_id: admin.id },
-    ]);
+    expect(await db.selectFrom('agencies').select(['id', 'admin_user_id']).execute()).toEqual([{ id: agency.id, admin_user_id: admin.id }]);
     expect(await db.selectFrom('cars').select(['id', 'agency_id', 'daily_rate']).execute()).toEqual([
       { id: car.id, agency_id: agency.id, daily_rate: 120_000 },
     ]);
@@ -166,7 +173,10 @@ describe('migrations on a database with data', () => {
     // The new tables work with the old rows: once the rental is completed and its deposit
     // paid, it can be reviewed (a review of an unpaid one is refused by the database).
     await db.updateTable('reservations').set({ status: 'completed' }).where('id', '=', reservation.id).execute();
-    const unpaidReview = db.insertInto('reviews').values({ reservation_id: reservation.id, agency_id: agency.id, customer_id: customer.id, rating: 5 }).execute();
+    const unpaidReview = db
+      .insertInto('reviews')
+      .values({ reservation_id: reservation.id, agency_id: agency.id, customer_id: customer.id, rating: 5 })
+      .execute();
     await expect(unpaidReview).rejects.toMatchObject({ code: '23514' });
     await db.updateTable('reservations').set({ deposit_paid_at: new Date() }).where('id', '=', reservation.id).execute();
     await db

@@ -261,7 +261,9 @@ class CreateCar implements Cmd {
   check = (m: Readonly<Model>) => m.agencies.length > 0;
   async run(m: Model) {
     const agency = this.agency % m.agencies.length;
-    const answer = await api.post('/agency/cars/', carBody({ is_published: this.published, deposit_amount: DEPOSIT }), { token: m.agencies[agency]!.user.token });
+    const answer = await api.post('/agency/cars/', carBody({ is_published: this.published, deposit_amount: DEPOSIT }), {
+      token: m.agencies[agency]!.user.token,
+    });
     expectStatus(answer, 201, 'create car');
     expect(answer.body.is_published).toBe(this.published);
     m.cars.push({ id: answer.body.id, agency, published: this.published });
@@ -297,7 +299,11 @@ class Block implements Cmd {
     const car = m.cars[carIndex]!;
     const range = { start: bangkokDate(this.startIn), end: bangkokDate(this.startIn + this.length) };
     const free = carIsFree(m, carIndex, range);
-    const answer = await api.post(`/agency/cars/${car.id}/blocks/`, { start_date: range.start, end_date: range.end, reason: 'maintenance' }, { token: m.agencies[car.agency]!.user.token });
+    const answer = await api.post(
+      `/agency/cars/${car.id}/blocks/`,
+      { start_date: range.start, end_date: range.end, reason: 'maintenance' },
+      { token: m.agencies[car.agency]!.user.token },
+    );
     expectStatus(answer, free ? 201 : 409, `block ${range.start}..${range.end}`, 'block');
     if (free) m.blocks.push({ car: carIndex, ...range });
   }
@@ -392,7 +398,12 @@ class DeliverLate implements Cmd {
     const [event] = m.inFlight.splice(m.inFlight.length - 1 - (this.event % m.inFlight.length), 1);
     const booking = m.bookings[event!.booking]!;
     const answer = await postEvent(event!.payload);
-    expectStatus(answer, 200, `late ${event!.type} (intent ${booking.intentState}) for a ${booking.status} booking`, `late event, intent ${booking.intentState}, booking ${booking.status}`);
+    expectStatus(
+      answer,
+      200,
+      `late ${event!.type} (intent ${booking.intentState}) for a ${booking.status} booking`,
+      `late event, intent ${booking.intentState}, booking ${booking.status}`,
+    );
     applyPaymentEvent(booking);
     m.events.push(event!.payload);
   }
@@ -439,7 +450,11 @@ class Expire implements Cmd {
       m.bookings.filter((b) => b.status === 'pending'),
       this.booking,
     );
-    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 60_000) }).where('id', '=', booking.id).execute();
+    await db
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 60_000) })
+      .where('id', '=', booking.id)
+      .execute();
     await runExpiry(db, await paymentProvider());
     booking.status = 'expired';
     cancelIntent(booking);
@@ -459,7 +474,12 @@ class CustomerCancel implements Cmd {
     const answer = await api.post(`/bookings/${booking.id}/cancel/`, undefined, { token: m.customers[booking.customer]!.user.token });
     const today = bangkokDate(0);
     if ((booking.status !== 'pending' && booking.status !== 'confirmed') || booking.start <= today) {
-      expectStatus(answer, 409, `customer cancels a ${booking.status} booking from ${booking.start}`, `customer cancels ${booking.status}${booking.start <= today ? ' (started)' : ''}`);
+      expectStatus(
+        answer,
+        409,
+        `customer cancels a ${booking.status} booking from ${booking.start}`,
+        `customer cancels ${booking.status}${booking.start <= today ? ' (started)' : ''}`,
+      );
       return;
     }
     expectStatus(answer, 200, `customer cancels a ${booking.status} booking`, `customer cancels ${booking.status}${booking.paid ? ' paid' : ''}`);
@@ -482,7 +502,12 @@ class AgencySetStatus implements Cmd {
   check = (m: Readonly<Model>) => m.bookings.length > 0;
   async run(m: Model) {
     const from: Record<typeof this.to, Status[]> = { confirmed: ['pending'], cancelled: ['pending', 'confirmed'], completed: ['confirmed'] };
-    const booking = chooseBooking(m, this.booking, this.targeted, (b) => from[this.to].includes(b.status) && (this.to !== 'completed' || b.start <= bangkokDate(0)));
+    const booking = chooseBooking(
+      m,
+      this.booking,
+      this.targeted,
+      (b) => from[this.to].includes(b.status) && (this.to !== 'completed' || b.start <= bangkokDate(0)),
+    );
     const car = m.cars[booking.car]!;
     const answer = await api.patch(`/agency/bookings/${booking.id}/`, { status: this.to }, { token: m.agencies[car.agency]!.user.token });
     const today = bangkokDate(0);
@@ -515,7 +540,11 @@ class Review implements Cmd {
   check = (m: Readonly<Model>) => m.bookings.length > 0;
   async run(m: Model) {
     const booking = chooseBooking(m, this.booking, this.targeted, (b) => b.status === 'completed' && b.paid);
-    const answer = await api.post(`/bookings/${booking.id}/review/`, { rating: this.rating, comment: 'Model-based review' }, { token: m.customers[booking.customer]!.user.token });
+    const answer = await api.post(
+      `/bookings/${booking.id}/review/`,
+      { rating: this.rating, comment: 'Model-based review' },
+      { token: m.customers[booking.customer]!.user.token },
+    );
     const allowed = booking.status === 'completed' && booking.paid && !booking.reviewed;
     expectStatus(answer, allowed ? 201 : 409, `review of a ${booking.status}${booking.paid ? ', paid' : ''}${booking.reviewed ? ', reviewed' : ''} booking`);
     if (!allowed) return;
@@ -562,7 +591,15 @@ async function checkInvariants(m: Model): Promise<void> {
   expect(await ratingsOffTheirReviews(), 'agencies whose rating is not the mean of their reviews').toEqual([]);
 
   if (m.agencies.length > 0) {
-    const agencies = await db.selectFrom('agencies').select(['id', 'rating_average', 'review_count']).where('id', 'in', m.agencies.map((a) => a.user.agency!.id)).execute();
+    const agencies = await db
+      .selectFrom('agencies')
+      .select(['id', 'rating_average', 'review_count'])
+      .where(
+        'id',
+        'in',
+        m.agencies.map((a) => a.user.agency!.id),
+      )
+      .execute();
     for (const agency of m.agencies) {
       const row = agencies.find((a) => a.id === agency.user.agency!.id)!;
       const mean = agency.ratings.length ? Math.round((agency.ratings.reduce((s, r) => s + r, 0) / agency.ratings.length) * 100) / 100 : 0;
@@ -573,23 +610,54 @@ async function checkInvariants(m: Model): Promise<void> {
   if (m.bookings.length === 0) return;
   const rows = await db
     .selectFrom('reservations')
-    .select(['id', 'status', sql<string>`to_char(start_date, 'YYYY-MM-DD')`.as('start'), sql<string>`to_char(end_date, 'YYYY-MM-DD')`.as('end'), sql<boolean>`deposit_paid_at IS NOT NULL`.as('paid')])
-    .where('id', 'in', m.bookings.map((b) => b.id))
+    .select([
+      'id',
+      'status',
+      sql<string>`to_char(start_date, 'YYYY-MM-DD')`.as('start'),
+      sql<string>`to_char(end_date, 'YYYY-MM-DD')`.as('end'),
+      sql<boolean>`deposit_paid_at IS NOT NULL`.as('paid'),
+    ])
+    .where(
+      'id',
+      'in',
+      m.bookings.map((b) => b.id),
+    )
     .execute();
   const byId = new Map(rows.map((row) => [row.id, row]));
-  const atStripe = await Promise.all(m.bookings.map(async (b) => ({ intent: await stripeStandin.intent(b.intent), refunds: await stripeStandin.refunds(b.intent) })));
+  const atStripe = await Promise.all(
+    m.bookings.map(async (b) => ({ intent: await stripeStandin.intent(b.intent), refunds: await stripeStandin.refunds(b.intent) })),
+  );
   m.bookings.forEach((booking, i) => {
     const row = byId.get(booking.id)!;
     const stripe = atStripe[i]!;
     const refunded = stripe.refunds.reduce((sum, refund) => sum + refund.amount, 0);
-    const actual = { status: row.status, start: row.start, end: row.end, paid: row.paid, intent: stripe.intent.status === 'requires_payment_method' && stripe.intent.last_payment_error ? 'declined' : intentStates[stripe.intent.status], refunds: stripe.refunds.length, refunded };
-    expect(actual, `booking ${i}`).toEqual({ status: booking.status, start: booking.start, end: booking.end, paid: booking.paid, intent: booking.intentState, refunds: booking.refunds, refunded: booking.refunds * DEPOSIT });
+    const actual = {
+      status: row.status,
+      start: row.start,
+      end: row.end,
+      paid: row.paid,
+      intent: stripe.intent.status === 'requires_payment_method' && stripe.intent.last_payment_error ? 'declined' : intentStates[stripe.intent.status],
+      refunds: stripe.refunds.length,
+      refunded,
+    };
+    expect(actual, `booking ${i}`).toEqual({
+      status: booking.status,
+      start: booking.start,
+      end: booking.end,
+      paid: booking.paid,
+      intent: booking.intentState,
+      refunds: booking.refunds,
+      refunded: booking.refunds * DEPOSIT,
+    });
     // Money reconciles with Stripe: a captured deposit is held by a live booking, or refunded exactly once (or kept by the cancellation policy).
     // A captured deposit whose event is still on its way may be a cancelled booking's, unrefunded until the event arrives.
     const eventInFlight = m.inFlight.some((event) => event.booking === i);
     if (stripe.intent.status === 'succeeded' && !eventInFlight) {
       const live = (row.status === 'confirmed' || row.status === 'completed') && stripe.refunds.length === 0;
-      expect(live || stripe.refunds.length === 1 || (booking.keptByPolicy && stripe.refunds.length === 0), `captured deposit of booking ${i} (${row.status}, ${stripe.refunds.length} refunds)`).toBe(true);
+      expect(
+        live || stripe.refunds.length === 1 || (booking.keptByPolicy && stripe.refunds.length === 0),
+        `captured deposit of booking ${i} (${row.status}, ${stripe.refunds.length} refunds)`,
+      ).toBe(true);
     } else if (stripe.intent.status !== 'succeeded') expect(stripe.refunds.length, `refunds of an uncaptured intent, booking ${i}`).toBe(0);
   });
 }
@@ -626,21 +694,34 @@ const command = fc
     { weight: 8, arbitrary: fc.tuple(index, index, startIn, length).map(([customer, car, start, days]) => new Book(customer, car, start, days)) },
     { weight: 3, arbitrary: fc.tuple(index, fc.option(fc.record({ startIn, length }), { nil: null })).map(([key, other]) => new BookAgain(key, other)) },
     { weight: 5, arbitrary: fc.tuple(index, fc.boolean()).map(([booking, targeted]) => new Pay(booking, targeted)) },
-    { weight: 3, arbitrary: fc.tuple(index, fc.constantFrom('succeeded' as const, 'succeeded' as const, 'declined' as const, 'canceled' as const)).map(([booking, to]) => new MoveAtStripeOnly(booking, to)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(index, fc.constantFrom('succeeded' as const, 'succeeded' as const, 'declined' as const, 'canceled' as const))
+        .map(([booking, to]) => new MoveAtStripeOnly(booking, to)),
+    },
     { weight: 3, arbitrary: index.map((event) => new DeliverLate(event)) },
-    { weight: 2, arbitrary: fc.tuple(index, fc.constantFrom('declined' as const, 'canceled' as const)).map(([booking, how]) => new PaymentFails(booking, how)) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(index, fc.constantFrom('declined' as const, 'canceled' as const)).map(([booking, how]) => new PaymentFails(booking, how)),
+    },
     { weight: 3, arbitrary: index.map((event) => new ReplayEvent(event)) },
     { weight: 2, arbitrary: index.map((booking) => new Expire(booking)) },
     { weight: 3, arbitrary: fc.tuple(index, fc.boolean()).map(([booking, targeted]) => new CustomerCancel(booking, targeted)) },
     { weight: 6, arbitrary: fc.tuple(index, agencyTarget, fc.boolean()).map(([booking, to, targeted]) => new AgencySetStatus(booking, to, targeted)) },
-    { weight: 3, arbitrary: fc.tuple(index, fc.integer({ min: 1, max: 5 }), fc.boolean()).map(([booking, rating, targeted]) => new Review(booking, rating, targeted)) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(index, fc.integer({ min: 1, max: 5 }), fc.boolean()).map(([booking, rating, targeted]) => new Review(booking, rating, targeted)),
+    },
   )
   .map(checked);
 
 /** Each run starts from an agency with two published cars and two customers, so short sequences reach deep states. */
 async function freshWorld(): Promise<{ model: Model; real: Real }> {
   const [agency, first, second] = await Promise.all([createAgencyAdmin(), createCustomer(), createCustomer()]);
-  const cars = await Promise.all([1, 2].map(() => api.post('/agency/cars/', carBody({ is_published: true, deposit_amount: DEPOSIT }), { token: agency.token })));
+  const cars = await Promise.all(
+    [1, 2].map(() => api.post('/agency/cars/', carBody({ is_published: true, deposit_amount: DEPOSIT }), { token: agency.token })),
+  );
   for (const car of cars) expectStatus(car, 201, 'create car');
   return {
     model: {
@@ -723,10 +804,7 @@ describe('the booking API against its model', () => {
         new DeliverLate(0), // the payment first
         new DeliverLate(0),
       ],
-      [
-        /^late event, intent succeeded, booking pending → 200/,
-        /^late event, intent succeeded, booking confirmed → 200/,
-      ],
+      [/^late event, intent succeeded, booking pending → 200/, /^late event, intent succeeded, booking confirmed → 200/],
     );
   });
 
@@ -790,7 +868,12 @@ describe('the booking API against its model', () => {
         new PaymentFails(0, 'declined'),
         new Book(0, 0, 5, 0),
       ],
-      [/^customer cancels confirmed paid → 200/, /^customer cancels confirmed \(started\) → 409/, /^agency confirmed → cancelled → 200/, /^payment_intent\.payment_failed for a pending booking → 200/],
+      [
+        /^customer cancels confirmed paid → 200/,
+        /^customer cancels confirmed \(started\) → 409/,
+        /^agency confirmed → cancelled → 200/,
+        /^payment_intent\.payment_failed for a pending booking → 200/,
+      ],
     );
   });
 
@@ -802,7 +885,13 @@ describe('the booking API against its model', () => {
         fc.asyncProperty(fc.commands([command], { maxCommands: 40, size: 'max' }), (list) => runCommands([...list])),
         { numRuns, seed, verbose: 1 },
       );
-      if (process.env.FC_STATS) console.log([...seen].sort().map(([label, n]) => `${String(n).padStart(5)}  ${label}`).join('\n'));
+      if (process.env.FC_STATS)
+        console.log(
+          [...seen]
+            .sort()
+            .map(([label, n]) => `${String(n).padStart(5)}  ${label}`)
+            .join('\n'),
+        );
     },
     Math.max(120_000, numRuns * 10_000),
   );

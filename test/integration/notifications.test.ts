@@ -92,7 +92,11 @@ const emptyOutbox = () => db.deleteFrom('notifications').execute();
 
 /** The test agency's phone as verified (or not) by the agency. */
 const phoneVerified = (verified: boolean) =>
-  db.updateTable('agencies').set({ phone_verified_at: verified ? new Date() : null }).where('id', '=', agency.id).execute();
+  db
+    .updateTable('agencies')
+    .set({ phone_verified_at: verified ? new Date() : null })
+    .where('id', '=', agency.id)
+    .execute();
 
 describe('enqueueBookingNotifications', () => {
   it('created: booking_received to the customer, agency_new_booking to the agency admin by email, and no SMS even to a verified phone', async () => {
@@ -115,7 +119,9 @@ describe('enqueueBookingNotifications', () => {
       customer_name: 'Anna Müller',
     };
     const byKey = (a: { dedupe_key: string | null }, b: { dedupe_key: string | null }) => (a.dedupe_key! < b.dedupe_key! ? -1 : 1);
-    expect(rows.map((row) => ({ kind: row.kind, channel: row.channel, recipient: row.recipient, dedupe_key: row.dedupe_key, status: row.status })).sort(byKey)).toEqual(
+    expect(
+      rows.map((row) => ({ kind: row.kind, channel: row.channel, recipient: row.recipient, dedupe_key: row.dedupe_key, status: row.status })).sort(byKey),
+    ).toEqual(
       [
         { kind: 'agency_new_booking', channel: 'email', recipient: agency.adminEmail, dedupe_key: `agency_new_booking:agency:${bookingId}`, status: 'pending' },
         { kind: 'booking_received', channel: 'email', recipient: customer.email, dedupe_key: `booking_received:customer:${bookingId}`, status: 'pending' },
@@ -148,16 +154,20 @@ describe('enqueueBookingNotifications', () => {
     const expectations = [
       ['confirmed', [['booking_confirmed', 'customer']]],
       ['expired', [['booking_expired', 'customer']]],
-      ['cancelled', [['booking_cancelled', 'customer'], ['booking_cancelled', 'agency']]],
+      [
+        'cancelled',
+        [
+          ['booking_cancelled', 'customer'],
+          ['booking_cancelled', 'agency'],
+        ],
+      ],
     ] as const;
     for (const [event, expected] of expectations) {
       const { customer, bookingId } = await bookingOfNewCustomer();
       await enqueueBookingNotifications(db, bookingId, event);
       const rows = await rowsOf(bookingId);
       const recipients = { customer: customer.email, agency: agency.adminEmail };
-      expect(rows.map((row) => [row.kind, row.recipient]).sort(), event).toEqual(
-        expected.map(([kind, audience]) => [kind, recipients[audience]]).sort(),
-      );
+      expect(rows.map((row) => [row.kind, row.recipient]).sort(), event).toEqual(expected.map(([kind, audience]) => [kind, recipients[audience]]).sort());
       for (const row of rows) expect(row.channel).toBe('email');
     }
   });
@@ -229,7 +239,11 @@ describe('drainOutbox (local delivery)', () => {
     expect(await drainOutbox(db, working.sender)).toEqual({ sent: 0, skipped: 0, failed: 0 });
     expect(working.emails).toEqual([]);
 
-    await db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+    await db
+      .updateTable('notifications')
+      .set({ available_at: sql<Date>`now() - interval '1 second'` })
+      .where('id', '=', id)
+      .execute();
     expect(await drainOutbox(db, working.sender)).toEqual({ sent: 1, skipped: 0, failed: 0 });
     expect(await rowById(id)).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
   });
@@ -237,7 +251,12 @@ describe('drainOutbox (local delivery)', () => {
   it('sends once when the send fails twice and then succeeds: attempts = 3, one email in the SES emulator, and no further sends', async () => {
     const { id, customerEmail } = await queueConfirmation();
     const flaky = flakySender(2);
-    const makeDue = () => db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+    const makeDue = () =>
+      db
+        .updateTable('notifications')
+        .set({ available_at: sql<Date>`now() - interval '1 second'` })
+        .where('id', '=', id)
+        .execute();
 
     expect(await drainOutbox(db, flaky.sender)).toEqual({ sent: 0, skipped: 0, failed: 1 });
     expect(await rowById(id)).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringContaining('throttled (call 1)') });
@@ -260,7 +279,11 @@ describe('drainOutbox (local delivery)', () => {
     const failing = fakeSender({ failFor: () => true });
     const backoffSeconds = [30, 60, 120, 240];
     for (let attempt = 1; attempt <= 5; attempt++) {
-      await db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+      await db
+        .updateTable('notifications')
+        .set({ available_at: sql<Date>`now() - interval '1 second'` })
+        .where('id', '=', id)
+        .execute();
       const before = Date.now();
       await drainOutbox(db, failing.sender);
       const after = Date.now();
@@ -275,7 +298,11 @@ describe('drainOutbox (local delivery)', () => {
       }
     }
     expect((await rowById(id)).status).toBe('failed');
-    await db.updateTable('notifications').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+    await db
+      .updateTable('notifications')
+      .set({ available_at: sql<Date>`now() - interval '1 second'` })
+      .where('id', '=', id)
+      .execute();
     const later = fakeSender();
     await drainOutbox(db, later.sender);
     expect(later.emails).toEqual([]);
@@ -387,7 +414,9 @@ describe('the queue consumer (functions/jobs/send-notifications)', () => {
     try {
       await Promise.all(connections.map((connection) => sql`SELECT 1`.execute(connection)));
       const results = await Promise.all(
-        connections.map((connection, index) => consumeNotificationMessages(connection, slow.sender, [{ messageId: `dup-${index}`, body: queueMessageBody(id) }])),
+        connections.map((connection, index) =>
+          consumeNotificationMessages(connection, slow.sender, [{ messageId: `dup-${index}`, body: queueMessageBody(id) }]),
+        ),
       );
       expect(results.flatMap((result) => result.failedMessageIds)).toEqual([]);
       expect(results.map((result) => result.outcomes.sent).sort()).toEqual([0, 1]);
@@ -598,7 +627,11 @@ describe('no transaction is held across a send', () => {
     expect(second.emails).toEqual([]);
 
     // The lease lapses (the holder is dead); its message comes back and another worker sends the row.
-    await db.updateTable('notifications').set({ leased_until: sql<Date>`now() - interval '1 second'` }).where('id', '=', id).execute();
+    await db
+      .updateTable('notifications')
+      .set({ leased_until: sql<Date>`now() - interval '1 second'` })
+      .where('id', '=', id)
+      .execute();
     const redelivered = await consumeNotificationMessages(db, second.sender, [{ messageId: 'm-1', body: queueMessageBody(id) }]);
     expect(redelivered).toMatchObject({ failedMessageIds: [], outcomes: { sent: 1 } });
     expect(second.emails.map((email) => email.notificationId)).toEqual([id]);
@@ -607,7 +640,11 @@ describe('no transaction is held across a send', () => {
 
   it('the local drain leaves a row another worker is sending alone, and takes it once the lease lapses', async () => {
     const { id } = await queueConfirmation();
-    await db.updateTable('notifications').set({ leased_until: sql<Date>`now() + interval '1 minute'` }).where('id', '=', id).execute();
+    await db
+      .updateTable('notifications')
+      .set({ leased_until: sql<Date>`now() + interval '1 minute'` })
+      .where('id', '=', id)
+      .execute();
     const working = fakeSender();
     expect(await drainOutbox(db, working.sender)).toEqual({ sent: 0, skipped: 0, failed: 0 });
     expect(working.emails).toEqual([]);
@@ -635,7 +672,13 @@ describe('the daily SMS cap of a number', () => {
   /** SMS already queued to the number today (as if by earlier paid bookings). */
   const queueSms = async (count: number) => {
     for (let index = 0; index < count; index++) {
-      await enqueueNotification(db, { kind: 'agency_new_booking', channel: 'sms', recipient: agencyNumber, payload: {}, dedupeKey: `cap-test:${randomUUID()}` });
+      await enqueueNotification(db, {
+        kind: 'agency_new_booking',
+        channel: 'sms',
+        recipient: agencyNumber,
+        payload: {},
+        dedupeKey: `cap-test:${randomUUID()}`,
+      });
     }
   };
 

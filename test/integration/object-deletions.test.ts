@@ -85,7 +85,11 @@ describe('photo objects are removed after the commit, durably', () => {
     // Not due yet: the job leaves it alone. Due (time moved forward): removed, and forgotten.
     const keys = [key, `pending/${key}`];
     expect((await runObjectDeletions(db, guardedStorage, { keys })).deleted).toBe(0);
-    await db.updateTable('object_deletions').set({ available_at: sql<Date>`now() - interval '1 second'` }).where('s3_key', 'in', keys).execute();
+    await db
+      .updateTable('object_deletions')
+      .set({ available_at: sql<Date>`now() - interval '1 second'` })
+      .where('s3_key', 'in', keys)
+      .execute();
     expect(await runObjectDeletions(db, guardedStorage, { keys })).toEqual({ deleted: 2, retrying: 0 });
     expect(await objectExists(key)).toBe(false);
     expect((await pending()).filter((row) => row.s3_key === key)).toEqual([]);
@@ -106,7 +110,10 @@ describe('photo objects are removed after the commit, durably', () => {
     expect(recorded).toEqual(expect.arrayContaining([key, second, `pending/${key}`, `pending/${second}`]));
     expect(store.callsInsideTransactions).toBe(0);
 
-    await db.updateTable('object_deletions').set({ available_at: sql<Date>`now()` }).execute();
+    await db
+      .updateTable('object_deletions')
+      .set({ available_at: sql<Date>`now()` })
+      .execute();
     const run = await runObjectDeletions(db, guardedStorage);
     expect(run.retrying).toBe(0);
     expect(await objectExists(key)).toBe(false);

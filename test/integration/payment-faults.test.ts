@@ -57,7 +57,8 @@ async function expectNothingOrphaned(bookingIds: string[]) {
     .where('id', 'in', bookingIds)
     .execute();
   for (const row of rows) {
-    if (!row.payment_intent_id) expect(row.status === 'expired' || row.status === 'cancelled' || row.released, `booking ${row.id} holds dates without an intent`).toBe(true);
+    if (!row.payment_intent_id)
+      expect(row.status === 'expired' || row.status === 'cancelled' || row.released, `booking ${row.id} holds dates without an intent`).toBe(true);
   }
   const calls = await stripeStandin.calls();
   const intentIds = new Set(calls.flatMap((call) => (call.operation === 'payment_intents.create' && call.objectId?.startsWith('pi_') ? [call.objectId] : [])));
@@ -104,7 +105,11 @@ describe('Stripe is down', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    const [held] = await db.selectFrom('reservations').select(['id', 'status', 'payment_intent_id', sql<boolean>`expires_at <= now()`.as('released')]).where('car_id', '=', world.car.id).execute();
+    const [held] = await db
+      .selectFrom('reservations')
+      .select(['id', 'status', 'payment_intent_id', sql<boolean>`expires_at <= now()`.as('released')])
+      .where('car_id', '=', world.car.id)
+      .execute();
     expect(held).toMatchObject({ status: 'pending', payment_intent_id: null, released: true });
     expect(await db.selectFrom('notifications').select('id').where('reservation_id', '=', held!.id).execute()).toEqual([]);
 
@@ -155,13 +160,23 @@ describe('a refund fails at Stripe', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', refund: { amount: 500_000 } });
     for (let run = 0; run < 3; run++) {
-      await db.updateTable('payment_tasks').set({ available_at: new Date(Date.now() - 1000) }).where('reservation_id', '=', made.body.id).execute();
+      await db
+        .updateTable('payment_tasks')
+        .set({ available_at: new Date(Date.now() - 1000) })
+        .where('reservation_id', '=', made.body.id)
+        .execute();
       await runExpiry(db, await paymentProvider());
     }
     const task = await db.selectFrom('payment_tasks').selectAll().where('reservation_id', '=', made.body.id).executeTakeFirstOrThrow();
     expect(task).toMatchObject({ kind: 'refund_deposit', status: 'done', attempts: 4 });
     expect(await stripeStandin.refunds(intentId)).toMatchObject([{ amount: 500_000, status: 'succeeded' }]);
-    const told = await db.selectFrom('notifications').select('kind').where('reservation_id', '=', made.body.id).where('recipient', '=', world.customer.email).where('kind', '=', 'booking_cancelled').execute();
+    const told = await db
+      .selectFrom('notifications')
+      .select('kind')
+      .where('reservation_id', '=', made.body.id)
+      .where('recipient', '=', world.customer.email)
+      .where('kind', '=', 'booking_cancelled')
+      .execute();
     expect(told).toHaveLength(1);
   }, 60_000);
 });

@@ -100,12 +100,20 @@ describe('every path that moves money calls Stripe with no transaction open', ()
 
   it('a hold expires (the minute job), then its payment arrives late: the intent is cancelled, the late payment refunded', async () => {
     const expiring = await pendingBooking(world);
-    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', expiring.id).execute();
+    await db
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', expiring.id)
+      .execute();
     await runExpiry(db, guard.provider);
     expect(await statusAtStripe(expiring.intent)).toBe('canceled');
 
     const late = await pendingBooking(world);
-    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', late.id).execute();
+    await db
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', late.id)
+      .execute();
     await stripeStandin.succeed(late.intent); // paid at Stripe a moment before the expiry cancelled it
     await runExpiry(db, guard.provider); // cancelling a succeeded intent is nothing to cancel
     expect((await postStripeEvent(api, stripeEvent('payment_intent.succeeded', late.intent))).body.outcome).toBe('refunded');
@@ -121,16 +129,28 @@ describe('every path that moves money calls Stripe with no transaction open', ()
 
   it('a block expires an overdue hold of the car: its intent is cancelled', async () => {
     const booking = await pendingBooking(world);
-    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', booking.id).execute();
+    await db
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', booking.id)
+      .execute();
     const start = bangkokDate(day);
-    const blocked = await api.post(`/agency/cars/${world.car.id}/blocks/`, { start_date: start, end_date: start, reason: 'Service' }, { token: world.agency.token });
+    const blocked = await api.post(
+      `/agency/cars/${world.car.id}/blocks/`,
+      { start_date: start, end_date: start, reason: 'Service' },
+      { token: world.agency.token },
+    );
     expect(blocked.status).toBe(201);
     expect(await statusAtStripe(booking.intent)).toBe('canceled');
   });
 
   it('a booking expires another customer’s overdue hold on the car: its intent is cancelled', async () => {
     const booking = await pendingBooking(world);
-    await db.updateTable('reservations').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', booking.id).execute();
+    await db
+      .updateTable('reservations')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', booking.id)
+      .execute();
     await pendingBooking(world, bangkokDate(day));
     expect(await statusAtStripe(booking.intent)).toBe('canceled');
   });

@@ -20,7 +20,13 @@ beforeAll(async () => {
 async function bookingStarting(start: string, status: 'confirmed' | 'pending' | 'cancelled' | 'completed' = 'confirmed') {
   const customer = await insertUser('customer', { fullName: 'Lena Berg' });
   const car = await insertCar(agencyId, { make: 'Yamaha', model: 'NMAX', pickup_address: 'Rawai Beach Rd 5' });
-  const bookingId = await insertBookingRow({ carId: car, customerId: customer.id, status, start, end: new Date(Date.parse(start) + 2 * 86_400_000).toISOString().slice(0, 10) });
+  const bookingId = await insertBookingRow({
+    carId: car,
+    customerId: customer.id,
+    status,
+    start,
+    end: new Date(Date.parse(start) + 2 * 86_400_000).toISOString().slice(0, 10),
+  });
   return { bookingId, customer };
 }
 
@@ -28,7 +34,7 @@ const remindersOf = (bookingId: string) =>
   db.selectFrom('notifications').selectAll().where('reservation_id', '=', bookingId).where('kind', '=', 'pickup_reminder').execute();
 
 describe('queuePickupReminders (daily at 08:00 in Bangkok)', () => {
-  it("queues a reminder to the customer of each confirmed booking starting tomorrow in Bangkok, by the injected clock", async () => {
+  it('queues a reminder to the customer of each confirmed booking starting tomorrow in Bangkok, by the injected clock', async () => {
     const tomorrow = await bookingStarting('2027-03-11');
     // Tomorrow by the UTC date (10 March) would be this one: it must not be reminded.
     const today = await bookingStarting('2027-03-10');

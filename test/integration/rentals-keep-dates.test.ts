@@ -26,8 +26,7 @@ async function paidBooking(start: string, end: string) {
   return created.body.id as string;
 }
 
-const setStatus = (bookingId: string, status: string) =>
-  api.patch(`/agency/bookings/${bookingId}/`, { status }, { token: world.agency.token });
+const setStatus = (bookingId: string, status: string) => api.patch(`/agency/bookings/${bookingId}/`, { status }, { token: world.agency.token });
 
 describe('a completed rental keeps holding its dates', () => {
   it('completing on the last day does not free the car: another customer cannot book the same dates (the early-completion double booking)', async () => {
@@ -64,7 +63,13 @@ describe('a completed rental keeps holding its dates', () => {
   });
 
   it('an early return on any other day than today cannot be written (booked_end_date only after a shorter end, on completed bookings)', async () => {
-    const id = await insertBookingRow({ carId: world.car.id, customerId: world.customer.user.id, status: 'confirmed', start: bangkokDate(10), end: bangkokDate(12) });
+    const id = await insertBookingRow({
+      carId: world.car.id,
+      customerId: world.customer.user.id,
+      status: 'confirmed',
+      start: bangkokDate(10),
+      end: bangkokDate(12),
+    });
     await expect(sql`UPDATE reservations SET booked_end_date = end_date + 1 WHERE id = ${id}`.execute(getDb())).rejects.toMatchObject({ code: '23514' });
   });
 });

@@ -52,12 +52,7 @@ async function newCar(): Promise<string> {
 const inclusiveDays = (start: string, end: string) => Math.round((Date.parse(end) - Date.parse(start)) / DAY_MS) + 1;
 
 /** A complete, consistent customer booking row: days and prices as the server computes them. */
-function booking(
-  carId: string,
-  start: string,
-  end: string,
-  overrides: Partial<Insertable<ReservationsTable>> = {},
-): Insertable<ReservationsTable> {
+function booking(carId: string, start: string, end: string, overrides: Partial<Insertable<ReservationsTable>> = {}): Insertable<ReservationsTable> {
   const days = inclusiveDays(start, end);
   const subtotal = days * DAILY_RATE;
   const fees = 5_000;
@@ -175,11 +170,7 @@ describe('the no-overlap exclusion constraint', () => {
     const id = await insert(booking(car, '2027-01-10', '2027-01-12'));
     const { lower, upper, days } = await testDb()
       .selectFrom('reservations')
-      .select([
-        sql<string>`lower(period)::text`.as('lower'),
-        sql<string>`upper(period)::text`.as('upper'),
-        'days',
-      ])
+      .select([sql<string>`lower(period)::text`.as('lower'), sql<string>`upper(period)::text`.as('upper'), 'days'])
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
     expect({ lower, upper, days }).toEqual({ lower: '2027-01-10', upper: '2027-01-13', days: 3 });
@@ -242,7 +233,7 @@ describe('the no-overlap exclusion constraint', () => {
     await insert(booking(car, '2027-04-10', '2027-04-12'));
   });
 
-  it("lets another car be booked for the same dates", async () => {
+  it('lets another car be booked for the same dates', async () => {
     const car = await newCar();
     const otherCar = await newCar();
     await insert(booking(car, '2027-05-01', '2027-05-07', { status: 'confirmed' }));
@@ -289,17 +280,14 @@ describe('the shape checks of a reservation row', () => {
     expect(await rejection(insert({ ...row, total_price: row.total_price! - 1 }))).toEqual(check('reservations_total_adds_up'));
   });
 
-  it.each(['subtotal', 'fees', 'tax', 'daily_rate_at_booking', 'deposit_amount'] as const)(
-    'refuses negative money in %s (23514)',
-    async (column) => {
-      const car = await newCar();
-      const row = booking(car, '2027-07-10', '2027-07-12');
-      const negative = { ...row, [column]: -100 };
-      // Keep the total adding up, so only the non-negative rule can refuse the row.
-      negative.total_price = negative.subtotal! + negative.fees! + negative.tax!;
-      expect(await rejection(insert(negative))).toEqual(check('reservations_money_not_negative'));
-    },
-  );
+  it.each(['subtotal', 'fees', 'tax', 'daily_rate_at_booking', 'deposit_amount'] as const)('refuses negative money in %s (23514)', async (column) => {
+    const car = await newCar();
+    const row = booking(car, '2027-07-10', '2027-07-12');
+    const negative = { ...row, [column]: -100 };
+    // Keep the total adding up, so only the non-negative rule can refuse the row.
+    negative.total_price = negative.subtotal! + negative.fees! + negative.tax!;
+    expect(await rejection(insert(negative))).toEqual(check('reservations_money_not_negative'));
+  });
 
   it('refuses a negative total even if it adds up (23514)', async () => {
     const car = await newCar();
@@ -316,12 +304,8 @@ describe('the shape checks of a reservation row', () => {
 
   it('refuses a booking without a customer or without its prices (23514)', async () => {
     const car = await newCar();
-    expect(await rejection(insert(booking(car, '2027-07-10', '2027-07-12', { customer_id: null })))).toEqual(
-      check('reservations_booking_complete'),
-    );
-    expect(await rejection(insert(booking(car, '2027-07-10', '2027-07-12', { deposit_amount: null })))).toEqual(
-      check('reservations_booking_complete'),
-    );
+    expect(await rejection(insert(booking(car, '2027-07-10', '2027-07-12', { customer_id: null })))).toEqual(check('reservations_booking_complete'));
+    expect(await rejection(insert(booking(car, '2027-07-10', '2027-07-12', { deposit_amount: null })))).toEqual(check('reservations_booking_complete'));
   });
 
   it('refuses a pending booking without expires_at (23514)', async () => {
@@ -333,11 +317,9 @@ describe('the shape checks of a reservation row', () => {
 
   it('refuses a block with a customer, or a block that is pending (23514)', async () => {
     const car = await newCar();
-    expect(await rejection(insert({ ...block(car, '2027-07-10', '2027-07-12'), customer_id: customerId }))).toEqual(
+    expect(await rejection(insert({ ...block(car, '2027-07-10', '2027-07-12'), customer_id: customerId }))).toEqual(check('reservations_block_shape'));
+    expect(await rejection(insert({ ...block(car, '2027-07-10', '2027-07-12'), status: 'pending', expires_at: new Date() }))).toEqual(
       check('reservations_block_shape'),
     );
-    expect(
-      await rejection(insert({ ...block(car, '2027-07-10', '2027-07-12'), status: 'pending', expires_at: new Date() })),
-    ).toEqual(check('reservations_block_shape'));
   });
 });

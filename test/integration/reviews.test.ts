@@ -220,9 +220,7 @@ describe('POST /bookings/{id}/review/', () => {
     const bookingId = await booking({ carId: await insertCar(shop.id) });
     const race = reviewRace(process.env.DATABASE_URL!, 2);
     try {
-      const outcomes = await Promise.allSettled(
-        [3, 4].map((rating) => createReview(race.db, customer.user.id, bookingId, { rating, comment: '' })),
-      );
+      const outcomes = await Promise.allSettled([3, 4].map((rating) => createReview(race.db, customer.user.id, bookingId, { rating, comment: '' })));
       // Both had checked the booking before either inserted, and the loser's INSERT waited on the winner's open transaction.
       expect(race.held()).toEqual({ checked: 2, insertedOrBlocked: 2 });
       const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
@@ -390,7 +388,13 @@ describe('GET /agencies/{id}/reviews/', () => {
 
   it('refuses a bad limit, a foreign cursor and unknown query parameters with 400', async () => {
     const shop = await insertAgency();
-    for (const query of ['limit=0', 'limit=101', 'cursor=bm90LWEtY3Vyc29y', `cursor=${Buffer.from('["yesterday","x"]').toString('base64url')}`, 'sort=oldest']) {
+    for (const query of [
+      'limit=0',
+      'limit=101',
+      'cursor=bm90LWEtY3Vyc29y',
+      `cursor=${Buffer.from('["yesterday","x"]').toString('base64url')}`,
+      'sort=oldest',
+    ]) {
       const answer = await api.get(`/agencies/${shop.id}/reviews/?${query}`);
       expect(answer.status, query).toBe(400);
     }
@@ -430,7 +434,11 @@ describe('POST /agencies/{id}/reviews/{review_id}/reply/', () => {
     expect(viaTheirPath.status).toBe(404);
     const viaOwnPath = await api.post(`/agencies/${other.agency!.id}/reviews/${reviewId}/reply/`, { reply: 'Not mine' }, { token: other.token });
     expect(viaOwnPath.status).toBe(404);
-    const unknown = await api.post(`/agencies/${agency.agency!.id}/reviews/00000000-0000-4000-8000-000000000000/reply/`, { reply: 'x' }, { token: agency.token });
+    const unknown = await api.post(
+      `/agencies/${agency.agency!.id}/reviews/00000000-0000-4000-8000-000000000000/reply/`,
+      { reply: 'x' },
+      { token: agency.token },
+    );
     expect(unknown.status).toBe(404);
     const row = await db.selectFrom('reviews').select(['reply', 'replied_at']).where('id', '=', reviewId).executeTakeFirstOrThrow();
     expect(row).toEqual({ reply: null, replied_at: null });
@@ -453,7 +461,10 @@ describe('the database', () => {
     const otherAgency = await insertAgency();
     const stranger = await insertUser('customer');
     const write = (values: { agency_id: string; customer_id: string }) =>
-      db.insertInto('reviews').values({ reservation_id: bookingId, rating: 5, comment: '', ...values }).execute();
+      db
+        .insertInto('reviews')
+        .values({ reservation_id: bookingId, rating: 5, comment: '', ...values })
+        .execute();
     await expect(write({ agency_id: otherAgency.id, customer_id: customer.user.id })).rejects.toMatchObject({ code: '23514' });
     await expect(write({ agency_id: agency.agency!.id, customer_id: stranger.id })).rejects.toMatchObject({ code: '23514' });
     expect(await agencyRating(otherAgency.id)).toEqual({ rating_average: 0, review_count: 0 });
@@ -479,7 +490,11 @@ describe('the database', () => {
         await scratchDb.insertInto('reviews').values({ reservation_id: bookingId, agency_id: shop.id, customer_id: reviewer.id, rating }).execute();
       }
       await migrateToLatest(scratchDb);
-      const row = await scratchDb.selectFrom('agencies').select(['rating_average', 'review_count', 'rating_sum']).where('id', '=', shop.id).executeTakeFirstOrThrow();
+      const row = await scratchDb
+        .selectFrom('agencies')
+        .select(['rating_average', 'review_count', 'rating_sum'])
+        .where('id', '=', shop.id)
+        .executeTakeFirstOrThrow();
       expect(row).toEqual({ rating_average: 4, review_count: 3, rating_sum: 12 });
     } finally {
       await scratchDb.destroy();

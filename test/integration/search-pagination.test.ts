@@ -33,7 +33,8 @@ beforeAll(async () => {
     for (const [slot, daily_rate] of rates.entries()) {
       const ownPosition = slot % 3 === 0 ? { lat: agency.lat + slot * 0.001, lng: agency.lng - index * 0.001 } : {};
       const car = await createCar(agency.id, { daily_rate, ...ownPosition });
-      if (slot === 5) await createBooking(car, inDays(44), inDays(50)); // taken: never listed
+      if (slot === 5)
+        await createBooking(car, inDays(44), inDays(50)); // taken: never listed
       else available.push(car.id);
     }
     await createCar(agency.id, { is_published: false });

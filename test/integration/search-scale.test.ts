@@ -68,8 +68,12 @@ describe('GET /cars/ near a place, as the fleet grows', () => {
     ];
     await createBooking(near[1]!, inDays(10), inDays(11));
     const criteria: SearchCriteria = {
-      startDate: inDays(10), endDate: inDays(12), agencyId: agency.id,
-      place: { ...centre, radiusKm: 5 }, ordering: 'price', limit: 20,
+      startDate: inDays(10),
+      endDate: inDays(12),
+      agencyId: agency.id,
+      place: { ...centre, radiusKm: 5 },
+      ordering: 'price',
+      limit: 20,
     };
     const keys = sortKeys(criteria.ordering, criteria.place);
     const ids = async (walkLimit?: number) => (await searchQuery(criteria, keys, undefined, walkLimit).execute(getDb())).rows.map((row) => row.id);

@@ -81,7 +81,11 @@ describe('GET /cars/: the conflict rule (inclusive on both ends)', () => {
     await createBlock(free.blockCancelled.id, start, end, 'cancelled');
 
     const ids = await freeCarIds(agency.id, start, end);
-    expect(ids.sort()).toEqual(Object.values(free).map((car) => car.id).sort());
+    expect(ids.sort()).toEqual(
+      Object.values(free)
+        .map((car) => car.id)
+        .sort(),
+    );
   });
 });
 
@@ -216,9 +220,7 @@ describe('GET /cars/: around a place', () => {
     const answer = await search({ start_date: inDays(3), end_date: inDays(4), near: `${centre.lat},${centre.lng}`, radius_km: 5, limit: 100 });
     expect(answer.status).toBe(200);
 
-    const expected = placed
-      .map(({ at }, index) => ({ id: cars[index]!.id, km: haversineKm(centre, at) }))
-      .filter((car) => car.km <= 5);
+    const expected = placed.map(({ at }, index) => ({ id: cars[index]!.id, km: haversineKm(centre, at) })).filter((car) => car.km <= 5);
     expect(expected.map((car) => car.id)).not.toContain(cars[2]!.id); // 5.05 km: just outside
     expect(expected.map((car) => car.id)).toContain(cars[1]!.id); // 4.95 km: just inside
     expect(answer.body.results.map((car: { id: string }) => car.id).sort()).toEqual(expected.map((car) => car.id).sort());
@@ -296,7 +298,14 @@ describe('GET /cars/{id}/', () => {
     const free = await api.get(`/cars/${car.id}/?start_date=${inDays(23)}&end_date=${inDays(24)}`);
     expect(free.body.availability).toEqual({ start_date: inDays(23), end_date: inDays(24), available: true });
     expect(free.body.price).toEqual({
-      days: 2, daily_rate: 100_000, subtotal: 200_000, fees: 10_000, tax: 14_700, total_price: 224_700, deposit_amount: 300_000, currency: 'thb',
+      days: 2,
+      daily_rate: 100_000,
+      subtotal: 200_000,
+      fees: 10_000,
+      tax: 14_700,
+      total_price: 224_700,
+      deposit_amount: 300_000,
+      currency: 'thb',
     });
   });
 
@@ -357,7 +366,12 @@ describe('GET /landmarks/', () => {
       expect(slugs).toContain(slug);
     }
     const airport = seen.find((landmark) => landmark.slug === 'phuket-airport')!;
-    expect(airport).toEqual({ slug: 'phuket-airport', name: 'Phuket International Airport (HKT)', lat: expect.closeTo(8.113, 2), lng: expect.closeTo(98.317, 2) });
+    expect(airport).toEqual({
+      slug: 'phuket-airport',
+      name: 'Phuket International Airport (HKT)',
+      lat: expect.closeTo(8.113, 2),
+      lng: expect.closeTo(98.317, 2),
+    });
     for (const landmark of seen) {
       // All on or around the island.
       expect(landmark.lat).toBeGreaterThan(7.7);
@@ -378,8 +392,15 @@ describe('GET /agencies/{id}/', () => {
     const answer = await api.get(`/agencies/${agency.id}/`);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
-      id: agency.id, name: 'Chalong Motors', phone: '+66 76 111 333', address: '1 Beach Rd, Phuket', lat: 7.84, lng: 98.34,
-      rating_average: 0, review_count: 0, car_count: 2,
+      id: agency.id,
+      name: 'Chalong Motors',
+      phone: '+66 76 111 333',
+      address: '1 Beach Rd, Phuket',
+      lat: 7.84,
+      lng: 98.34,
+      rating_average: 0,
+      review_count: 0,
+      car_count: 2,
     });
   });
 

@@ -188,7 +188,9 @@ describe('the stand-in’s faults', () => {
       ['fault', 500],
       ['ok', 200],
     ]);
-    expect(new Set(calls.map((call) => call.idempotencyKey))).toEqual(new Set([`booking-${(await stripeStandin.intent(created.intentId)).metadata.booking_id}-deposit`]));
+    expect(new Set(calls.map((call) => call.idempotencyKey))).toEqual(
+      new Set([`booking-${(await stripeStandin.intent(created.intentId)).metadata.booking_id}-deposit`]),
+    );
   });
 
   it('Stripe down beyond the retries: the adapter fails with the API error and nothing is created', async () => {
@@ -266,7 +268,13 @@ describe('the stand-in’s faults', () => {
     const pattern = async () => {
       await stripeStandin.faults({ errorRate: 0.5, seed: 42 });
       const results: boolean[] = [];
-      for (let index = 0; index < 20; index += 1) results.push(await stripe.paymentIntents.retrieve(id).then(() => true, () => false));
+      for (let index = 0; index < 20; index += 1)
+        results.push(
+          await stripe.paymentIntents.retrieve(id).then(
+            () => true,
+            () => false,
+          ),
+        );
       return results;
     };
     const first = await pattern();

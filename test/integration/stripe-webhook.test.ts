@@ -18,9 +18,16 @@ async function pendingBooking() {
   return { world, id: made.body.id as string, intent: made.body.payment.intent_id as string };
 }
 
-const statusOf = async (id: string) =>
-  (await getDb().selectFrom('reservations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
-const eventCount = async () => Number((await getDb().selectFrom('payment_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const statusOf = async (id: string) => (await getDb().selectFrom('reservations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+const eventCount = async () =>
+  Number(
+    (
+      await getDb()
+        .selectFrom('payment_events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('POST /payments/webhook/', () => {
   it('confirms the pending booking when its deposit succeeds', async () => {
@@ -37,7 +44,9 @@ describe('POST /payments/webhook/', () => {
     const forged = stripeEvent('payment_intent.succeeded', intent, { secret: 'whsec_someone_else' });
     expect((await postStripeEvent(api, forged)).status).toBe(400);
     const tampered = stripeEvent('payment_intent.succeeded', intent);
-    expect((await postStripeEvent(api, { payload: tampered.payload.replace('"livemode":false', '"livemode":true'), signature: tampered.signature })).status).toBe(400);
+    expect(
+      (await postStripeEvent(api, { payload: tampered.payload.replace('"livemode":false', '"livemode":true'), signature: tampered.signature })).status,
+    ).toBe(400);
     expect((await api.request('POST', '/payments/webhook/', { rawBody: tampered.payload, headers: { 'content-type': 'application/json' } })).status).toBe(400);
     expect(await statusOf(id)).toBe('pending');
     expect(await eventCount()).toBe(before);
@@ -127,7 +136,11 @@ describe('POST /payments/webhook/', () => {
       expect(await task()).toMatchObject({ kind: 'refund_deposit', status: 'pending', attempts: 1 });
       // The minute job retries it when due (time moved forward), until it succeeds.
       for (let run = 0; run < 4; run++) {
-        await getDb().updateTable('payment_tasks').set({ available_at: new Date(Date.now() - 1000) }).where('reservation_id', '=', id).execute();
+        await getDb()
+          .updateTable('payment_tasks')
+          .set({ available_at: new Date(Date.now() - 1000) })
+          .where('reservation_id', '=', id)
+          .execute();
         await runExpiry(getDb(), await paymentProvider());
       }
       expect(await task()).toMatchObject({ status: 'done', attempts: 4, last_error: null });
@@ -273,15 +286,32 @@ describe('POST /payments/webhook/: defence in depth', () => {
 
   it('invalid UTF-8, correctly signed over its bytes, is a 400 that says so, not a signature failure', async () => {
     const before = await eventCount();
-    const bytes = Buffer.concat([Buffer.from('{"id":"evt_utf8","type":"payment_intent.succeeded","data":{"object":{"object":"payment_intent","id":"pi_'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"id":"evt_utf8","type":"payment_intent.succeeded","data":{"object":{"object":"payment_intent","id":"pi_'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}}}'),
+    ]);
     const signature = signBytes(bytes);
     // Through the local server (a text body, as API Gateway passes JSON) and as API Gateway passes a binary body (base64).
-    const overHttp = await fetch(`${api.baseUrl}/api/v1/payments/webhook/`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: bytes });
+    const overHttp = await fetch(`${api.baseUrl}/api/v1/payments/webhook/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      body: bytes,
+    });
     const asLambda = await webhook(
-      apiEvent({ method: 'POST', path: '/api/v1/payments/webhook/', headers: { 'stripe-signature': signature, 'content-type': 'application/octet-stream' }, body: bytes.toString('base64'), isBase64Encoded: true }),
+      apiEvent({
+        method: 'POST',
+        path: '/api/v1/payments/webhook/',
+        headers: { 'stripe-signature': signature, 'content-type': 'application/octet-stream' },
+        body: bytes.toString('base64'),
+        isBase64Encoded: true,
+      }),
       lambdaContext(),
     );
-    for (const answer of [{ status: overHttp.status, body: await overHttp.text() }, { status: asLambda.statusCode, body: String(asLambda.body) }]) {
+    for (const answer of [
+      { status: overHttp.status, body: await overHttp.text() },
+      { status: asLambda.statusCode, body: String(asLambda.body) },
+    ]) {
       expect(answer.status).toBe(400);
       expect(JSON.parse(answer.body).detail).toMatch(/UTF-8/);
     }

@@ -74,7 +74,15 @@ async function deliverAll(intent: string, order: readonly string[], concurrently
 
 const statusOf = async (id: string) => (await getDb().selectFrom('reservations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 const refundNotices = async (id: string) =>
-  (await getDb().selectFrom('notifications').select('id').where('reservation_id', '=', id).where('kind', '=', 'deposit_refunded').where('channel', '=', 'email').execute()).length;
+  (
+    await getDb()
+      .selectFrom('notifications')
+      .select('id')
+      .where('reservation_id', '=', id)
+      .where('kind', '=', 'deposit_refunded')
+      .where('channel', '=', 'email')
+      .execute()
+  ).length;
 
 describe('the payment state machine converges whatever the order of its events', () => {
   for (const history of HISTORIES) {

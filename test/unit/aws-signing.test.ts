@@ -44,7 +44,13 @@ describe('RDS IAM auth tokens', () => {
   async function officialToken(creds: typeof credentials, username: string) {
     vi.useFakeTimers({ toFake: ['Date'], now: date });
     try {
-      const signer = new Signer({ hostname: 'rental.proxy-abc.ap-southeast-1.rds.amazonaws.com', port: 5432, username, region: 'ap-southeast-1', credentials: creds });
+      const signer = new Signer({
+        hostname: 'rental.proxy-abc.ap-southeast-1.rds.amazonaws.com',
+        port: 5432,
+        username,
+        region: 'ap-southeast-1',
+        credentials: creds,
+      });
       return await signer.getAuthToken();
     } finally {
       vi.useRealTimers();
@@ -52,14 +58,28 @@ describe('RDS IAM auth tokens', () => {
   }
 
   it('are the token @aws-sdk/rds-signer makes, with a session token', async () => {
-    const ours = rdsAuthToken({ hostname: 'rental.proxy-abc.ap-southeast-1.rds.amazonaws.com', port: 5432, username: 'rental_app', region: 'ap-southeast-1', credentials: withSession, date });
+    const ours = rdsAuthToken({
+      hostname: 'rental.proxy-abc.ap-southeast-1.rds.amazonaws.com',
+      port: 5432,
+      username: 'rental_app',
+      region: 'ap-southeast-1',
+      credentials: withSession,
+      date,
+    });
     expect(ours).toBe(await officialToken(withSession, 'rental_app'));
     expect(ours).toMatch(/^rental\.proxy-abc\.ap-southeast-1\.rds\.amazonaws\.com:5432\/\?Action=connect&DBUser=rental_app&/);
     expect(ours).toContain('&X-Amz-Expires=900&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr%2F');
   });
 
   it('are the token @aws-sdk/rds-signer makes without a session token, for a user name that needs encoding', async () => {
-    const ours = rdsAuthToken({ hostname: 'rental.proxy-abc.ap-southeast-1.rds.amazonaws.com', port: 5432, username: "o'brien (ops)*", region: 'ap-southeast-1', credentials, date });
+    const ours = rdsAuthToken({
+      hostname: 'rental.proxy-abc.ap-southeast-1.rds.amazonaws.com',
+      port: 5432,
+      username: "o'brien (ops)*",
+      region: 'ap-southeast-1',
+      credentials,
+      date,
+    });
     expect(ours).toBe(await officialToken(credentials, "o'brien (ops)*"));
   });
 
@@ -73,10 +93,21 @@ describe('signed POSTs', () => {
   it('carry the Authorization header @smithy/signature-v4 computes for the same request', async () => {
     const body = JSON.stringify({ SecretId: 'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:stripe-AbCdEf' });
     const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue' };
-    const ours = signedPostHeaders({ service: 'secretsmanager', region: 'ap-southeast-1', credentials: withSession, date }, 'secretsmanager.ap-southeast-1.amazonaws.com', headers, body);
+    const ours = signedPostHeaders(
+      { service: 'secretsmanager', region: 'ap-southeast-1', credentials: withSession, date },
+      'secretsmanager.ap-southeast-1.amazonaws.com',
+      headers,
+      body,
+    );
 
     // applyChecksum: false: x-amz-content-sha256 is an S3 header; other services need not get it.
-    const official = new SignatureV4({ service: 'secretsmanager', region: 'ap-southeast-1', credentials: withSession, sha256: NodeSha256, applyChecksum: false });
+    const official = new SignatureV4({
+      service: 'secretsmanager',
+      region: 'ap-southeast-1',
+      credentials: withSession,
+      sha256: NodeSha256,
+      applyChecksum: false,
+    });
     const request = new HttpRequest({
       method: 'POST',
       protocol: 'https:',
@@ -112,22 +143,33 @@ describe('Secrets Manager GetSecretValue', () => {
   it('sends one signed JSON-protocol request and returns the SecretString', async () => {
     const fake = await fakeSecretsManager(() => ({ status: 200, json: { ARN: 'arn', SecretString: '{"secret_key":"sk_test_1"}' } }));
     try {
-      const value = await getSecretString('arn:aws:secretsmanager:ap-southeast-1:1:secret:s', { region: 'ap-southeast-1', credentials: withSession, endpoint: fake.endpoint });
+      const value = await getSecretString('arn:aws:secretsmanager:ap-southeast-1:1:secret:s', {
+        region: 'ap-southeast-1',
+        credentials: withSession,
+        endpoint: fake.endpoint,
+      });
       expect(value).toBe('{"secret_key":"sk_test_1"}');
       const [request] = fake.seen;
       expect(JSON.parse(request!.body)).toEqual({ SecretId: 'arn:aws:secretsmanager:ap-southeast-1:1:secret:s' });
       expect(request!.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
       expect(request!.headers['x-amz-security-token']).toBe(withSession.sessionToken);
-      expect(request!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/ap-southeast-1\/secretsmanager\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/);
+      expect(request!.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/ap-southeast-1\/secretsmanager\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/,
+      );
     } finally {
       await fake.close();
     }
   });
 
   it("fails with Secrets Manager's error type when the call is refused", async () => {
-    const fake = await fakeSecretsManager(() => ({ status: 400, json: { __type: 'com.amazonaws.secretsmanager#AccessDeniedException', message: 'not allowed' } }));
+    const fake = await fakeSecretsManager(() => ({
+      status: 400,
+      json: { __type: 'com.amazonaws.secretsmanager#AccessDeniedException', message: 'not allowed' },
+    }));
     try {
-      await expect(getSecretString('arn:x', { region: 'ap-southeast-1', credentials, endpoint: fake.endpoint })).rejects.toThrow(/AccessDeniedException: not allowed/);
+      await expect(getSecretString('arn:x', { region: 'ap-southeast-1', credentials, endpoint: fake.endpoint })).rejects.toThrow(
+        /AccessDeniedException: not allowed/,
+      );
     } finally {
       await fake.close();
     }
@@ -136,7 +178,11 @@ describe('Secrets Manager GetSecretValue', () => {
 
 describe('credentials from the environment', () => {
   it('are the Lambda runtime variables, the session token included', () => {
-    expect(credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_SESSION_TOKEN: 'c' })).toEqual({ accessKeyId: 'a', secretAccessKey: 'b', sessionToken: 'c' });
+    expect(credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_SESSION_TOKEN: 'c' })).toEqual({
+      accessKeyId: 'a',
+      secretAccessKey: 'b',
+      sessionToken: 'c',
+    });
     expect(() => credentialsFromEnvironment({})).toThrow(/AWS_ACCESS_KEY_ID/);
   });
 });

@@ -60,7 +60,9 @@ describe('a client generated from the OpenAPI document', () => {
     });
     const problems = ts
       .getPreEmitDiagnostics(program)
-      .map((diagnostic) => `${diagnostic.file ? path.basename(diagnostic.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`);
+      .map(
+        (diagnostic) => `${diagnostic.file ? path.basename(diagnostic.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`,
+      );
     expect(problems).toEqual([]);
   }, 60_000);
 });

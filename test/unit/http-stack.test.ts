@@ -42,7 +42,13 @@ function post(body: string | undefined, query?: Record<string, string>, headers:
 
 function problemOf(result: Awaited<ReturnType<typeof post>>) {
   expect(result.headers?.['content-type']).toBe('application/problem+json');
-  const problem = JSON.parse(result.body ?? '') as { type: string; title: string; status: number; detail: string; errors?: { path: string; message: string }[] };
+  const problem = JSON.parse(result.body ?? '') as {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    errors?: { path: string; message: string }[];
+  };
   expect(problem).toMatchObject({ type: expect.any(String), title: expect.any(String), status: result.statusCode, detail: expect.any(String) });
   return problem;
 }
@@ -144,10 +150,7 @@ describe('endpoint(): the shared middy stack', () => {
 
   it('counts a base64-encoded body by its decoded bytes', async () => {
     const body = Buffer.from(JSON.stringify({ name: 'y'.repeat(MAX_JSON_BODY_BYTES), count: 1 })).toString('base64');
-    const result = await handler(
-      { ...apiEvent({ method: 'POST', path: '/api/v1/test/things/', body }), isBase64Encoded: true },
-      lambdaContext('test-things'),
-    );
+    const result = await handler({ ...apiEvent({ method: 'POST', path: '/api/v1/test/things/', body }), isBase64Encoded: true }, lambdaContext('test-things'));
     expect(result.statusCode).toBe(413);
   });
 });
@@ -288,8 +291,7 @@ describe('text PostgreSQL cannot store: NUL and unpaired surrogates', () => {
     const result = await send({ name: 'ภูเก็ต 🛵 Ærø', tags: ['日本語'] });
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? '')).toMatchObject({ name: 'ภูเก็ต 🛵 Ærø' });
-    
-    
+
     const DEPTH = 2_000; // deeper still, the JSON parser itself refuses the body (400)
     const deep = await send(undefined, { raw: `{"name":"\\u0000","tags":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}}` });
     expect(deep.statusCode).toBe(400);
@@ -305,7 +307,10 @@ describe('text PostgreSQL cannot store: NUL and unpaired surrogates', () => {
     expect(result.statusCode).toBe(400);
     expect(problemOf(result).errors).toEqual([{ path: 'body', message: 'is not valid UTF-8' }]);
     const valid = await nested(
-      { ...apiEvent({ method: 'POST', path: '/api/v1/test/nested/x/', pathParameters: { slug: 'x' }, body: Buffer.from('{"name":"ภูเก็ต"}').toString('base64') }), isBase64Encoded: true },
+      {
+        ...apiEvent({ method: 'POST', path: '/api/v1/test/nested/x/', pathParameters: { slug: 'x' }, body: Buffer.from('{"name":"ภูเก็ต"}').toString('base64') }),
+        isBase64Encoded: true,
+      },
       lambdaContext('test-nested'),
     );
     expect(valid.statusCode).toBe(200);
@@ -343,7 +348,11 @@ describe('Cache-Control: decided once, by endpoint()', () => {
   });
 
   it('sends no-store on every error of a cacheable route: 400, 404, 500', async () => {
-    for (const [mode, status] of [['sideways', 400], ['missing', 404], ['crash', 500]] as const) {
+    for (const [mode, status] of [
+      ['sideways', 400],
+      ['missing', 404],
+      ['crash', 500],
+    ] as const) {
       const result = await get(30, mode);
       expect(result.statusCode, mode).toBe(status);
       expect(result.headers?.['cache-control'], mode).toBe('no-store');

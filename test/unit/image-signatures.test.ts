@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeFirstBytes, imageTypeOf } from '#core/cars/image-signatures';
 
-const bytes = (...values: Array<number | string>) => Buffer.concat(values.map((value) => (typeof value === 'string' ? Buffer.from(value) : Buffer.from([value]))));
+const bytes = (...values: Array<number | string>) =>
+  Buffer.concat(values.map((value) => (typeof value === 'string' ? Buffer.from(value) : Buffer.from([value]))));
 
 describe('what a file is, by its first bytes', () => {
   it('knows JPEG (FF D8 FF), PNG (89 PNG CR LF SUB LF) and WebP (RIFF, size, WEBP)', () => {

@@ -30,12 +30,17 @@ const emailCode = { code: '042917', full_name: 'Anna Müller', expires_in_minute
 const phoneCode = { code: '042917', agency_name: 'Patong Car Rent', expires_in_minutes: 30 };
 const VERIFICATION_KINDS: readonly string[] = ['email_verification', 'phone_verification'];
 const payloadOf = (kind: string) =>
-  kind === 'review_received' ? review
-  : kind === 'agency_new_booking' ? { ...booking, audience: 'agency' }
-  : kind === 'deposit_refunded' ? refunded
-  : kind === 'email_verification' ? emailCode
-  : kind === 'phone_verification' ? phoneCode
-  : booking;
+  kind === 'review_received'
+    ? review
+    : kind === 'agency_new_booking'
+      ? { ...booking, audience: 'agency' }
+      : kind === 'deposit_refunded'
+        ? refunded
+        : kind === 'email_verification'
+          ? emailCode
+          : kind === 'phone_verification'
+            ? phoneCode
+            : booking;
 
 describe('money and dates in notifications', () => {
   it('shows satang as THB with two decimals and thousands separators, without floating-point drift', () => {

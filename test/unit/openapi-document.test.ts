@@ -18,7 +18,6 @@ import { routes } from '#routes';
 import { handler as getProblem } from '#functions/api/service/get-problem';
 import { apiEvent, lambdaContext } from '../helpers/events';
 
- 
 const NOW = new Date('2027-03-01T05:00:00Z');
 const document = buildOpenApiDocument(NOW) as any;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -115,7 +114,10 @@ describe('the OpenAPI document', () => {
 
   it('gives every body, path parameter and success answer an example that its route’s schema accepts', () => {
     const examples = operationExamples(NOW);
-    expect(Object.keys(examples).filter((id) => !routes.some((route) => operationIdOf(route) === id)), 'examples of no operation').toEqual([]);
+    expect(
+      Object.keys(examples).filter((id) => !routes.some((route) => operationIdOf(route) === id)),
+      'examples of no operation',
+    ).toEqual([]);
     for (const route of routes) {
       const id = operationIdOf(route);
       const example = examples[id] ?? {};
@@ -204,18 +206,28 @@ describe('validation messages', () => {
     summary: 'Validation sentences',
     tags: ['Test'],
     query: z.object({ seats: queryInteger(1, 9).optional() }),
-    body: z.strictObject({ start_date: IsoDate, name: z.string(), kind: z.enum(['car', 'scooter']), custom: z.string().min(3, 'needs three letters').optional() }),
+    body: z.strictObject({
+      start_date: IsoDate,
+      name: z.string(),
+      kind: z.enum(['car', 'scooter']),
+      custom: z.string().min(3, 'needs three letters').optional(),
+    }),
     responses: { 204: { description: 'Valid' } },
   });
   const handler = endpoint(route, async (_request, reply) => reply(204));
   const errorsOf = async (body: unknown, query?: Record<string, string>) => {
-    const answer = await handler(apiEvent({ method: 'POST', path: '/api/v1/test/sentences/', body: JSON.stringify(body), ...(query ? { query } : {}) }), lambdaContext());
+    const answer = await handler(
+      apiEvent({ method: 'POST', path: '/api/v1/test/sentences/', body: JSON.stringify(body), ...(query ? { query } : {}) }),
+      lambdaContext(),
+    );
     expect(answer.statusCode).toBe(400);
     return JSON.parse(answer.body!).errors;
   };
 
   it('read as sentences, not zod’s wording', async () => {
-    expect(await errorsOf({ start_date: '2027-03-10', name: 'x', kind: 'car' }, { seats: 'two' })).toEqual([{ path: 'seats', message: 'must be a whole number' }]);
+    expect(await errorsOf({ start_date: '2027-03-10', name: 'x', kind: 'car' }, { seats: 'two' })).toEqual([
+      { path: 'seats', message: 'must be a whole number' },
+    ]);
     expect(await errorsOf({ name: 5, kind: 'boat', custom: 'ab' })).toEqual(
       expect.arrayContaining([
         { path: 'start_date', message: 'is required' },

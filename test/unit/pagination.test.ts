@@ -116,12 +116,24 @@ describe('pageFrom', () => {
   const rows = [1, 2, 3].map((n) => ({ n, id: `${n}` }));
 
   it('shows the page and gives the cursor of its last row when the extra row says there is more', () => {
-    const page = pageFrom(rows, { limit: 2 }, (row) => row.n * 10, (row) => [row.id]);
+    const page = pageFrom(
+      rows,
+      { limit: 2 },
+      (row) => row.n * 10,
+      (row) => [row.id],
+    );
     expect(page.results).toEqual([10, 20]);
     expect(decodeCursor(page.next_cursor!, ['text'])).toEqual(['2']);
   });
 
   it('ends without a cursor on the last page', () => {
-    expect(pageFrom(rows, { limit: 3 }, (row) => row.n, (row) => [row.id])).toEqual({ results: [1, 2, 3], next_cursor: null });
+    expect(
+      pageFrom(
+        rows,
+        { limit: 3 },
+        (row) => row.n,
+        (row) => [row.id],
+      ),
+    ).toEqual({ results: [1, 2, 3], next_cursor: null });
   });
 });

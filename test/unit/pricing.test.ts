@@ -45,7 +45,11 @@ describe('priceRental: the one price of a rental, in integer satang', () => {
   it('takes its rates as configuration (basis points)', () => {
     expect(DEFAULT_PRICING_RATES).toEqual({ serviceFeeBps: 500, vatBps: 700 });
     expect(priceRental(rental(100_000, '2027-01-10', '2027-01-10'), { serviceFeeBps: 0, vatBps: 0 })).toMatchObject({ fees: 0, tax: 0, total_price: 100_000 });
-    expect(priceRental(rental(100_000, '2027-01-10', '2027-01-10'), { serviceFeeBps: 1_000, vatBps: 1_000 })).toMatchObject({ fees: 10_000, tax: 11_000, total_price: 121_000 });
+    expect(priceRental(rental(100_000, '2027-01-10', '2027-01-10'), { serviceFeeBps: 1_000, vatBps: 1_000 })).toMatchObject({
+      fees: 10_000,
+      tax: 11_000,
+      total_price: 121_000,
+    });
   });
 
   it('stays exact for the largest rate over the longest rental', () => {

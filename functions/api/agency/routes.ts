@@ -67,7 +67,8 @@ export const agencyRoutes = {
     uses: ['images-bucket'],
     imagesBucket: ['delete'],
     summary: 'Delete a car and its photos',
-    description: 'A car with booking history is kept as deleted (it no longer shows anywhere). A car with upcoming pending or confirmed bookings cannot be deleted (409): unpublish it with PATCH instead.',
+    description:
+      'A car with booking history is kept as deleted (it no longer shows anywhere). A car with upcoming pending or confirmed bookings cannot be deleted (409): unpublish it with PATCH instead.',
     params: CarParams,
     responses: {
       204: { description: 'Deleted' },
@@ -146,7 +147,9 @@ export const agencyRoutes = {
     body: z.strictObject({ code: z.string().regex(CODE_PATTERN, 'must be the 6 digits sent to you') }).meta({ id: 'VerifyPhoneRequest' }),
     responses: {
       200: { description: 'The phone is verified: it receives booking SMS', schema: PhoneStatusJson },
-      400: { description: `The code is wrong or expired (valid ${CODE_LIFETIME_MINUTES} minutes, dead after ${MAX_WRONG_CODE_TRIES} wrong tries or when a newer one is sent)` },
+      400: {
+        description: `The code is wrong or expired (valid ${CODE_LIFETIME_MINUTES} minutes, dead after ${MAX_WRONG_CODE_TRIES} wrong tries or when a newer one is sent)`,
+      },
     },
   }),
 };

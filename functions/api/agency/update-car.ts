@@ -9,7 +9,6 @@ import { carJson } from './shape';
  */
 export const handler = endpoint(agencyRoutes.updateCar, async ({ caller, params, body, db }, reply) => {
   const agencyId = caller.agencyId;
-  const car =
-    Object.keys(body).length === 0 ? await getAgencyCar(db, agencyId, params.id) : await updateCar(db, agencyId, params.id, body);
+  const car = Object.keys(body).length === 0 ? await getAgencyCar(db, agencyId, params.id) : await updateCar(db, agencyId, params.id, body);
   return reply(200, carJson(car));
 });

@@ -4,7 +4,10 @@ import { UNVERIFIED_GRACE_HOURS } from '#core/users/registration';
 import { MeJson, RegisteredJson, RoleJson, TokensJson, UserJson } from '#core/users/shape';
 import { defineRoute } from '#platform/route';
 
-const Email = z.email({ message: 'must be an email address' }).max(254).transform((email) => email.toLowerCase());
+const Email = z
+  .email({ message: 'must be an email address' })
+  .max(254)
+  .transform((email) => email.toLowerCase());
 
 /**
  * The user pool's password policy (lib/auth.ts), checked here first so the 400 names the rule
@@ -24,7 +27,12 @@ const Password = z
 const AgencyInput = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
-    phone: z.string().trim().min(3).max(40).regex(/^[0-9+()\- ]+$/, 'must be a phone number'),
+    phone: z
+      .string()
+      .trim()
+      .min(3)
+      .max(40)
+      .regex(/^[0-9+()\- ]+$/, 'must be a phone number'),
     address: z.string().trim().min(1).max(500),
     lat: z.number().min(-90).max(90),
     lng: z.number().min(-180).max(180),
@@ -123,7 +131,8 @@ export const authRoutes = {
     access: 'public',
     database: false,
     summary: 'Sign in with email and password',
-    description: 'Answers Cognito tokens: send the `access_token` as `Authorization: Bearer <token>` (in the docs page: Authorize). Locally the demo accounts are demo.traveller@example.com and demo.agency@example.com, password Phuket-2027.',
+    description:
+      'Answers Cognito tokens: send the `access_token` as `Authorization: Bearer <token>` (in the docs page: Authorize). Locally the demo accounts are demo.traveller@example.com and demo.agency@example.com, password Phuket-2027.',
     tags: ['Auth'],
     body: z.strictObject({ email: Email, password: z.string().min(1).max(256) }).meta({ id: 'TokenRequest' }),
     responses: {

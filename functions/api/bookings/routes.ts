@@ -9,7 +9,9 @@ const Status = z.enum(RESERVATION_STATUSES);
 
 /** The 429 of a booking over the customer's limits: which limit, and its value. */
 const HoldLimitProblem = ProblemSchema.extend({
-  limit: z.enum(['unpaid_holds', 'bookings_per_hour']).meta({ description: 'unpaid_holds: unpaid bookings held at once; bookings_per_hour: bookings made in the last hour' }),
+  limit: z
+    .enum(['unpaid_holds', 'bookings_per_hour'])
+    .meta({ description: 'unpaid_holds: unpaid bookings held at once; bookings_per_hour: bookings made in the last hour' }),
   max: z.number().int().meta({ description: 'The limit reached' }),
 }).meta({ id: 'HoldLimitProblem' });
 
@@ -49,7 +51,10 @@ export const bookingRoutes = {
         headers: ['Location', 'Idempotent-Replayed'],
       },
       404: { description: 'No such published car' },
-      409: { description: "The dates are no longer available, the Idempotency-Key was used with another body, or the car's deposit is below the THB 10 minimum (older data)" },
+      409: {
+        description:
+          "The dates are no longer available, the Idempotency-Key was used with another body, or the car's deposit is below the THB 10 minimum (older data)",
+      },
       429: {
         description:
           'The customer already holds the most unpaid bookings at once (default 2), or made the most bookings allowed in the last hour (default 6). Retry-After says when a slot frees up; the problem names the limit (`limit`, `max`).',
@@ -94,7 +99,10 @@ export const bookingRoutes = {
     responses: {
       200: { description: 'The cancelled booking', schema: CancelledBookingJson },
       404: { description: 'Not found or not yours' },
-      409: { description: 'The booking is already cancelled, expired or completed, or its start day has come: a running rental is ended by the agency, not cancelled' },
+      409: {
+        description:
+          'The booking is already cancelled, expired or completed, or its start day has come: a running rental is ended by the agency, not cancelled',
+      },
     },
   }),
   agencyListBookings: defineRoute({
@@ -138,7 +146,8 @@ export const bookingRoutes = {
     // It expires the car's overdue holds first and cancels their PaymentIntents at Stripe.
     uses: ['payments'],
     summary: 'Take a car off the road for inclusive dates',
-    description: 'A maintenance block: the car is unavailable on these days. Blocks follow the same no-overlap rule as bookings (a block over a pending or confirmed booking is a 409).',
+    description:
+      'A maintenance block: the car is unavailable on these days. Blocks follow the same no-overlap rule as bookings (a block over a pending or confirmed booking is a 409).',
     tags: ['Agency bookings'],
     params: IdParams,
     body: z.strictObject({ start_date: IsoDate, end_date: IsoDate, reason: z.string().trim().min(1).max(500) }).meta({ id: 'CreateBlockRequest' }),
@@ -198,8 +207,14 @@ export const bookingRoutes = {
         created: z.number().int(),
         data: z.object({
           object: z
-            .looseObject({ id: z.string().meta({ description: 'The PaymentIntent id (`pi_…`)' }), object: z.string(), metadata: z.record(z.string(), z.string()).optional() })
-            .meta({ description: 'The object the event is about: for payment_intent.* events the PaymentIntent, whose `metadata.booking_id` names the booking' }),
+            .looseObject({
+              id: z.string().meta({ description: 'The PaymentIntent id (`pi_…`)' }),
+              object: z.string(),
+              metadata: z.record(z.string(), z.string()).optional(),
+            })
+            .meta({
+              description: 'The object the event is about: for payment_intent.* events the PaymentIntent, whose `metadata.booking_id` names the booking',
+            }),
         }),
       })
       .meta({ id: 'StripeEvent', description: 'A Stripe event, as Stripe sends it (only the fields this endpoint reads are listed)' }),

@@ -35,7 +35,10 @@ const RadiusKm = queryDecimal({ moreThan: 0, max: MAX_RADIUS_KM }).meta({
   description: `Radius around near or landmark, km (default ${DEFAULT_RADIUS_KM}, at most ${MAX_RADIUS_KM})`,
 });
 
-const Slug = z.string().regex(/^[a-z0-9-]{1,60}$/, 'must be a landmark slug from /landmarks/').meta({ description: 'Search around a landmark of GET /landmarks/ (with radius_km; not with near)' });
+const Slug = z
+  .string()
+  .regex(/^[a-z0-9-]{1,60}$/, 'must be a landmark slug from /landmarks/')
+  .meta({ description: 'Search around a landmark of GET /landmarks/ (with radius_km; not with near)' });
 
 function addDateProblems(ctx: z.RefinementCtx, startDate: string, endDate: string): void {
   for (const problem of rentalRangeProblems(startDate, endDate, todayInBangkok())) {
@@ -59,7 +62,10 @@ export const SearchQuery = z
     ordering: z
       .enum(ORDERINGS, { message: `must be one of ${ORDERINGS.join(', ')}` })
       .default('price')
-      .meta({ description: 'price: daily rate then id (default); -price: the reverse; distance: nearest first (needs near or landmark); rating: best-rated agency first, then price' }),
+      .meta({
+        description:
+          'price: daily rate then id (default); -price: the reverse; distance: nearest first (needs near or landmark); rating: best-rated agency first, then price',
+      }),
     ...PageQuery.shape,
   })
   .superRefine((query, ctx) => {
@@ -79,13 +85,11 @@ export const SearchQuery = z
     }
   });
 
-export const CarQuery = z
-  .strictObject({ start_date: CalendarDate.optional(), end_date: CalendarDate.optional() })
-  .superRefine((query, ctx) => {
-    if (query.start_date !== undefined && query.end_date !== undefined) addDateProblems(ctx, query.start_date, query.end_date);
-    else if (query.start_date !== undefined) ctx.addIssue({ code: 'custom', path: ['end_date'], message: 'is required with start_date' });
-    else if (query.end_date !== undefined) ctx.addIssue({ code: 'custom', path: ['start_date'], message: 'is required with end_date' });
-  });
+export const CarQuery = z.strictObject({ start_date: CalendarDate.optional(), end_date: CalendarDate.optional() }).superRefine((query, ctx) => {
+  if (query.start_date !== undefined && query.end_date !== undefined) addDateProblems(ctx, query.start_date, query.end_date);
+  else if (query.start_date !== undefined) ctx.addIssue({ code: 'custom', path: ['end_date'], message: 'is required with start_date' });
+  else if (query.end_date !== undefined) ctx.addIssue({ code: 'custom', path: ['start_date'], message: 'is required with end_date' });
+});
 
 export const searchRoutes = {
   searchCars: defineRoute({
@@ -108,7 +112,8 @@ export const searchRoutes = {
     access: 'public',
     database: 'read',
     summary: 'A published car',
-    description: 'With start_date and end_date: whether it is free on those days and what they cost. Always: the days it is taken in the next 90 (`unavailable_ranges`).',
+    description:
+      'With start_date and end_date: whether it is free on those days and what they cost. Always: the days it is taken in the next 90 (`unavailable_ranges`).',
     tags: ['Search'],
     params: IdParams,
     query: CarQuery,

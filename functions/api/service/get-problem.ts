@@ -4,8 +4,7 @@ import { PROBLEM_TYPES, isProblemSlug, type ProblemTypeInfo } from '#platform/pr
 import { API_PREFIX } from '#platform/route';
 import { serviceRoutes } from './routes';
 
-const escapeHtml = (text: string) =>
-  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+const escapeHtml = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** The registry's `code` spans, escaped, as <code>. */
 const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');

@@ -34,9 +34,6 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
       request_id: requestId,
     });
   }
-  const error =
-    match.kind === 'wrong-method'
-      ? new MethodNotAllowed(match.allowed)
-      : new NotFound(`No endpoint at ${method} ${path}. See /api/v1/docs/.`);
+  const error = match.kind === 'wrong-method' ? new MethodNotAllowed(match.allowed) : new NotFound(`No endpoint at ${method} ${path}. See /api/v1/docs/.`);
   return problemResponse(error, requestId);
 }

@@ -71,8 +71,7 @@ export const serviceRoutes = {
     access: 'public',
     database: false,
     summary: 'What a problem type means',
-    description:
-      'Every error answer is RFC 9457 problem+json whose `type` is this path: a short page with the problem’s status, what it means and what to do.',
+    description: 'Every error answer is RFC 9457 problem+json whose `type` is this path: a short page with the problem’s status, what it means and what to do.',
     tags: ['Service'],
     params: z.object({ slug: z.string().max(100).meta({ example: 'dates-not-available' }) }),
     responses: {

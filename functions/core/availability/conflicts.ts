@@ -45,9 +45,7 @@ export function reservationHoldsDates(table: 'r' | 'reservations' = 'r'): RawBui
 
 /** True when no date-holding reservation of the car overlaps the range. */
 export async function isCarAvailable(db: Kysely<Database>, carId: string, startDate: string, endDate: string): Promise<boolean> {
-  const { conflict } = await db
-    .selectNoFrom(conflictExists(sql<string>`${carId}::uuid`, { startDate, endDate }).as('conflict'))
-    .executeTakeFirstOrThrow();
+  const { conflict } = await db.selectNoFrom(conflictExists(sql<string>`${carId}::uuid`, { startDate, endDate }).as('conflict')).executeTakeFirstOrThrow();
   return !conflict;
 }
 
@@ -84,4 +82,3 @@ export function mergeRanges(sorted: DateRange[]): DateRange[] {
   }
   return merged;
 }
-

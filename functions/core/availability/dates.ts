@@ -81,7 +81,10 @@ export function rentalRangeProblems(startDate: string, endDate: string, today: s
   if (startDate > latestStart) problems.push({ path: 'start_date', message: `must be at most ${MAX_MONTHS_AHEAD} months ahead (${latestStart})` });
   if (endDate < startDate) problems.push({ path: 'end_date', message: 'must not be before start_date' });
   else if (rentalDays(startDate, endDate) > MAX_RENTAL_DAYS) {
-    problems.push({ path: 'end_date', message: `must be at most ${MAX_RENTAL_DAYS} days after start_date, both days included (${addDays(startDate, MAX_RENTAL_DAYS - 1)})` });
+    problems.push({
+      path: 'end_date',
+      message: `must be at most ${MAX_RENTAL_DAYS} days after start_date, both days included (${addDays(startDate, MAX_RENTAL_DAYS - 1)})`,
+    });
   }
   return problems;
 }

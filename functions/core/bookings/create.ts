@@ -3,7 +3,14 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { isCalendarDate, rentalRangeProblems, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, sqlState, ValidationError } from '../errors';
-import { bookingNotice, bookingNotifications, loadBookingNotices, queueEmailNotificationsSql, selectBookingNotices, type BookingNotice } from '../notifications/outbox';
+import {
+  bookingNotice,
+  bookingNotifications,
+  loadBookingNotices,
+  queueEmailNotificationsSql,
+  selectBookingNotices,
+  type BookingNotice,
+} from '../notifications/outbox';
 import { MIN_DEPOSIT_SATANG, type DepositIntent, type PaymentProvider } from '../payments/provider';
 import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
 import { priceRental, type PricingRates, type RentalPrice } from '../pricing/pricing';
@@ -44,7 +51,9 @@ export interface CreatedBooking {
 
 /** The body's identity for idempotency: same key with another body is refused. */
 export function requestHash(request: Pick<CreateBookingRequest, 'carId' | 'startDate' | 'endDate'>): string {
-  return createHash('sha256').update(JSON.stringify([request.carId, request.startDate, request.endDate])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([request.carId, request.startDate, request.endDate]))
+    .digest('hex');
 }
 
 /** The date rules (rentalRangeProblems()) for anything that takes a car's dates (bookings and blocks): 400 if broken. */
@@ -162,7 +171,9 @@ async function bookableCar(db: Kysely<Database>, carId: string): Promise<{ id: s
   // The car schemas refuse a smaller deposit; a row written around them (the CHECK allows ≥ 0)
   // cannot take a card payment, so it is refused here rather than failing at Stripe.
   if (car.deposit_amount < MIN_DEPOSIT_SATANG) {
-    throw new Conflict(`This car cannot be booked online: its deposit is below the minimum of ${MIN_DEPOSIT_SATANG} satang (THB 10). The agency must raise it.`);
+    throw new Conflict(
+      `This car cannot be booked online: its deposit is below the minimum of ${MIN_DEPOSIT_SATANG} satang (THB 10). The agency must raise it.`,
+    );
   }
   return car;
 }
@@ -191,7 +202,9 @@ async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: B
     );
     const call = holdCall(request, hash, car, price, deps);
     try {
-      const row = await selectBookingNotices(db, call({ keyAlreadyClaimed: false })).selectAll('reservations').executeTakeFirst();
+      const row = await selectBookingNotices(db, call({ keyAlreadyClaimed: false }))
+        .selectAll('reservations')
+        .executeTakeFirst();
       if (row) return { kind: 'hold', booking: row, notice: bookingNotice(row) };
       // The key was used before. Answered (the usual retry): its answer, which never changes
       // once stored, so no lock is needed to read it. Else, under the key's lock: wait for it,
@@ -201,7 +214,10 @@ async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: B
       return await db.transaction().execute(async (trx) => {
         const earlier = await replayOrResume(trx, request, hash, now);
         if (earlier) return earlier;
-        const [restarted] = await trx.selectFrom(call({ keyAlreadyClaimed: true })).selectAll().execute();
+        const [restarted] = await trx
+          .selectFrom(call({ keyAlreadyClaimed: true }))
+          .selectAll()
+          .execute();
         return { kind: 'hold', booking: restarted! };
       });
     } catch (error) {
@@ -223,7 +239,13 @@ async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: B
 }
 
 /** hold_booking()'s call for this request, as a FROM item named like the table it returns rows of. */
-function holdCall(request: CreateBookingRequest, hash: string, car: { id: string; daily_rate: number; deposit_amount: number }, price: RentalPrice, deps: BookingDependencies) {
+function holdCall(
+  request: CreateBookingRequest,
+  hash: string,
+  car: { id: string; daily_rate: number; deposit_amount: number },
+  price: RentalPrice,
+  deps: BookingDependencies,
+) {
   const limits = deps.limits ?? DEFAULT_HOLD_LIMITS;
   return ({ keyAlreadyClaimed }: { keyAlreadyClaimed: boolean }) =>
     sql<Reservation>`hold_booking(
@@ -338,7 +360,13 @@ async function releaseHold(db: Kysely<Database>, bookingId: string, request: Cre
  * answered (more than 15 minutes) gets nothing: its intent is cancelled by a payment task and
  * the client is told the dates went.
  */
-async function attach(db: Kysely<Database>, request: CreateBookingRequest, booking: Reservation, notice: BookingNotice | undefined, intent: DepositIntent): Promise<CreatedBooking> {
+async function attach(
+  db: Kysely<Database>,
+  request: CreateBookingRequest,
+  booking: Reservation,
+  notice: BookingNotice | undefined,
+  intent: DepositIntent,
+): Promise<CreatedBooking> {
   notice ??= (await loadBookingNotices(db, [booking.id])).get(booking.id);
   const answer = createdBookingJson(booking, intent);
   // The notification commits with the booking's intent (transactional outbox), or not at all.

@@ -145,11 +145,7 @@ export async function changeBookingStatus(
   now = new Date(),
 ): Promise<BookingJson> {
   const changed = await db.transaction().execute(async (trx) => {
-    const booking = await selectAgencyBookings(trx, agencyId)
-      .selectAll('reservations')
-      .where('reservations.id', '=', bookingId)
-      .forUpdate()
-      .executeTakeFirst();
+    const booking = await selectAgencyBookings(trx, agencyId).selectAll('reservations').where('reservations.id', '=', bookingId).forUpdate().executeTakeFirst();
     if (!booking) throw new NotFound('No booking of your cars with this id.');
     const today = todayInBangkok(now);
     assertAgencyTransition(booking.status, to, booking.start_date, today);

@@ -30,6 +30,8 @@ export function describeFirstBytes(firstBytes: Uint8Array): string {
   const type = imageTypeOf(firstBytes);
   if (type) return `a ${{ 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP' }[type]} image`;
   if (firstBytes.length === 0) return 'an empty file';
-  const hex = Buffer.from(firstBytes.subarray(0, 8)).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  const hex = Buffer.from(firstBytes.subarray(0, 8))
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
   return `not a JPEG, PNG or WebP image (it begins with bytes ${hex})`;
 }

@@ -65,12 +65,7 @@ export async function createImageUpload(
       .selectFrom('car_images')
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .where('car_id', '=', input.carId)
-      .where((eb) =>
-        eb.or([
-          eb('status', '=', 'ready'),
-          eb('created_at', '>', sql<Date>`now() - make_interval(secs => ${UPLOAD_URL_LIFETIME_SECONDS})`),
-        ]),
-      )
+      .where((eb) => eb.or([eb('status', '=', 'ready'), eb('created_at', '>', sql<Date>`now() - make_interval(secs => ${UPLOAD_URL_LIFETIME_SECONDS})`)]))
       .executeTakeFirstOrThrow();
     if (count >= MAX_IMAGES_PER_CAR) {
       throw new Conflict(`A car can have at most ${MAX_IMAGES_PER_CAR} photos. Delete one first.`);
@@ -117,11 +112,7 @@ async function findOwnImage(
  * copied to its public key and placed after the car's other photos. Confirming a ready photo
  * again just returns it.
  */
-export async function confirmImage(
-  db: Kysely<Database>,
-  storage: ImageStorage,
-  ids: { agencyId: string; carId: string; imageId: string },
-): Promise<CarImage> {
+export async function confirmImage(db: Kysely<Database>, storage: ImageStorage, ids: { agencyId: string; carId: string; imageId: string }): Promise<CarImage> {
   const image = await findOwnImage(db, ids);
   if (image.status === 'ready') return image;
 
@@ -154,10 +145,7 @@ export async function confirmImage(
       if (current.status === 'ready') return current; // a concurrent confirm got there first
       const { ready, next } = await trx
         .selectFrom('car_images')
-        .select((eb) => [
-          eb.fn.countAll<number>().as('ready'),
-          sql<number>`coalesce(max(position) + 1, 0)`.as('next'),
-        ])
+        .select((eb) => [eb.fn.countAll<number>().as('ready'), sql<number>`coalesce(max(position) + 1, 0)`.as('next')])
         .where('car_id', '=', ids.carId)
         .where('status', '=', 'ready')
         .executeTakeFirstOrThrow();
@@ -211,11 +199,7 @@ async function discardUpload(
  * Removes a photo, pending or ready: its row, and its objects after the commit (recorded in the
  * same transaction, so a store failure leaves them to the scheduled job, never orphaned).
  */
-export async function deleteImage(
-  db: Kysely<Database>,
-  storage: ImageStorage,
-  ids: { agencyId: string; carId: string; imageId: string },
-): Promise<void> {
+export async function deleteImage(db: Kysely<Database>, storage: ImageStorage, ids: { agencyId: string; carId: string; imageId: string }): Promise<void> {
   const objects = await db.transaction().execute(async (trx) => {
     const image = await trx
       .deleteFrom('car_images')

@@ -15,7 +15,6 @@ import type { Car, CarImage } from './table';
  * deleted one, is simply not found (404, never 403: we do not confirm that it exists).
  */
 
-
 export type ReadyImage = Pick<CarImage, 'id' | 's3_key' | 'position'>;
 
 export interface CarWithImages extends Car {
@@ -35,12 +34,7 @@ function ownCars(db: Kysely<Database>, agencyId: string) {
  * ends: deletes, photo counts and positions are decided one at a time per car, and no booking
  * (whose foreign key takes a share lock on the car) can slip in meanwhile.
  */
-export async function findOwnCar(
-  db: Kysely<Database>,
-  agencyId: string,
-  carId: string,
-  options: { lock?: boolean } = {},
-): Promise<Car> {
+export async function findOwnCar(db: Kysely<Database>, agencyId: string, carId: string, options: { lock?: boolean } = {}): Promise<Car> {
   let query = ownCars(db, agencyId).selectAll('cars').where('cars.id', '=', carId);
   if (options.lock) query = query.forUpdate();
   const car = await query.executeTakeFirst();
@@ -86,7 +80,10 @@ export async function listAgencyCars<Item>(
     // created_at to the microsecond for the cursor: a JavaScript Date keeps milliseconds only.
     .select(sql<string>`to_char(cars.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('position'));
   const rows = await keysetPage(query, OLDEST_FIRST, page).execute();
-  const images = await readyImagesOf(db, rows.map((row) => row.id));
+  const images = await readyImagesOf(
+    db,
+    rows.map((row) => row.id),
+  );
   return pageFrom(
     rows,
     page,
@@ -126,9 +123,7 @@ export async function createCar(
       .where('deleted_at', 'is', null)
       .executeTakeFirstOrThrow();
     if (count >= MAX_CARS_PER_AGENCY) {
-      throw new Conflict(
-        `An agency can have at most ${MAX_CARS_PER_AGENCY} cars, and yours has ${count}. Delete a car you no longer rent out first.`,
-      );
+      throw new Conflict(`An agency can have at most ${MAX_CARS_PER_AGENCY} cars, and yours has ${count}. Delete a car you no longer rent out first.`);
     }
     await hooks.beforeInsert?.();
     const car = await trx
@@ -140,12 +135,7 @@ export async function createCar(
   });
 }
 
-export async function updateCar(
-  db: Kysely<Database>,
-  agencyId: string,
-  carId: string,
-  changes: CarChanges,
-): Promise<CarWithImages> {
+export async function updateCar(db: Kysely<Database>, agencyId: string, carId: string, changes: CarChanges): Promise<CarWithImages> {
   const car = await db
     .updateTable('cars')
     .set({ ...changes, updated_at: sql<Date>`now()` })

@@ -78,8 +78,15 @@ export type CarChanges = z.output<typeof UpdateCarBody>;
 
 export const ImageUploadBody = z
   .strictObject({
-    content_type: z.string().max(100).meta({ description: `${IMAGE_CONTENT_TYPES.join(', ')} (any other type: 415)` }),
-    content_length: z.number().int().min(1).meta({ description: `Bytes, at most ${MAX_IMAGE_BYTES} (larger: 413)` }),
+    content_type: z
+      .string()
+      .max(100)
+      .meta({ description: `${IMAGE_CONTENT_TYPES.join(', ')} (any other type: 415)` }),
+    content_length: z
+      .number()
+      .int()
+      .min(1)
+      .meta({ description: `Bytes, at most ${MAX_IMAGE_BYTES} (larger: 413)` }),
   })
   .meta({ id: 'ImageUploadRequest' });
 

@@ -11,7 +11,12 @@ const BY_SLUG: SortKey[] = [{ expression: sql.ref('landmarks.slug'), direction: 
 /** A page of landmarks in slug order. */
 export async function listLandmarks(db: Kysely<Database>, page: PageRequest): Promise<Page<Landmark>> {
   const rows = await keysetPage(db.selectFrom('landmarks').select(['slug', 'name', 'lat', 'lng']), BY_SLUG, page).execute();
-  return pageFrom(rows, page, (landmark) => landmark, (landmark) => [landmark.slug]);
+  return pageFrom(
+    rows,
+    page,
+    (landmark) => landmark,
+    (landmark) => [landmark.slug],
+  );
 }
 
 export async function findLandmark(db: Kysely<Database>, slug: string): Promise<Landmark | undefined> {

@@ -114,7 +114,7 @@ export async function deliverNotification(db: Kysely<Database>, sender: Notifica
  * is where it is read).
  */
 async function markSent(db: Kysely<Database>, notificationId: string, payload: unknown): Promise<void> {
-  const secrets = SECRET_PAYLOAD_MEMBERS.filter((member) => Object.hasOwn((payload ?? {}), member));
+  const secrets = SECRET_PAYLOAD_MEMBERS.filter((member) => Object.hasOwn(payload ?? {}, member));
   await db
     .updateTable('notifications')
     .set({

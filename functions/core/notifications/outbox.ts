@@ -86,7 +86,13 @@ export function queueEmailNotificationsSql(notifications: readonly NewNotificati
   if (notifications.some((n) => (n.channel ?? 'email') !== 'email' || n.availableAt)) {
     throw new Error('queueEmailNotificationsSql takes e-mails due now only: queue SMS and delayed rows with insertNotifications()');
   }
-  const records = notifications.map((n) => ({ kind: n.kind, recipient: n.recipient, reservation_id: n.reservationId ?? null, payload: n.payload, dedupe_key: n.dedupeKey ?? null }));
+  const records = notifications.map((n) => ({
+    kind: n.kind,
+    recipient: n.recipient,
+    reservation_id: n.reservationId ?? null,
+    payload: n.payload,
+    dedupe_key: n.dedupeKey ?? null,
+  }));
   return sql`
     INSERT INTO notifications (kind, recipient, reservation_id, payload, dedupe_key)
     SELECT n.kind, n.recipient, n.reservation_id, n.payload, n.dedupe_key
@@ -278,7 +284,14 @@ export function bookingNotifications(notice: BookingNotice, event: BookingEvent)
       return [
         toCustomer('booking_confirmed'),
         ...(notice.agencySmsNumber
-          ? [{ ...toAgency('agency_new_booking'), channel: 'sms' as const, recipient: notice.agencySmsNumber, dedupeKey: `agency_new_booking:agency-sms:${id}` }]
+          ? [
+              {
+                ...toAgency('agency_new_booking'),
+                channel: 'sms' as const,
+                recipient: notice.agencySmsNumber,
+                dedupeKey: `agency_new_booking:agency-sms:${id}`,
+              },
+            ]
           : []),
       ];
     case 'confirmed':

@@ -17,7 +17,10 @@ export async function queuePickupReminders(db: Kysely<Database>, now: Date = new
     .where('reservations.status', '=', 'confirmed')
     .where('reservations.start_date', '=', day)
     .execute();
-  const notices = await loadBookingNotices(db, bookings.map((booking) => booking.id));
+  const notices = await loadBookingNotices(
+    db,
+    bookings.map((booking) => booking.id),
+  );
   let queued = 0;
   for (const notice of notices.values()) {
     if (await insertNotification(db, pickupReminder(notice))) queued++;

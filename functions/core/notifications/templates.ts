@@ -126,7 +126,10 @@ function bookingFacts(p: BookingPayload, who: 'customer' | 'agency'): Content['f
     ['Total price', formatThb(p.total_price)],
     ['Deposit', formatThb(p.deposit_amount)],
     ...(who === 'customer'
-      ? ([['Pick-up', p.pickup_address], ['Agency', `${p.agency_name}, ${p.agency_phone}`]] as Content['facts'])
+      ? ([
+          ['Pick-up', p.pickup_address],
+          ['Agency', `${p.agency_name}, ${p.agency_phone}`],
+        ] as Content['facts'])
       : []),
   ];
 }
@@ -191,10 +194,7 @@ const TEMPLATES: Record<NotificationKind, (payload: unknown) => Content> = {
   },
   deposit_refunded: (payload) => {
     const p = DepositRefundedPayload.parse(payload);
-    const tooLate =
-      p.booking_status === 'expired'
-        ? 'after the 15-minute hold on your booking had expired'
-        : 'after your booking had been cancelled';
+    const tooLate = p.booking_status === 'expired' ? 'after the 15-minute hold on your booking had expired' : 'after your booking had been cancelled';
     return {
       subject: `Deposit refunded: ${p.car}, ${formatDate(p.start_date)}`,
       greeting: `Hello ${firstName(p.customer_name)},`,
@@ -292,7 +292,10 @@ function toText(content: Content): string {
 
 function toHtml(content: Content): string {
   const rows = content.facts
-    .map(([label, value]) => `<tr><th align="left" style="padding:4px 12px 4px 0">${escapeHtml(label)}</th><td style="padding:4px 0">${escapeHtml(value)}</td></tr>`)
+    .map(
+      ([label, value]) =>
+        `<tr><th align="left" style="padding:4px 12px 4px 0">${escapeHtml(label)}</th><td style="padding:4px 0">${escapeHtml(value)}</td></tr>`,
+    )
     .join('');
   return [
     '<!doctype html>',

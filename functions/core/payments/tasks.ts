@@ -79,7 +79,11 @@ export async function runPaymentTasks(
   for (const task of claimed) {
     try {
       await carryOut(db, payments, task);
-      await db.updateTable('payment_tasks').set({ status: 'done', done_at: sql<Date>`now()`, last_error: null }).where('id', '=', task.id).execute();
+      await db
+        .updateTable('payment_tasks')
+        .set({ status: 'done', done_at: sql<Date>`now()`, last_error: null })
+        .where('id', '=', task.id)
+        .execute();
       run.done += 1;
     } catch (error) {
       const last = task.attempts >= MAX_PAYMENT_TASK_ATTEMPTS;

@@ -8,7 +8,14 @@ export async function getAgencyProfile(db: Kysely<Database>, agencyId: string): 
   const agency = await db
     .selectFrom('agencies as a')
     .select([
-      'a.id', 'a.name', 'a.phone', 'a.address', 'a.lat', 'a.lng', 'a.rating_average', 'a.review_count',
+      'a.id',
+      'a.name',
+      'a.phone',
+      'a.address',
+      'a.lat',
+      'a.lng',
+      'a.rating_average',
+      'a.review_count',
       sql<number>`(
         SELECT count(*) FROM cars AS c
         WHERE c.agency_id = a.id AND c.is_published AND c.deleted_at IS NULL)`.as('car_count'),

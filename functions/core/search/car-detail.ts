@@ -23,12 +23,27 @@ export async function getPublicCar(
     .selectFrom('cars as c')
     .innerJoin('agencies as a', 'a.id', 'c.agency_id')
     .select([
-      'c.id', 'c.make', 'c.model', 'c.year', 'c.car_type', 'c.transmission', 'c.seats', 'c.fuel_type',
-      'c.daily_rate', 'c.deposit_amount', 'c.currency', 'c.description', 'c.pickup_address',
+      'c.id',
+      'c.make',
+      'c.model',
+      'c.year',
+      'c.car_type',
+      'c.transmission',
+      'c.seats',
+      'c.fuel_type',
+      'c.daily_rate',
+      'c.deposit_amount',
+      'c.currency',
+      'c.description',
+      'c.pickup_address',
       sql<number>`coalesce(c.lat, a.lat)`.as('lat'),
       sql<number>`coalesce(c.lng, a.lng)`.as('lng'),
-      'a.id as agency_id', 'a.name as agency_name', 'a.phone as agency_phone', 'a.address as agency_address',
-      'a.rating_average as agency_rating_average', 'a.review_count as agency_review_count',
+      'a.id as agency_id',
+      'a.name as agency_name',
+      'a.phone as agency_phone',
+      'a.address as agency_address',
+      'a.rating_average as agency_rating_average',
+      'a.review_count as agency_review_count',
       sql<string[]>`ARRAY(
         SELECT i.s3_key FROM car_images AS i
         WHERE i.car_id = c.id AND i.status = 'ready'

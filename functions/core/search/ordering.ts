@@ -26,12 +26,22 @@ export function sortKeys(ordering: 'price' | '-price' | 'distance' | 'rating', p
   const id = { alias: 'id', expression: sql.ref('c.id'), type: 'uuid' } as const;
   switch (ordering) {
     case 'price':
-      return [{ ...rate, direction: 'asc' }, { ...id, direction: 'asc' }];
+      return [
+        { ...rate, direction: 'asc' },
+        { ...id, direction: 'asc' },
+      ];
     case '-price':
-      return [{ ...rate, direction: 'desc' }, { ...id, direction: 'desc' }];
+      return [
+        { ...rate, direction: 'desc' },
+        { ...id, direction: 'desc' },
+      ];
     case 'distance':
-      if (!place) throw new ValidationError('Ordering by distance needs a place.', { errors: [{ path: 'ordering', message: 'distance needs near or landmark' }] });
-      return [{ alias: 'chord', expression: chordDistance(sql.ref('c.location'), place), type: 'float8', direction: 'asc' }, { ...id, direction: 'asc' }];
+      if (!place)
+        throw new ValidationError('Ordering by distance needs a place.', { errors: [{ path: 'ordering', message: 'distance needs near or landmark' }] });
+      return [
+        { alias: 'chord', expression: chordDistance(sql.ref('c.location'), place), type: 'float8', direction: 'asc' },
+        { ...id, direction: 'asc' },
+      ];
     case 'rating':
       return [
         { alias: 'agency_rating_average', expression: sql.ref('a.rating_average'), type: 'numeric', direction: 'desc' },
@@ -55,7 +65,9 @@ export function decodeSortCursor(cursor: string | undefined, ordering: string, k
   const [issuedFor, ...values] = position;
   // decodeCursor checked each value against its column's kind; what is left is the ordering.
   if (issuedFor !== ordering) {
-    throw new ValidationError('The cursor is not valid.', { errors: [{ path: 'cursor', message: `is not a cursor this search issued for ordering=${ordering}` }] });
+    throw new ValidationError('The cursor is not valid.', {
+      errors: [{ path: 'cursor', message: `is not a cursor this search issued for ordering=${ordering}` }],
+    });
   }
   return values;
 }

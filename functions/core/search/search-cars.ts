@@ -73,7 +73,11 @@ export interface SearchRow {
  * independent, thinks every car is booked, and probes the whole fleet) and how many cars a
  * radius holds.
  */
-export async function searchCars(db: Kysely<Database>, criteria: SearchCriteria, context: SearchContext): Promise<{ results: SearchResultJson[]; next_cursor: string | null }> {
+export async function searchCars(
+  db: Kysely<Database>,
+  criteria: SearchCriteria,
+  context: SearchContext,
+): Promise<{ results: SearchResultJson[]; next_cursor: string | null }> {
   const keys = sortKeys(criteria.ordering, criteria.place);
   const after = decodeSortCursor(criteria.cursor, criteria.ordering, keys);
   const { rows } = await searchQuery(criteria, keys, after).execute(db);
@@ -95,12 +99,7 @@ export async function searchCars(db: Kysely<Database>, criteria: SearchCriteria,
 export const WALK_LIMIT = 2_000;
 
 /** The one SQL statement of a search page (rowsToFetch(): one row more than the page, which only says "there is more"). */
-export function searchQuery(
-  criteria: SearchCriteria,
-  keys: SortKey[],
-  after: (string | number)[] | undefined,
-  walkLimit = WALK_LIMIT,
-): RawBuilder<SearchRow> {
+export function searchQuery(criteria: SearchCriteria, keys: SortKey[], after: (string | number)[] | undefined, walkLimit = WALK_LIMIT): RawBuilder<SearchRow> {
   const { place, startDate, endDate } = criteria;
   const filters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
   if (criteria.carType) filters.push(sql`c.car_type = ${criteria.carType}`);
@@ -118,8 +117,8 @@ export function searchQuery(
   const byAgency = keys.some((key) => key.alias.startsWith('agency_'));
   const matching = (extra: RawBuilder<unknown>[]) => sql`SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
     c.daily_rate, c.currency, c.deposit_amount, c.agency_id${
-      byAgency ? sql`, a.rating_average AS agency_rating_average, a.review_count AS agency_review_count` : sql``}${
-      place ? sql`,\n    c.location, ${chordDistance(sql.ref('c.location'), place)} AS chord` : sql``}
+      byAgency ? sql`, a.rating_average AS agency_rating_average, a.review_count AS agency_review_count` : sql``
+    }${place ? sql`,\n    c.location, ${chordDistance(sql.ref('c.location'), place)} AS chord` : sql``}
   FROM cars AS c${byAgency ? sql` JOIN agencies AS a ON a.id = c.agency_id` : sql``}
   WHERE ${sql.join([...filters, ...extra], sql`\n    AND `)}
   ORDER BY ${orderBy(keys, 'expression')}`;
@@ -157,7 +156,8 @@ page AS (
 SELECT page.id, page.make, page.model, page.year, page.car_type, page.transmission, page.seats, page.fuel_type,
   page.daily_rate, page.currency, page.deposit_amount, a.id AS agency_id, a.name AS agency_name,
   a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,${
-    place ? sql`\n  page.chord, ${greatCircleDistance(sql.ref('page.location'), place)} AS distance_m,` : sql``}
+    place ? sql`\n  page.chord, ${greatCircleDistance(sql.ref('page.location'), place)} AS distance_m,` : sql``
+  }
   ARRAY(
     SELECT i.s3_key FROM car_images AS i
     WHERE i.car_id = page.id AND i.status = 'ready'

@@ -48,7 +48,16 @@ export const PublicCarJson = SearchResultJson.omit({ days: true, total_price: tr
     agency: AgencySummary.extend({ phone: z.string(), address: z.string() }),
     availability: DayRange.extend({ available: z.boolean() }).optional().meta({ description: 'When start_date and end_date are given' }),
     price: z
-      .object({ days: z.number().int(), daily_rate: Satang, subtotal: Satang, fees: Satang, tax: Satang, total_price: Satang, deposit_amount: Satang, currency: Currency })
+      .object({
+        days: z.number().int(),
+        daily_rate: Satang,
+        subtotal: Satang,
+        fees: Satang,
+        tax: Satang,
+        total_price: Satang,
+        deposit_amount: Satang,
+        currency: Currency,
+      })
       .optional()
       .meta({ description: 'The price of the given dates, as a booking made now would store it' }),
     unavailable_ranges: z.array(DayRange).meta({ description: 'Days in the next 90 (from today) on which the car is taken, merged; never who or why' }),

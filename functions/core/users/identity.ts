@@ -34,11 +34,7 @@ export interface IdentityProvider {
  * The compensation step: removes an identity whose account could not be completed, so no
  * half-made account stays behind. If the removal fails too, both errors travel on together.
  */
-export async function removeIdentityAfterFailure(
-  identity: IdentityProvider,
-  user: { email: string; sub?: string | undefined },
-  error: unknown,
-): Promise<void> {
+export async function removeIdentityAfterFailure(identity: IdentityProvider, user: { email: string; sub?: string | undefined }, error: unknown): Promise<void> {
   await identity.deleteUser(user.email).catch((cleanupError: unknown) => {
     throw new AggregateError([error, cleanupError], `Creating an account failed and identity ${user.sub ?? '(no sub yet)'} could not be removed`);
   });

@@ -12,7 +12,6 @@ import { CODE_LIFETIME_MINUTES, CODES_PER_DAY, issueCode, useCode } from './veri
  * phone unverifies it (a trigger on agencies).
  */
 
-
 interface AgencyCaller {
   userId: string;
   agencyId: string;
@@ -33,11 +32,7 @@ async function lockAgency(trx: Kysely<Database>, caller: AgencyCaller) {
  * Queues a code by SMS to the agency's phone: 409 if it is verified already or cannot receive
  * SMS; 429 (with when to retry) within a minute of the last code or past 3 codes in 24 hours.
  */
-export async function requestPhoneCode(
-  db: Kysely<Database>,
-  caller: AgencyCaller,
-  now: Date = new Date(),
-): Promise<PhoneVerificationJson> {
+export async function requestPhoneCode(db: Kysely<Database>, caller: AgencyCaller, now: Date = new Date()): Promise<PhoneVerificationJson> {
   const outcome = await db.transaction().execute(async (trx) => {
     const agency = await lockAgency(trx, caller);
     const number = smsNumber(agency.phone);
@@ -74,9 +69,12 @@ export async function verifyPhone(db: Kysely<Database>, caller: AgencyCaller, co
     return number;
   });
   if (!verified) {
-    throw new ValidationError('The code is wrong or has expired (a code dies after 5 wrong tries, or when a newer one is sent). Request a new one with POST /agency/phone/verification/.', {
-      errors: [{ path: 'code', message: 'is wrong or has expired' }],
-    });
+    throw new ValidationError(
+      'The code is wrong or has expired (a code dies after 5 wrong tries, or when a newer one is sent). Request a new one with POST /agency/phone/verification/.',
+      {
+        errors: [{ path: 'code', message: 'is wrong or has expired' }],
+      },
+    );
   }
   return { phone: verified, phone_verified: true };
 }

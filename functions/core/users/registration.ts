@@ -130,9 +130,7 @@ function uniqueViolationProblem(error: unknown): FieldProblem | undefined {
 
 /** The accounts holding this email, or an agency of this name or phone (by the unique indexes' own keys). */
 async function findHolders(db: Kysely<Database>, email: string, agency: Registration['agency']): Promise<Holder[]> {
-  const owners = db
-    .selectFrom('users')
-    .select(['users.id', 'users.email', 'users.email_verified_at', 'users.created_at']);
+  const owners = db.selectFrom('users').select(['users.id', 'users.email', 'users.email_verified_at', 'users.created_at']);
   const byEmail = await owners.where((eb) => eb(eb.fn('lower', ['users.email']), '=', email)).execute();
   const holders = byEmail.map((row) => holder(row, { path: 'email', message: EMAIL_TAKEN }));
   if (agency) {
@@ -203,7 +201,9 @@ async function removeReclaimedIdentities(db: Kysely<Database>, identity: Identit
         .set({ last_error: String(error instanceof Error ? error.message : error).slice(0, 1000) })
         .where('sub', '=', sub)
         .execute();
-      throw new ServiceUnavailable('Registration cannot finish right now: an earlier account of this address is still being removed. Please retry shortly.', { cause: error });
+      throw new ServiceUnavailable('Registration cannot finish right now: an earlier account of this address is still being removed. Please retry shortly.', {
+        cause: error,
+      });
     }
     await db.deleteFrom('identity_deletions').where('sub', '=', sub).execute();
   }

@@ -17,7 +17,9 @@ export type RegisteredJson = z.infer<typeof RegisteredJson>;
 
 /** The signed-in user, as GET /auth/me/ shows them. */
 export const MeJson = UserJson.extend({
-  email_verified: z.boolean().meta({ description: 'false until the address is proved with the code sent to it: customer and agency routes answer 403 until then' }),
+  email_verified: z
+    .boolean()
+    .meta({ description: 'false until the address is proved with the code sent to it: customer and agency routes answer 403 until then' }),
   agency: AgencyRefJson.optional(),
 }).meta({ id: 'Me' });
 

@@ -41,9 +41,7 @@ export interface CodeRequest {
   now: Date;
 }
 
-export type IssuedCode =
-  | { issued: true; id: string; code: string; expiresAt: Date }
-  | { issued: false; retryAfterSeconds: number };
+export type IssuedCode = { issued: true; id: string; code: string; expiresAt: Date } | { issued: false; retryAfterSeconds: number };
 
 /**
  * Makes a new code unless one was made less than a minute ago or the day's allowance is used;
@@ -109,7 +107,11 @@ export async function useCode(trx: Kysely<Database>, request: CodeRequest & { co
   if (!live || live.target !== target) return false;
   const given = Buffer.from(hashCode(userId, purpose, target, request.code), 'hex');
   if (!timingSafeEqual(given, Buffer.from(live.code_hash, 'hex'))) {
-    await trx.updateTable('verification_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', live.id).execute();
+    await trx
+      .updateTable('verification_codes')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', live.id)
+      .execute();
     return false;
   }
   await trx.updateTable('verification_codes').set({ used_at: now }).where('id', '=', live.id).execute();
