@@ -398,16 +398,6 @@ export async function seedDemoData(
       status: 'confirmed',
       start_date: days.block.start,
       end_date: days.block.end,
-      customer_id: null,
-      expires_at: null,
-      days: null,
-      daily_rate_at_booking: null,
-      subtotal: null,
-      fees: null,
-      tax: null,
-      total_price: null,
-      deposit_amount: null,
-      payment_intent_id: null,
       reason: 'Scheduled service',
     })
     .execute();

@@ -85,16 +85,6 @@ export async function insertBlock(carId: string, start: string, end: string): Pr
       status: 'confirmed',
       start_date: start,
       end_date: end,
-      customer_id: null,
-      expires_at: null,
-      days: null,
-      daily_rate_at_booking: null,
-      subtotal: null,
-      fees: null,
-      tax: null,
-      total_price: null,
-      deposit_amount: null,
-      payment_intent_id: null,
       reason: 'maintenance',
     })
     .execute();

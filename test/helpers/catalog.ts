@@ -131,16 +131,6 @@ export async function createBlock(carId: string, startDate: string, endDate: str
       status,
       start_date: startDate,
       end_date: endDate,
-      customer_id: null,
-      expires_at: null,
-      days: null,
-      daily_rate_at_booking: null,
-      subtotal: null,
-      fees: null,
-      tax: null,
-      total_price: null,
-      deposit_amount: null,
-      payment_intent_id: null,
       reason: 'Scheduled service',
     })
     .returning('id')

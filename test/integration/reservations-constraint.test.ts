@@ -87,16 +87,6 @@ function block(carId: string, start: string, end: string, status: 'confirmed' | 
     status,
     start_date: start,
     end_date: end,
-    customer_id: null,
-    expires_at: null,
-    days: null,
-    daily_rate_at_booking: null,
-    subtotal: null,
-    fees: null,
-    tax: null,
-    total_price: null,
-    deposit_amount: null,
-    payment_intent_id: null,
     reason: 'Maintenance',
   };
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { Currency, Day, Instant, Satang } from '../json';
+import { Day, Instant, Satang } from '../json';
 import type { DepositIntent } from '../payments/provider';
+import { RentalPriceJson } from '../pricing/shape';
 import { RESERVATION_STATUSES, type Reservation } from '../reservations/table';
 
 const Payment = z.object({ provider: z.literal('stripe'), intent_id: z.string(), amount: Satang });
@@ -17,14 +18,8 @@ export const BookingJson = z
       description:
         'Set when the car came back before the booked end (an early return): the end that was booked and priced. end_date is then the day of return, and only the days after it were freed.',
     }),
-    days: z.number().int().meta({ description: 'Days billed: both ends included' }),
+    ...RentalPriceJson.shape,
     daily_rate_at_booking: Satang,
-    subtotal: Satang,
-    fees: Satang,
-    tax: Satang,
-    total_price: Satang,
-    deposit_amount: Satang,
-    currency: Currency,
     expires_at: Instant.nullable().meta({ description: 'Until when an unpaid (pending) booking holds its dates; null once paid or ended' }),
     created_at: Instant,
     deposit_paid_at: Instant.nullable().meta({ description: 'When the deposit was paid through the platform; null while unpaid' }),

@@ -93,31 +93,33 @@ export const ImageUploadBody = z
 export const CarImageJson = z.object({ id: z.uuid(), url: z.url(), position: z.number().int() }).meta({ id: 'CarImage' });
 export type CarImageJson = z.infer<typeof CarImageJson>;
 
+/** What every view of a car says about the vehicle itself. */
+export const CarSpecJson = z.object({
+  id: z.uuid(),
+  make: z.string(),
+  model: z.string(),
+  year: z.number().int(),
+  car_type: z.enum(CAR_TYPES),
+  transmission: z.enum(TRANSMISSIONS),
+  seats: z.number().int(),
+  fuel_type: z.enum(FUEL_TYPES),
+});
+
 /** A car as its agency sees it. */
-export const AgencyCarJson = z
-  .object({
-    id: z.uuid(),
-    agency_id: z.uuid(),
-    make: z.string(),
-    model: z.string(),
-    year: z.number().int(),
-    car_type: z.enum(CAR_TYPES),
-    transmission: z.enum(TRANSMISSIONS),
-    seats: z.number().int(),
-    fuel_type: z.enum(FUEL_TYPES),
-    daily_rate: z.number().int(),
-    deposit_amount: z.number().int(),
-    currency: z.literal('thb'),
-    description: z.string(),
-    lat: z.number().nullable(),
-    lng: z.number().nullable(),
-    pickup_address: z.string().nullable(),
-    is_published: z.boolean(),
-    images: z.array(CarImageJson).meta({ description: 'Ready photos, by position' }),
-    created_at: Instant,
-    updated_at: Instant,
-  })
-  .meta({ id: 'AgencyCar' });
+export const AgencyCarJson = CarSpecJson.extend({
+  agency_id: z.uuid(),
+  daily_rate: z.number().int(),
+  deposit_amount: z.number().int(),
+  currency: z.literal('thb'),
+  description: z.string(),
+  lat: z.number().nullable(),
+  lng: z.number().nullable(),
+  pickup_address: z.string().nullable(),
+  is_published: z.boolean(),
+  images: z.array(CarImageJson).meta({ description: 'Ready photos, by position' }),
+  created_at: Instant,
+  updated_at: Instant,
+}).meta({ id: 'AgencyCar' });
 export type AgencyCarJson = z.infer<typeof AgencyCarJson>;
 
 /** A pending photo and where to PUT it. */

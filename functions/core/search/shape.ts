@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { CAR_TYPES, FUEL_TYPES, TRANSMISSIONS } from '../cars/table';
+import { CarSpecJson } from '../cars/shape';
 import { Currency, Day, Satang } from '../json';
+import { RentalPriceJson } from '../pricing/shape';
 
 /** What the public sees of cars and agencies: the answers of /cars/, /cars/{id}/, /landmarks/ and /agencies/{id}/. */
 
@@ -14,26 +15,16 @@ const AgencySummary = z.object({
 });
 
 /** One car of a search, with what these days would cost. */
-export const SearchResultJson = z
-  .object({
-    id: z.uuid(),
-    make: z.string(),
-    model: z.string(),
-    year: z.number().int(),
-    car_type: z.enum(CAR_TYPES),
-    transmission: z.enum(TRANSMISSIONS),
-    seats: z.number().int(),
-    fuel_type: z.enum(FUEL_TYPES),
-    daily_rate: Satang,
-    currency: Currency,
-    days: z.number().int().meta({ description: 'Days billed: both ends included' }),
-    total_price: Satang.meta({ description: 'What a booking of these days costs now: rate × days + service fee + VAT (the deposit is separate)' }),
-    deposit_amount: Satang,
-    images: Images,
-    agency: AgencySummary,
-    distance_km: z.number().optional().meta({ description: 'Great-circle distance from near or landmark, km to 0.01 (only when searching around a place)' }),
-  })
-  .meta({ id: 'SearchResult' });
+export const SearchResultJson = CarSpecJson.extend({
+  daily_rate: Satang,
+  currency: Currency,
+  days: RentalPriceJson.shape.days,
+  total_price: Satang.meta({ description: 'What a booking of these days costs now: rate × days + service fee + VAT (the deposit is separate)' }),
+  deposit_amount: Satang,
+  images: Images,
+  agency: AgencySummary,
+  distance_km: z.number().optional().meta({ description: 'Great-circle distance from near or landmark, km to 0.01 (only when searching around a place)' }),
+}).meta({ id: 'SearchResult' });
 export type SearchResultJson = z.infer<typeof SearchResultJson>;
 
 const DayRange = z.object({ start_date: Day, end_date: Day });
@@ -47,17 +38,7 @@ export const PublicCarJson = SearchResultJson.omit({ days: true, total_price: tr
     lng: z.number(),
     agency: AgencySummary.extend({ phone: z.string(), address: z.string() }),
     availability: DayRange.extend({ available: z.boolean() }).optional().meta({ description: 'When start_date and end_date are given' }),
-    price: z
-      .object({
-        days: z.number().int(),
-        daily_rate: Satang,
-        subtotal: Satang,
-        fees: Satang,
-        tax: Satang,
-        total_price: Satang,
-        deposit_amount: Satang,
-        currency: Currency,
-      })
+    price: RentalPriceJson.extend({ daily_rate: Satang })
       .optional()
       .meta({ description: 'The price of the given dates, as a booking made now would store it' }),
     unavailable_ranges: z.array(DayRange).meta({ description: 'Days in the next 90 (from today) on which the car is taken, merged; never who or why' }),
