@@ -16,6 +16,7 @@ function page(slug: string, info: ProblemTypeInfo): string {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${escapeHtml(info.title)} (${info.status}) · Phuket Rental API</title>
+  <style>body { font: 16px/1.5 system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; color: #222 } code { background: #f3f3f3; padding: 0 .2em }</style>
 </head>
 <body>
   <h1>${escapeHtml(info.title)}</h1>
