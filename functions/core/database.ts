@@ -23,3 +23,12 @@ export interface Database {
   verification_codes: VerificationCodesTable;
   identity_deletions: IdentityDeletionsTable;
 }
+
+/**
+ * Text PostgreSQL stores as sent: no NUL (a text column cannot hold it: SQLSTATE 22021) and
+ * well-formed UTF-16 (node-postgres silently turns a lone surrogate into U+FFFD, so the row
+ * would not say what the client sent).
+ */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000') && value.isWellFormed();
+}

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { isCalendarDate } from '#core/availability/dates';
+import { isStorableText } from '#core/database';
 
 /** Shapes shared by every area's contract. */
 export const ProblemSchema = z
@@ -56,15 +57,6 @@ export function queryDecimal(options: { moreThan: number; max: number }) {
 
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
   return z.object({ results: z.array(item), next_cursor: z.string().nullable() }).meta({ id });
-}
-
-/**
- * Text PostgreSQL stores as sent: no NUL (a text column cannot hold it: SQLSTATE 22021) and
- * well-formed UTF-16 (node-postgres silently turns a lone surrogate into U+FFFD, so the row
- * would not say what the client sent).
- */
-export function isStorableText(value: string): boolean {
-  return !value.includes('\u0000') && value.isWellFormed();
 }
 
 const MAX_TEXT_PROBLEMS = 20;

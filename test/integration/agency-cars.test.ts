@@ -254,7 +254,15 @@ describe('GET /agency/cars/', () => {
     expect(first.body.results).toHaveLength(20);
     expect(first.body.next_cursor).toEqual(expect.any(String));
 
-    for (const query of ['?limit=0', '?limit=101', '?limit=ten', '?cursor=not-a-cursor', `?cursor=${Buffer.from('["x","y"]').toString('base64url')}`]) {
+    for (const query of [
+      '?limit=0',
+      '?limit=101',
+      '?limit=ten',
+      '?cursor=not-a-cursor',
+      `?cursor=${Buffer.from('["x","y"]').toString('base64url')}`,
+      '?page=2', // an unknown parameter, as on every list
+      '?limit=5&published=true',
+    ]) {
       const answer = await api.get(`/agency/cars/${query}`, { token: owner.token });
       expect(answer.status, query).toBe(400);
       expect(answer.headers.get('content-type')).toBe('application/problem+json');
@@ -437,11 +445,16 @@ describe('DELETE /agency/cars/{id}/', () => {
     }
   });
 
-  it('refuses with 409 while a rental completed today still holds its last day (an early return), like every date-holding booking', async () => {
-    const car = await createCarFor(api, admin.token);
-    await insertBooking(car.id, { status: 'completed', start: bangkokDate(-2), end: bangkokDate(0) });
-    expect((await api.delete(`/agency/cars/${car.id}/`, { token: admin.token })).status).toBe(409);
-    expect(await carRow(car.id)).toMatchObject({ deleted_at: null });
+  it('deletes despite a rental completed today (the car is back), where a confirmed one ending today still refuses', async () => {
+    const returned = await createCarFor(api, admin.token);
+    await insertBooking(returned.id, { status: 'completed', start: bangkokDate(-2), end: bangkokDate(0) });
+    expect((await api.delete(`/agency/cars/${returned.id}/`, { token: admin.token })).status).toBe(204);
+    expect((await carRow(returned.id))?.deleted_at).toBeInstanceOf(Date);
+
+    const onTheRoad = await createCarFor(api, admin.token);
+    await insertBooking(onTheRoad.id, { status: 'confirmed', start: bangkokDate(-2), end: bangkokDate(0) });
+    expect((await api.delete(`/agency/cars/${onTheRoad.id}/`, { token: admin.token })).status).toBe(409);
+    expect(await carRow(onTheRoad.id)).toMatchObject({ deleted_at: null });
   });
 
   it('refuses with 409 while an unexpired pending booking is upcoming, and keeps the car’s photos', async () => {

@@ -400,6 +400,13 @@ describe('GET /agencies/{id}/reviews/', () => {
     }
     expect((await api.get('/agencies/not-a-uuid/reviews/')).status).toBe(400);
   });
+
+  it('refuses a forged cursor with 400 before looking the agency up, so also for an unknown agency', async () => {
+    const forged = Buffer.from('["yesterday","x"]').toString('base64url');
+    const answer = await api.get(`/agencies/00000000-0000-4000-8000-000000000000/reviews/?cursor=${forged}`);
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ path: 'cursor', message: expect.any(String) }]);
+  });
 });
 
 describe('POST /agencies/{id}/reviews/{review_id}/reply/', () => {

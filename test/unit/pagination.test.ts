@@ -1,8 +1,10 @@
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import type { Database } from '#core/database';
 import { ValidationError } from '#core/errors';
-import { decodeCursor, encodeCursor, keysetAfter, keysetPage, PAGE_SIZE, PageQuery, pageFrom, type SortKey } from '#platform/pagination';
+import { decodeCursor, encodeCursor, keysetAfter, keysetPage, PAGE_SIZE, pageFrom, pageOfRows, pagePosition, type SortKey } from '#core/pagination';
+import { PageQuery } from '#platform/pagination';
 
 /** Compiles queries as PostgreSQL would receive them; nothing is executed. */
 const db = new Kysely<Database>({
@@ -31,6 +33,11 @@ describe('the page size', () => {
     expect(PageQuery.parse({ limit: '100' }).limit).toBe(100);
     expect(PageQuery.safeParse({ limit: '101' }).success).toBe(false);
     expect(PageQuery.safeParse({ limit: '0' }).success).toBe(false);
+  });
+
+  it('is asked for by ?limit= and ?cursor= only: an unknown parameter is refused, also by a list that adds its filters', () => {
+    expect(PageQuery.safeParse({ limit: '5', page: '2' }).success).toBe(false);
+    expect(PageQuery.extend({ status: z.string().optional() }).safeParse({ status: 'pending', offset: '10' }).success).toBe(false);
   });
 });
 
@@ -61,9 +68,15 @@ describe('cursors', () => {
     }
   });
 
-  it('of one list are refused by a list of another order', () => {
+  it('of one list are refused by a list of another order, when the page is asked for: before any query', () => {
     const bookingCursor = encodeCursor(['2026-01-05', ID]); // (start_date, id)
-    expect(() => keysetPage(db.selectFrom('reservations').selectAll(), NEWEST_FIRST, { limit: 20, cursor: bookingCursor })).toThrow(ValidationError);
+    expect(() => pagePosition(NEWEST_FIRST, { limit: 20, cursor: bookingCursor })).toThrow(ValidationError);
+  });
+
+  it('are read in each form PostgreSQL and JavaScript write an instant', () => {
+    for (const instant of ['2026-01-05T03:04:05.123456+00:00', '2026-01-05T03:04:05+00:00', '2026-01-05T03:04:05.123Z', '2026-01-05 10:04:05.123456+07']) {
+      expect(pagePosition(NEWEST_FIRST, { limit: 20, cursor: encodeCursor([instant, ID]) }).after, instant).toEqual([instant, ID]);
+    }
   });
 });
 
@@ -95,45 +108,53 @@ describe('the keyset comparison', () => {
 });
 
 describe('keysetPage', () => {
-  it('orders by the keys, starts after the cursor and fetches one row more than the page', () => {
+  it("orders by the keys, starts after the cursor, fetches one row more than the page and selects each row's position from the keys", () => {
     const cursor = encodeCursor(['2026-01-05 10:04:05.123456+07', ID]);
-    const query = keysetPage(db.selectFrom('reservations').select('id'), NEWEST_FIRST, { limit: 5, cursor }).compile();
+    const query = keysetPage(db.selectFrom('reservations').select('id'), pagePosition(NEWEST_FIRST, { limit: 5, cursor })).compile();
     expect(query.sql).toBe(
-      'select "id" from "reservations" where ("reservations"."created_at", "reservations"."id") < ($1::timestamptz, $2::uuid) ' +
+      'select "id", json_build_array("reservations"."created_at", "reservations"."id") as "page_position" from "reservations" ' +
+        'where ("reservations"."created_at", "reservations"."id") < ($1::timestamptz, $2::uuid) ' +
         'order by "reservations"."created_at" desc, "reservations"."id" desc limit $3',
     );
     expect(query.parameters).toEqual(['2026-01-05 10:04:05.123456+07', ID, 6]);
   });
 
   it('starts at the beginning without a cursor', () => {
-    const query = keysetPage(db.selectFrom('reservations').select('id'), NEWEST_FIRST, { limit: 20 }).compile();
-    expect(query.sql).toBe('select "id" from "reservations" order by "reservations"."created_at" desc, "reservations"."id" desc limit $1');
+    const query = keysetPage(db.selectFrom('reservations').select('id'), pagePosition(NEWEST_FIRST, { limit: 20 })).compile();
+    expect(query.sql).toBe(
+      'select "id", json_build_array("reservations"."created_at", "reservations"."id") as "page_position" from "reservations" ' +
+        'order by "reservations"."created_at" desc, "reservations"."id" desc limit $1',
+    );
     expect(query.parameters).toEqual([21]);
   });
 });
 
 describe('pageFrom', () => {
-  const rows = [1, 2, 3].map((n) => ({ n, id: `${n}` }));
+  const rows = [1, 2, 3].map((n) => ({ n, page_position: [`${n}`] }));
 
-  it('shows the page and gives the cursor of its last row when the extra row says there is more', () => {
-    const page = pageFrom(
-      rows,
-      { limit: 2 },
-      (row) => row.n * 10,
-      (row) => [row.id],
-    );
+  it('shows the page and gives the position of its last row as the cursor when the extra row says there is more', () => {
+    const page = pageFrom(rows, { limit: 2 }, (row) => row.n * 10);
     expect(page.results).toEqual([10, 20]);
     expect(decodeCursor(page.next_cursor!, ['text'])).toEqual(['2']);
   });
 
   it('ends without a cursor on the last page', () => {
-    expect(
-      pageFrom(
-        rows,
-        { limit: 3 },
-        (row) => row.n,
-        (row) => [row.id],
-      ),
-    ).toEqual({ results: [1, 2, 3], next_cursor: null });
+    expect(pageFrom(rows, { limit: 3 }, (row) => row.n)).toEqual({ results: [1, 2, 3], next_cursor: null });
+  });
+
+  it('hands each item its row without the position', () => {
+    expect(pageFrom(rows, { limit: 3 }, (row) => row).results).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  });
+});
+
+describe('pageOfRows', () => {
+  it('takes the position of a row from the caller, for a query that pages by itself (search)', () => {
+    const page = pageOfRows(
+      [{ id: 'a' }, { id: 'b' }],
+      { limit: 1 },
+      (row) => row.id,
+      (row) => ['price', row.id],
+    );
+    expect(page).toEqual({ results: ['a'], next_cursor: encodeCursor(['price', 'a']) });
   });
 });

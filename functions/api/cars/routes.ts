@@ -131,7 +131,7 @@ export const searchRoutes = {
     database: 'read',
     summary: 'Phuket landmarks a search can be centred on (landmark=<slug>)',
     tags: ['Search'],
-    query: z.strictObject(PageQuery.shape),
+    query: PageQuery,
     responses: { 200: { description: 'Landmarks in slug order', schema: pageOf(LandmarkJson, 'LandmarkPage') } },
   }),
   getAgency: defineRoute({

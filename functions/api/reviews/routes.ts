@@ -46,7 +46,7 @@ export const reviewRoutes = {
     summary: "An agency's reviews, newest first",
     tags: ['Reviews'],
     params: IdParams,
-    query: PageQuery.strict(),
+    query: PageQuery,
     responses: {
       200: { description: 'A page of reviews', schema: pageOf(PublicReviewJson, 'PublicReviewPage') },
       404: { description: 'No such agency' },

@@ -1,13 +1,14 @@
 import { sql, type Kysely } from 'kysely';
-import { keysetPage, pageFrom, type Page, type PageRequest, type SortKey } from '#platform/pagination';
 import { isCarAvailable } from '../availability/conflicts';
 import { startOfBangkokDay, todayInBangkok } from '../availability/dates';
+import { findOwnCar } from '../cars/inventory';
 import type { Database } from '../database';
 import { BookingConflict, Conflict, NotFound } from '../errors';
 import { enqueueBookingNotifications } from '../notifications/outbox';
+import { keysetPage, pageFrom, pagePosition, type Page, type PageRequest, type SortKey } from '../pagination';
 import type { PaymentProvider } from '../payments/provider';
 import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
-import { selectAgencyBookings, selectBookings, selectCustomerBooking } from '../reservations/repository';
+import { insertBlock, liftBlock, selectActiveBlocks, selectAgencyBookings, selectBookings, selectCustomerBooking } from '../reservations/repository';
 import type { Reservation, ReservationStatus } from '../reservations/table';
 import { assertBookableDates } from './create';
 import { expireOverdueHolds } from './expiry';
@@ -23,24 +24,19 @@ const NEWEST_FIRST: SortKey[] = [
   { expression: sql.ref('reservations.id'), direction: 'desc', type: 'uuid' },
 ];
 
-/**
- * A page of the customer's own bookings, newest first. The cursor carries created_at at full
- * (microsecond) precision: a JavaScript Date keeps milliseconds only, and a booking made in
- * the same millisecond as a page's last row would be skipped.
- */
+/** A page of the customer's own bookings, newest first. */
 export async function listCustomerBookings(
   db: Kysely<Database>,
   customerId: string,
   filter: { status?: ReservationStatus | undefined },
   page: PageRequest,
 ): Promise<Page<BookingJson>> {
+  const position = pagePosition(NEWEST_FIRST, page);
   const query = selectBookings(db)
     .selectAll('reservations')
-    .select(sql<string>`reservations.created_at::text`.as('position'))
     .where('reservations.customer_id', '=', customerId)
     .$if(filter.status !== undefined, (query) => query.where('reservations.status', '=', filter.status!));
-  const rows = await keysetPage(query, NEWEST_FIRST, page).execute();
-  return pageFrom(rows, page, bookingJson, (row) => [row.position, row.id]);
+  return pageFrom(await keysetPage(query, position).execute(), position, bookingJson);
 }
 
 export async function getCustomerBooking(db: Kysely<Database>, customerId: string, bookingId: string): Promise<Reservation> {
@@ -117,6 +113,7 @@ export async function listAgencyBookings(
   filter: { status?: ReservationStatus | undefined; carId?: string | undefined; from?: string | undefined; to?: string | undefined },
   page: PageRequest,
 ): Promise<Page<AgencyBookingJson>> {
+  const position = pagePosition(BY_START_DATE, page);
   let query = selectAgencyBookings(db, agencyId)
     .innerJoin('users', 'users.id', 'reservations.customer_id')
     .selectAll('reservations')
@@ -126,8 +123,7 @@ export async function listAgencyBookings(
   // from/to select bookings overlapping [from, to], inclusive like every range here.
   if (filter.from) query = query.where('reservations.end_date', '>=', filter.from);
   if (filter.to) query = query.where('reservations.start_date', '<=', filter.to);
-  const rows = await keysetPage(query, BY_START_DATE, page).execute();
-  return pageFrom(rows, page, agencyBookingJson, (row) => [row.start_date, row.id]);
+  return pageFrom(await keysetPage(query, position).execute(), position, agencyBookingJson);
 }
 
 /**
@@ -185,17 +181,6 @@ const blockJson = (row: Pick<Reservation, 'id' | 'car_id' | 'start_date' | 'end_
   status: row.status as BlockJson['status'],
 });
 
-async function assertOwnCar(db: Kysely<Database>, agencyId: string, carId: string): Promise<void> {
-  const car = await db
-    .selectFrom('cars')
-    .select('id')
-    .where('id', '=', carId)
-    .where('agency_id', '=', agencyId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (!car) throw new NotFound('No car of yours with this id.');
-}
-
 /**
  * Takes a car off the road for inclusive dates. Blocks live in the reservations table, so the
  * same exclusion constraint keeps them from overlapping bookings and each other.
@@ -211,17 +196,13 @@ export async function createBlock(
   assertBookableDates(input.startDate, input.endDate, now);
   let expiredHolds: string[] = [];
   const block = await db.transaction().execute(async (trx) => {
-    await assertOwnCar(trx, agencyId, carId);
+    await findOwnCar(trx, agencyId, carId);
     expiredHolds = await expireOverdueHolds(trx, { carId });
     if (!(await isCarAvailable(trx, carId, input.startDate, input.endDate))) {
       throw new BookingConflict('The car has a booking or another block on some of these dates.');
     }
-    const block = await trx
-      .insertInto('reservations')
-      .values({ car_id: carId, kind: 'block', status: 'confirmed', start_date: input.startDate, end_date: input.endDate, reason: input.reason })
-      .onConflict((conflict) => conflict.doNothing()) // the exclusion constraint; see createBooking
-      .returningAll()
-      .executeTakeFirst();
+    // A concurrent booking may still win between the check and the insert: the exclusion constraint decides (see createBooking).
+    const block = await insertBlock(trx, { carId, ...input });
     if (!block) throw new BookingConflict('The car has a booking or another block on some of these dates.');
     return blockJson(block);
   });
@@ -231,27 +212,20 @@ export async function createBlock(
 
 /** A page of the car's active blocks, by start date. */
 export async function listBlocks(db: Kysely<Database>, agencyId: string, carId: string, page: PageRequest): Promise<Page<BlockJson>> {
-  await assertOwnCar(db, agencyId, carId);
-  const query = db
-    .selectFrom('reservations')
-    .select(['reservations.id', 'reservations.car_id', 'reservations.start_date', 'reservations.end_date', 'reservations.reason', 'reservations.status'])
-    .where('reservations.car_id', '=', carId)
-    .where('reservations.kind', '=', 'block')
-    .where('reservations.status', '=', 'confirmed');
-  const rows = await keysetPage(query, BY_START_DATE, page).execute();
-  return pageFrom(rows, page, blockJson, (row) => [row.start_date, row.id]);
+  const position = pagePosition(BY_START_DATE, page);
+  await findOwnCar(db, agencyId, carId);
+  const query = selectActiveBlocks(db, carId).select([
+    'reservations.id',
+    'reservations.car_id',
+    'reservations.start_date',
+    'reservations.end_date',
+    'reservations.reason',
+    'reservations.status',
+  ]);
+  return pageFrom(await keysetPage(query, position).execute(), position, blockJson);
 }
 
 export async function cancelBlock(db: Kysely<Database>, agencyId: string, carId: string, blockId: string): Promise<void> {
-  await assertOwnCar(db, agencyId, carId);
-  const cancelled = await db
-    .updateTable('reservations')
-    .set({ status: 'cancelled', updated_at: new Date() })
-    .where('id', '=', blockId)
-    .where('car_id', '=', carId)
-    .where('kind', '=', 'block')
-    .where('status', '=', 'confirmed')
-    .returning('id')
-    .executeTakeFirst();
-  if (!cancelled) throw new NotFound('No active block with this id on this car.');
+  await findOwnCar(db, agencyId, carId);
+  if (!(await liftBlock(db, carId, blockId))) throw new NotFound('No active block with this id on this car.');
 }

@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
-import { keysetPage, pageFrom, type Page, type PageRequest, type SortKey } from '#platform/pagination';
 import { todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import { Conflict, NotFound } from '../errors';
-import { carHasBookingHoldingFrom } from '../reservations/repository';
+import { keysetPage, pageFrom, pagePosition, type Page, type PageRequest, type SortKey } from '../pagination';
+import { carHasUpcomingBooking } from '../reservations/repository';
 import { runObjectDeletionsAfterCommit, scheduleObjectDeletions } from './object-deletions';
 import type { ImageStorage } from './image-storage';
 import { uploadKeyOf } from './image-keys';
@@ -75,21 +75,13 @@ export async function listAgencyCars<Item>(
   page: PageRequest,
   toItem: (car: CarWithImages) => Item,
 ): Promise<Page<Item>> {
-  const query = ownCars(db, agencyId)
-    .selectAll('cars')
-    // created_at to the microsecond for the cursor: a JavaScript Date keeps milliseconds only.
-    .select(sql<string>`to_char(cars.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('position'));
-  const rows = await keysetPage(query, OLDEST_FIRST, page).execute();
+  const position = pagePosition(OLDEST_FIRST, page);
+  const rows = await keysetPage(ownCars(db, agencyId).selectAll('cars'), position).execute();
   const images = await readyImagesOf(
     db,
     rows.map((row) => row.id),
   );
-  return pageFrom(
-    rows,
-    page,
-    (car) => toItem({ ...car, images: images.get(car.id)! }),
-    (row) => [row.position, row.id],
-  );
+  return pageFrom(rows, position, (car) => toItem({ ...car, images: images.get(car.id)! }));
 }
 
 export async function getAgencyCar(db: Kysely<Database>, agencyId: string, carId: string): Promise<CarWithImages> {
@@ -149,9 +141,9 @@ export async function updateCar(db: Kysely<Database>, agencyId: string, carId: s
 }
 
 /**
- * Deletes a car, unless a booking still holds dates today or later (Asia/Bangkok): confirmed,
- * pending and not yet expired, or a completed rental whose last day is today.
- * Then the agency should unpublish it instead (409).
+ * Deletes a car, unless it has a pending (hold not yet expired) or confirmed booking ending
+ * today or later (Asia/Bangkok): then the agency should unpublish it instead (409). A completed
+ * rental never stops it, even one returned today.
  * A car with any reservation history is only marked deleted, so past bookings keep their car;
  * one without is removed. Its photos go either way, rows and objects.
  *
@@ -163,7 +155,7 @@ export async function deleteCar(db: Kysely<Database>, storage: ImageStorage, age
   const objects = await db.transaction().execute(async (trx) => {
     await findOwnCar(trx, agencyId, carId, { lock: true });
 
-    if (await carHasBookingHoldingFrom(trx, carId, todayInBangkok())) {
+    if (await carHasUpcomingBooking(trx, carId, todayInBangkok())) {
       throw new Conflict(
         'This car has upcoming pending or confirmed bookings, so it cannot be deleted. Unpublish it instead (PATCH with is_published: false).',
       );

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { keysetPage, pageFrom, type Page, type PageRequest, type SortKey } from '#platform/pagination';
 import type { Database } from '../database';
 import { ValidationError } from '../errors';
+import { keysetPage, pageFrom, pagePosition, type Page, type PageRequest, type SortKey } from '../pagination';
 import { DEFAULT_RADIUS_KM, type Place } from './place';
 import type { Landmark } from './table';
 
@@ -10,13 +10,9 @@ const BY_SLUG: SortKey[] = [{ expression: sql.ref('landmarks.slug'), direction: 
 
 /** A page of landmarks in slug order. */
 export async function listLandmarks(db: Kysely<Database>, page: PageRequest): Promise<Page<Landmark>> {
-  const rows = await keysetPage(db.selectFrom('landmarks').select(['slug', 'name', 'lat', 'lng']), BY_SLUG, page).execute();
-  return pageFrom(
-    rows,
-    page,
-    (landmark) => landmark,
-    (landmark) => [landmark.slug],
-  );
+  const position = pagePosition(BY_SLUG, page);
+  const rows = await keysetPage(db.selectFrom('landmarks').select(['slug', 'name', 'lat', 'lng']), position).execute();
+  return pageFrom(rows, position, (landmark) => landmark);
 }
 
 export async function findLandmark(db: Kysely<Database>, slug: string): Promise<Landmark | undefined> {

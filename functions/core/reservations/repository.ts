@@ -1,5 +1,4 @@
 import { sql, type AliasedRawBuilder, type Kysely } from 'kysely';
-import { reservationHoldsDates } from '../availability/conflicts';
 import type { Database } from '../database';
 import type { Reservation } from './table';
 
@@ -50,17 +49,65 @@ export function selectBookingsWithParties(db: Kysely<Database>, source: 'reserva
 }
 
 /**
- * Whether a booking of the car holds any day from `day` on: the date-holding rule of
- * reservationHoldsDates() (confirmed, completed, or pending with a live hold), on days not
- * yet past. Blocks do not count: an agency may delete a car it took off the road.
+ * Whether the car has an upcoming booking, as the car-delete rule of the API reads it: pending
+ * (with a live hold: a lapsed one holds nothing) or confirmed, ending on `day` or later. A
+ * completed rental never counts, even one whose last day is today: it is over, the car is back.
+ * Blocks do not count either: an agency may delete a car it took off the road.
  */
-export async function carHasBookingHoldingFrom(db: Kysely<Database>, carId: string, day: string): Promise<boolean> {
+export async function carHasUpcomingBooking(db: Kysely<Database>, carId: string, day: string): Promise<boolean> {
   const booking = await selectBookings(db)
     .select('reservations.id')
     .where('reservations.car_id', '=', carId)
-    .where(reservationHoldsDates('reservations'))
+    .where((eb) =>
+      eb.or([
+        eb('reservations.status', '=', 'confirmed'),
+        eb.and([eb('reservations.status', '=', 'pending'), eb('reservations.expires_at', '>', sql<Date>`now()`)]),
+      ]),
+    )
     .where('reservations.end_date', '>=', sql<string>`${day}::date`)
     .limit(1)
     .executeTakeFirst();
   return booking !== undefined;
+}
+
+/**
+ * Blocks: an agency takes a car off the road for inclusive dates. They live in the reservations
+ * table (kind 'block', status confirmed while in force, cancelled once lifted), so the same
+ * exclusion constraint keeps them from overlapping bookings and each other.
+ */
+
+/** The car's blocks in force; select the columns you need. */
+export function selectActiveBlocks(db: Kysely<Database>, carId: string) {
+  return db
+    .selectFrom('reservations')
+    .where('reservations.car_id', '=', carId)
+    .where('reservations.kind', '=', 'block')
+    .where('reservations.status', '=', 'confirmed');
+}
+
+/** A new block in force, or undefined when the exclusion constraint refused it (the dates are held). */
+export async function insertBlock(
+  db: Kysely<Database>,
+  block: { carId: string; startDate: string; endDate: string; reason: string },
+): Promise<Reservation | undefined> {
+  return db
+    .insertInto('reservations')
+    .values({ car_id: block.carId, kind: 'block', status: 'confirmed', start_date: block.startDate, end_date: block.endDate, reason: block.reason })
+    .onConflict((conflict) => conflict.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Lifts a block of the car that is in force; false when the car has no such block. */
+export async function liftBlock(db: Kysely<Database>, carId: string, blockId: string, now = new Date()): Promise<boolean> {
+  const lifted = await db
+    .updateTable('reservations')
+    .set({ status: 'cancelled', updated_at: now })
+    .where('reservations.id', '=', blockId)
+    .where('reservations.car_id', '=', carId)
+    .where('reservations.kind', '=', 'block')
+    .where('reservations.status', '=', 'confirmed')
+    .returning('reservations.id')
+    .executeTakeFirst();
+  return lifted !== undefined;
 }

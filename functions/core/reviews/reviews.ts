@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { keysetPage, pageFrom, type Page, type PageRequest, type SortKey } from '#platform/pagination';
 import type { Database } from '../database';
 import { Conflict, NotFound } from '../errors';
 import { enqueueNotification } from '../notifications/outbox';
+import { keysetPage, pageFrom, pagePosition, type Page, type PageRequest, type SortKey } from '../pagination';
 import { selectBookingsWithParties } from '../reservations/repository';
 import type { ReviewPayload } from '../notifications/templates';
 import type { PublicReviewJson, ReviewJson } from './shape';
@@ -123,8 +123,6 @@ export interface AgencyReviewRow {
   created_at: Date;
   verified_rental: boolean;
   customer_full_name: string;
-  /** created_at at full (microsecond) precision, for the page cursor. */
-  position: string;
 }
 
 /** An agency's reviews in public: newest first; created_at alone is not unique. */
@@ -135,6 +133,7 @@ const NEWEST_FIRST: SortKey[] = [
 
 /** A page of an agency's reviews as the public sees them, newest first; 404 for an unknown agency. */
 export async function listAgencyReviews(db: Kysely<Database>, agencyId: string, page: PageRequest): Promise<Page<PublicReviewJson>> {
+  const position = pagePosition(NEWEST_FIRST, page);
   const agency = await db.selectFrom('agencies').select('id').where('id', '=', agencyId).executeTakeFirst();
   if (!agency) throw new NotFound('No agency with this id.');
   const query = db
@@ -149,11 +148,9 @@ export async function listAgencyReviews(db: Kysely<Database>, agencyId: string, 
       'reviews.created_at',
       'reviews.verified_rental',
       'users.full_name as customer_full_name',
-      sql<string>`reviews.created_at::text`.as('position'),
     ])
     .where('reviews.agency_id', '=', agencyId);
-  const rows: AgencyReviewRow[] = await keysetPage(query, NEWEST_FIRST, page).execute();
-  return pageFrom(rows, page, publicReviewJson, (row) => [row.position, row.id]);
+  return pageFrom(await keysetPage(query, position).execute(), position, publicReviewJson);
 }
 
 export const publicReviewJson = (row: AgencyReviewRow): PublicReviewJson => ({

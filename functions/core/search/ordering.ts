@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { ValidationError } from '../errors';
-import { cursorKinds, decodeCursor, type SortKey as PageSortKey } from '#platform/pagination';
+import { cursorKinds, decodeCursor, type SortKey as PageSortKey } from '../pagination';
 import { chordDistance, type Place } from '../geo/place';
 
 /**

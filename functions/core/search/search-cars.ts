@@ -1,9 +1,9 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { keysetAfter, pageFrom, rowsToFetch } from '#platform/pagination';
 import { conflictExists, type DateRange } from '../availability/conflicts';
 import type { CarType, FuelType, Transmission } from '../cars/table';
 import type { Database } from '../database';
 import { chordDistance, greatCircleDistance, kilometres, withinRadius, type Place } from '../geo/place';
+import { keysetAfter, pageOfRows, rowsToFetch } from '../pagination';
 import { priceRental, type PricingRates } from '../pricing/pricing';
 import { decodeSortCursor, sortKeys, sortPosition, type SortKey } from './ordering';
 import type { SearchResultJson } from './shape';
@@ -81,7 +81,7 @@ export async function searchCars(
   const keys = sortKeys(criteria.ordering, criteria.place);
   const after = decodeSortCursor(criteria.cursor, criteria.ordering, keys);
   const { rows } = await searchQuery(criteria, keys, after).execute(db);
-  return pageFrom(
+  return pageOfRows(
     rows,
     criteria,
     (row) => toResult(row, criteria, context),
