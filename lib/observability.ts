@@ -81,7 +81,7 @@ export class Observability extends Construct {
     });
     const apiThrottled = throttledFilter.metric({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
     this.alarm('ApiThrottles', {
-      description: 'API Gateway throttled 20 or more requests in 5 minutes (route or stage limits, lib/throttling.ts)',
+      description: 'API Gateway throttled 20 or more requests in 5 minutes (route or stage limits: `throttle` in the route table, lib/stage.ts)',
       metric: apiThrottled,
       threshold: 20,
       evaluationPeriods: 1,

@@ -11,14 +11,11 @@ export interface Throttle {
 }
 
 /**
- * The throttle classes of the HTTP API. API Gateway applies them per route and for all
- * clients together (not per client): they protect what sits behind a route (Cognito's quotas,
- * the database, Stripe), they do not stop one abusive client. lib/throttling.ts says which
- * route belongs to which class.
- */
-/**
- * The stage's default throttle, and one per class the route table names (`throttle` on a
- * route: ThrottleClass in functions/platform/route.ts), so a class without numbers does not compile.
+ * The throttle classes of the HTTP API: the stage's default, and one per class a route of the
+ * route table names (`throttle`: ThrottleClass in functions/platform/route.ts), so a class
+ * without numbers does not compile. API Gateway applies them per route and for all clients
+ * together (not per client): they protect what sits behind a route (Cognito's quotas, the
+ * database, Stripe), they do not stop one abusive client.
  */
 export type ThrottleClasses = { default: Throttle } & Record<ThrottleClass, Throttle>;
 

@@ -29,8 +29,6 @@ export interface ApiRequest<R extends RouteDefinition> {
   rawBody: R['rawBody'] extends true ? string : undefined;
   /** The headers the route declares (`requestHeaders`), validated, by their canonical names. */
   requestHeaders: Infer<R['requestHeaders'], Record<string, never>>;
-  /** Every header as sent, by lower-cased name. */
-  headers: Record<string, string | undefined>;
   caller: CallerFor<R['access']>;
   /** The database as the route's declared access allows (`read`: SELECT only); none without `database`. */
   db: R['database'] extends false ? undefined : Kysely<Database>;
@@ -56,6 +54,19 @@ export type BodyOf<R extends RouteDefinition, S extends RouteSuccess<R>> = R['re
 /** Lower-case header names, as API Gateway passes them on. */
 export type ResponseHeaders = Record<string, string>;
 
+type NoHeaders = Record<never, never>;
+type DeclaredHeaderNames<Spec> = Spec extends { headers: readonly (infer Name)[] } ? Name : never;
+
+/**
+ * The headers a success must carry: `location` where its response declares Location (the
+ * document promises it), `content-type` where it declares a body that is not JSON (else the
+ * string would be sent JSON-quoted).
+ */
+type RequiredHeaders<Spec> = ('Location' extends DeclaredHeaderNames<Spec> ? { location: string } : NoHeaders) &
+  (Spec extends { contentType: string | readonly string[] } ? { 'content-type': string } : NoHeaders);
+
+type HeadersArgument<Spec> = keyof RequiredHeaders<Spec> extends never ? [headers?: ResponseHeaders] : [headers: RequiredHeaders<Spec> & ResponseHeaders];
+
 declare const replied: unique symbol;
 
 /** An answer made by a route's `reply`, so a handler cannot return an undeclared status or shape. */
@@ -68,18 +79,17 @@ export interface ApiResponse {
 
 /**
  * Answers a request with one of the route's declared successes; the body is type-checked
- * against that status's schema (missing, mistyped and unknown fields are compile errors).
+ * against that status's schema (missing, mistyped and unknown fields are compile errors), and
+ * the headers its response declares as always sent must be given.
  */
 export type Reply<R extends RouteDefinition> = <S extends RouteSuccess<R>>(
   status: S,
-  ...rest: BodyOf<R, S> extends undefined ? [body?: undefined, headers?: ResponseHeaders] : [body: BodyOf<R, S>, headers?: ResponseHeaders]
+  ...rest: BodyOf<R, S> extends undefined ? [body?: undefined, headers?: ResponseHeaders] : [body: BodyOf<R, S>, ...HeadersArgument<R['responses'][S]>]
 ) => ApiResponse;
 
-const reply = ((status: number, body?: unknown, headers?: ResponseHeaders) => ({
-  status,
-  ...(body === undefined ? {} : { body }),
-  ...(headers ? { headers } : {}),
-})) as unknown as Reply<RouteDefinition>;
+/** Every route's `reply`; endpoint() hands it to the handler typed as that route's Reply. */
+const reply = (status: number, body?: unknown, headers?: ResponseHeaders) =>
+  ({ status, ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) }) as ApiResponse;
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
@@ -126,12 +136,11 @@ export function endpoint<const R extends RouteDefinition>(
       body: route.body ? parsePart('body', route.body, event.body) : undefined,
       rawBody: route.rawBody ? decodeRawBody(event) : undefined,
       requestHeaders: parsePart('header', route.requestHeaders, declaredHeaders(route, event.headers)),
-      headers: lowerCaseHeaders(event.headers),
       caller,
       db,
       requestId: event.requestContext.requestId,
     } as ApiRequest<R>;
-    const result = toResult(await run(request, reply));
+    const result = toResult(await run(request, reply as Reply<R>));
     result.headers = { ...result.headers, 'x-request-id': request.requestId, 'cache-control': cacheControl(route, result.statusCode ?? 200) };
     return result;
   });

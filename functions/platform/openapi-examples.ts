@@ -1,5 +1,7 @@
 import { addDays, todayInBangkok } from '#core/availability/dates';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
+import { sortKeys, sortPosition } from '#core/search/ordering';
+import { encodeCursor } from '#core/pagination';
 import { PROBLEM_TYPES, type ProblemSlug } from './problem-types';
 import { problemType } from './problem';
 
@@ -283,6 +285,7 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
   const registered = { id: NEW_IDS.agencyAdmin, email: 'nok@example.com', full_name: 'Nok Srisuk', role: 'agency_admin' };
   const jwt = (kind: string) => `eyJraWQiOiJkZW1vIiwiYWxnIjoiUlMyNTYifQ.${kind}.c2lnbmF0dXJl`;
   const page = <T>(results: T[]) => ({ results, next_cursor: null });
+  const searchOrdering = 'price';
 
   return {
     getHealth: {
@@ -291,18 +294,18 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
         503: { ...problemExample('service-unavailable', 'The database cannot be reached. Retry after the Retry-After interval.'), database: 'unavailable' },
       },
     },
-    getOpenapi: {
+    getOpenApiDocument: {
       responses: {
         200: { openapi: '3.1.0', info: { title: 'Phuket Rental API', version: '1.0.0' }, paths: { '/api/v1/health/': { get: { operationId: 'getHealth' } } } },
       },
     },
-    getDocs: {
+    getApiReference: {
       responses: { 200: '<!doctype html><html lang="en"><head><title>Phuket Rental API</title>…</head><body><div id="swagger-ui"></div>…</body></html>' },
     },
-    getDocsAsset: { params: { file: 'swagger-ui.css' } },
-    getProblem: { params: { slug: 'dates-not-available' } },
+    getApiReferenceAsset: { params: { file: 'swagger-ui.css' } },
+    getProblemType: { params: { slug: 'dates-not-available' } },
 
-    register: {
+    registerAccount: {
       body: {
         email: registered.email,
         password: 'Phuket-2027',
@@ -312,21 +315,21 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
       },
       responses: { 201: { user: registered, agency: { id: NEW_IDS.agency, name: 'Surin Scooters' } } },
     },
-    verify: { body: { email: registered.email, code: '482913' }, responses: { 200: { user: registered } } },
-    resendVerification: { body: { email: registered.email } },
-    token: {
+    verifyEmail: { body: { email: registered.email, code: '482913' }, responses: { 200: { user: registered } } },
+    resendEmailCode: { body: { email: registered.email } },
+    signIn: {
       body: { email: DEMO_SIGN_IN.traveller, password: DEMO_SIGN_IN.password },
       responses: {
         200: { access_token: jwt('YWNjZXNz'), refresh_token: 'eyJjdHkiOiJKV1QifQ.cmVmcmVzaA', id_token: jwt('aWQ'), expires_in: 3600, token_type: 'Bearer' },
       },
     },
-    refresh: {
+    refreshTokens: {
       body: { refresh_token: 'eyJjdHkiOiJKV1QifQ.cmVmcmVzaA' },
       responses: { 200: { access_token: jwt('YWNjZXNz'), id_token: jwt('aWQ'), expires_in: 3600, token_type: 'Bearer' } },
     },
     getMe: { responses: { 200: { ...user, email_verified: true } } },
 
-    listCars: { query: { limit: 20 }, responses: { 200: page([agencyCar]) } },
+    listAgencyCars: { query: { limit: 20 }, responses: { 200: page([agencyCar]) } },
     createCar: { body: newCar, responses: { 201: createdCar } },
     getAgencyCar: { params: { id: EXAMPLE_IDS.scooter }, responses: { 200: agencyCar } },
     updateCar: {
@@ -356,8 +359,8 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
       responses: { 200: { id: EXAMPLE_IDS.scooterImage, url: scooterImage.url, position: 0, status: 'ready' } },
     },
     deleteCarImage: { params: { id: EXAMPLE_IDS.scooter, image_id: EXAMPLE_IDS.scooterImage } },
-    phoneVerification: { responses: { 202: { phone: '+6676340118', phone_verified: false, expires_at: inMinutes(10) } } },
-    phoneVerify: { body: { code: '730215' }, responses: { 200: { phone: '+6676340118', phone_verified: true } } },
+    requestPhoneCode: { responses: { 202: { phone: '+6676340118', phone_verified: false, expires_at: inMinutes(10) } } },
+    verifyPhone: { body: { code: '730215' }, responses: { 200: { phone: '+6676340118', phone_verified: true } } },
 
     searchCars: {
       query: {
@@ -369,8 +372,9 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
         min_price: 20_000,
         max_price: 60_000,
         seats_min: 2,
-        ordering: 'price',
-        limit: 20,
+        ordering: searchOrdering,
+        // One result a page, so the answer shows a next_cursor (the API's own, for this ordering).
+        limit: 1,
       },
       responses: {
         200: {
@@ -385,7 +389,9 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
               distance_km: 0.28,
             },
           ],
-          next_cursor: 'WzM1MDAwLCIyNDc5YjlhZS1lZWFkLTRkMzQtYmFlMC00OWYwMjE1MTIwN2UiXQ',
+          next_cursor: encodeCursor(
+            sortPosition(searchOrdering, sortKeys(searchOrdering, undefined), { daily_rate: EXAMPLE_SCOOTER.daily_rate, id: EXAMPLE_IDS.scooter }),
+          ),
         },
       },
     },
@@ -421,7 +427,8 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
             { slug: 'chalong-pier', name: 'Chalong Pier', lat: 7.8216, lng: 98.3581 },
             { slug: 'kata-beach', name: 'Kata Beach', lat: 7.8205, lng: 98.2985 },
           ],
-          next_cursor: 'WyJrYXRhLWJlYWNoIl0',
+          // Landmarks page by slug: the next page starts after the last one shown.
+          next_cursor: encodeCursor(['kata-beach']),
         },
       },
     },
@@ -451,14 +458,14 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
       params: { id: EXAMPLE_IDS.booking },
       responses: { 200: { ...booking, status: 'cancelled', refund: { amount: EXAMPLE_SCOOTER.deposit_amount } } },
     },
-    agencyListBookings: {
+    listAgencyBookings: {
       query: { status: 'confirmed', car_id: EXAMPLE_IDS.scooter, from: today, to: addDays(today, 30), limit: 20 },
       responses: {
         200: page([runningBooking, booking].map((entry) => ({ ...entry, customer: { full_name: user.full_name, email: user.email } }))),
       },
     },
     // The rental under way comes back early: it ends today.
-    agencyUpdateBooking: {
+    updateAgencyBooking: {
       params: { id: EXAMPLE_IDS.runningBooking },
       body: { status: 'completed' },
       responses: { 200: { ...runningBooking, status: 'completed', end_date: today, booked_end_date: days.runningBooking.end } },
@@ -507,8 +514,9 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
             comment: review.comment,
             created_at: review.created_at,
             customer_name: 'Demo T.',
-            reply,
-            replied_at: at(addDays(today, -4), '02:30:00.000'),
+            // Not replied to yet: replyToReview's example replies to it.
+            reply: review.reply,
+            replied_at: review.replied_at,
             verified_rental: true,
           },
         ]),

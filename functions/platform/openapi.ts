@@ -1,6 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { PAGE_SIZE } from '#core/pagination';
 import { routes } from '#routes';
-import { operationExamples, problemExample, type OperationExamples } from './openapi-examples';
+import { MAX_JSON_BODY_BYTES, MAX_RAW_BODY_BYTES } from './http';
+import { DEMO_SIGN_IN, operationExamples, problemExample, type OperationExamples } from './openapi-examples';
 import { API_PREFIX, type ResponseHeaderName, type RouteDefinition } from './route';
 import { ProblemSchema } from './schemas';
 
@@ -26,6 +28,8 @@ const HEADERS = {
     schema: { type: 'string' as const, examples: ['no-store', 'public, max-age=30'] },
   },
 } satisfies Record<ResponseHeaderName | 'X-Request-Id' | 'Cache-Control', object>;
+
+const kib = (bytes: number) => `${bytes / 1024} KiB`;
 
 const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
@@ -55,20 +59,36 @@ const SHARED_RESPONSES = {
     content: problemContent('forbidden', 'This endpoint is for agency admins.'),
   },
   PayloadTooLarge: {
-    description: 'The request body is over the route’s limit (64 KiB of JSON; 512 KiB for the Stripe webhook)',
+    description: `The request body is over the route’s limit (${kib(MAX_JSON_BODY_BYTES)} of JSON, also on routes that take none; ${kib(MAX_RAW_BODY_BYTES)} for the Stripe webhook)`,
     headers: { 'x-request-id': headerRef('X-Request-Id') },
-    content: problemContent('payload-too-large', 'Request bodies on this route are limited to 65536 bytes; this one has 70211.'),
+    content: problemContent(
+      'payload-too-large',
+      `Request bodies on this route are limited to ${MAX_JSON_BODY_BYTES} bytes; this one has ${MAX_JSON_BODY_BYTES + 4675}.`,
+    ),
   },
   TooManyRequests: {
     description:
-      'Too many requests: a limit of this API (problem+json), or, in AWS, API Gateway’s throttling of the route for all clients together (its own `{"message"}` body). Retry-After, when sent, says when to retry',
+      'Too many requests: a limit of this API (problem+json); in AWS, on any route, API Gateway’s throttling of the route for all clients together (its own `{"message"}` body) ' +
+      'or, where WAF is deployed, too many requests from the client’s address (problem+json, type `rate-limited`). Retry-After, when sent, says when to retry',
     // API Gateway's own throttling answer carries neither header.
     headers: { 'x-request-id': { ...HEADERS['X-Request-Id'], required: false }, 'Retry-After': headerRef('Retry-After') },
     content: {
       ...problemContent('too-many-requests', 'You already hold 2 unpaid bookings: pay or cancel one, or retry after Retry-After.'),
+      // API Gateway's throttling answers its own body; WAF answers a problem, as application/json.
       'application/json': {
-        schema: { type: 'object' as const, properties: { message: { type: 'string' as const } }, required: ['message'] },
-        example: { message: 'Too Many Requests' },
+        schema: {
+          oneOf: [
+            { type: 'object' as const, properties: { message: { type: 'string' as const } }, required: ['message'] },
+            { $ref: '#/components/schemas/Problem' },
+          ],
+        },
+        examples: {
+          throttled: { summary: 'API Gateway throttling', value: { message: 'Too Many Requests' } },
+          rateLimited: {
+            summary: 'WAF: too many requests from this address',
+            value: problemExample('rate-limited', 'Too many requests from your address; please retry in a few minutes.'),
+          },
+        },
       },
     },
   },
@@ -85,16 +105,15 @@ const takesToken = (route: RouteDefinition) => route.access !== 'public' && rout
 
 /** Error answers a route gives because of what it is (its inputs, access, database), by status. */
 function sharedErrors(route: RouteDefinition): Partial<Record<number, SharedResponse>> {
-  // Every route refuses a body it does not take (400); one that takes a body, or may be sent
-  // one, refuses it over its limit (413).
-  const mayHaveBody = Boolean(route.body || route.rawBody) || route.method !== 'GET';
-  const throttled = route.throttle !== undefined || 429 in route.responses;
+  // Every route refuses a body over its limit (413), GETs included: one that takes no body
+  // refuses any body with 400, but measures it first. The stage's API Gateway throttle and,
+  // in front of it, WAF's per-address rate rule answer 429 on any route.
   return {
     400: 'BadRequest',
     ...(takesToken(route) ? { 401: 'Unauthorized' } : {}),
     ...(route.access === 'customer' || route.access === 'agency_admin' ? { 403: 'Forbidden' } : {}),
-    ...(mayHaveBody ? { 413: 'PayloadTooLarge' } : {}),
-    ...(throttled ? { 429: 'TooManyRequests' } : {}),
+    413: 'PayloadTooLarge',
+    429: 'TooManyRequests',
     ...(route.database || takesToken(route) ? { 503: 'ServiceUnavailable' } : {}),
   };
 }
@@ -162,12 +181,12 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
 
 const INFO_DESCRIPTION = `Car and scooter rentals in Phuket: agencies list vehicles, travellers search by dates and place, book and pay a deposit.
 
-**Conventions.** Money is integer satang (THB minor units: \`150000\` is 1,500.00 THB). Dates are \`YYYY-MM-DD\`, whole days in Asia/Bangkok, inclusive on both ends. Every path answers with and without its trailing slash. Collections take \`?limit=\` (1–100) and the opaque \`?cursor=\` of the previous page's \`next_cursor\`.
+**Conventions.** Money is integer satang (THB minor units: \`150000\` is 1,500.00 THB). Dates are \`YYYY-MM-DD\`, whole days in Asia/Bangkok, inclusive on both ends. Every path answers with and without its trailing slash. Collections take \`?limit=\` (1–${PAGE_SIZE.max}, default ${PAGE_SIZE.default}) and the opaque \`?cursor=\` of the previous page's \`next_cursor\`.
 
 **Errors** are RFC 9457 \`application/problem+json\`. A problem's \`type\` is a path of this API (\`${API_PREFIX}/problems/<slug>/\`): open it for what the problem means and what to do. A 400 lists each failed field in \`errors\`. Every answer carries \`x-request-id\`.
 
 **Trying it out.** Public routes need nothing. For the others, get a token, then press *Authorize* and paste the \`access_token\`:
-1. Locally (\`npm run dev\` seeds a demo catalogue), \`POST ${API_PREFIX}/auth/token/\` with \`{"email": "demo.traveller@example.com", "password": "Phuket-2027"}\` (customer routes: bookings, reviews) or \`demo.agency@example.com\` (agency routes: Patong Wheels' cars, bookings, blocks).
+1. Locally (\`npm run dev\` seeds a demo catalogue), \`POST ${API_PREFIX}/auth/token/\` with \`${JSON.stringify({ email: DEMO_SIGN_IN.traveller, password: DEMO_SIGN_IN.password })}\` (customer routes: bookings, reviews) or \`${DEMO_SIGN_IN.agencyAdmin}\` (agency routes: Patong Wheels' cars, bookings, blocks).
 2. Elsewhere, register with \`POST ${API_PREFIX}/auth/register/\`, prove the address with the 6-digit code e-mailed to it (\`POST ${API_PREFIX}/auth/verify/\`), then sign in as above.
 
 Ids in the examples are those of the demo catalogue; search (\`GET ${API_PREFIX}/cars/\`) or list your own resources to find others. Example dates are computed from today in Bangkok.`;

@@ -1,7 +1,10 @@
+import { MAX_IMAGE_BYTES } from '#core/cars/images';
+
 /**
  * Every problem `type` this API answers, by slug: each DomainError subclass's `slug`, the
- * generic 500 of the error middleware, and the dev server's own refusals. A problem's `type`
- * is `/api/v1/problems/<slug>/` (problemType() in ./problem.ts), and GET on it answers the
+ * generic 500 of the error middleware, the dev server's own refusals and WAF's rate limit
+ * (lib/waf-stack.ts). A problem's `type` is `/api/v1/problems/<slug>/` (problemType() in
+ * ./problem.ts), and GET on it answers the
  * entry as a short page (functions/api/service/get-problem.ts), so a client developer who
  * follows the URI learns what went wrong and what to do. test/unit/openapi-document.test.ts
  * fails when code can produce a slug that has no entry here.
@@ -78,7 +81,8 @@ export const PROBLEM_TYPES = {
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',
-    meaning: 'The request body (64 KiB for JSON, 512 KiB for the webhook), or the size declared for a photo upload (10 MiB), is over the limit.',
+    // The body limits are not repeated here: the API reference states them (each route's 413).
+    meaning: `The request body is over the route’s limit (the API reference’s 413 states it), or the size declared for a photo upload is over ${MAX_IMAGE_BYTES / 1024 / 1024} MiB.`,
     action: 'Send a smaller body or photo.',
   },
   'unsupported-media-type': {
@@ -93,6 +97,13 @@ export const PROBLEM_TYPES = {
     meaning:
       'A limit was reached: unpaid bookings held at once, bookings in the last hour, or verification codes sent; the problem may name it (`limit`, `max`).',
     action: 'Wait the number of seconds in the `Retry-After` header (paying or cancelling a held booking frees a slot at once).',
+  },
+  // Answered by WAF in front of the API in AWS (lib/waf-stack.ts), not by the API itself.
+  'rate-limited': {
+    status: 429,
+    title: 'Too many requests',
+    meaning: 'Too many requests came from your address in the last few minutes, whatever their route; the firewall in front of the API refused this one.',
+    action: 'Slow down and retry in a few minutes. Clients behind one shared address (an office, a carrier NAT) share the limit.',
   },
   'service-unavailable': {
     status: 503,

@@ -77,7 +77,7 @@ export interface RouteDefinition {
    */
   database: false | DatabaseAccess;
   uses?: readonly Uses[];
-  /** A tighter API Gateway throttle than the stage default (ThrottleClass); the document then lists 429. */
+  /** A tighter API Gateway throttle than the stage default (ThrottleClass); the document lists 429 on every route anyway. */
   throttle?: ThrottleClass;
   /** Required with `uses: ['images-bucket']`: the object operations the function performs. */
   imagesBucket?: readonly ImagesBucketAccess[];
@@ -87,7 +87,8 @@ export interface RouteDefinition {
   description?: string;
   /**
    * The OpenAPI operationId. By default the handler's file name camelCased
-   * (`api/bookings/create-booking` → `createBooking`); set only where two would collide.
+   * (`api/bookings/create-booking` → `createBooking`); set where that name would not read as
+   * a verb phrase naming the operation, or would collide with another.
    */
   operationId?: string;
   tags: string[];
@@ -120,5 +121,5 @@ export function defineRoute<const R extends RouteDefinition>(route: R): R {
 
 export const API_PREFIX = '/api/v1';
 
-/** A route's key as the route table writes it (`POST /bookings/`): metrics, logs and lib/throttling.ts name routes by it. */
+/** A route's key as the route table writes it (`POST /bookings/`): metrics and logs name routes by it. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

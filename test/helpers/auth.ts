@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { registerUser, type Registered } from '#core/users/registration';
+import { registerUser } from '#core/users/registration';
+import type { RegisteredJson } from '#core/users/shape';
 import type { Role } from '#core/users/table';
 import { cognitoIdentity } from '#platform/cognito';
 import { getDb } from '#platform/db';
 
-export interface TestUser extends Registered {
+export interface TestUser extends RegisteredJson {
   email: string;
   password: string;
   /** A real access token from the Cognito emulator. */

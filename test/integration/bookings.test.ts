@@ -91,7 +91,10 @@ describe('POST /bookings/', () => {
       { token: world.customer.token },
     );
     expect(answer.status).toBe(400);
-    expect(answer.body.errors).toContainEqual({ path: 'Idempotency-Key', message: 'is required' });
+    expect(answer.body.errors).toContainEqual({
+      path: 'Idempotency-Key',
+      message: 'is required: a new UUID for each booking attempt, the same one on its retries',
+    });
     expect(await countBookings(world.car.id)).toBe(0);
   });
 
@@ -465,6 +468,13 @@ describe('the agency’s bookings and blocks', () => {
     const blocks = `/agency/cars/${world.car.id}/blocks/`;
     expect((await api.post(blocks, { start_date: bangkokDate(30), end_date: bangkokDate(30), reason: 'x' }, { token: rival.token })).status).toBe(404);
     expect((await api.get(blocks, { token: rival.token })).status).toBe(404);
+    // Validation is decided before state: a forged cursor is a 400 even for a car that is not yours.
+    const forged = Buffer.from('["yesterday","x"]').toString('base64url');
+    for (const token of [rival.token, world.agency.token]) {
+      const answer = await api.get(`${blocks}?cursor=${forged}`, { token });
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors).toEqual([{ path: 'cursor', message: expect.any(String) }]);
+    }
     for (const body of [
       { start_date: bangkokDate(30), end_date: bangkokDate(29), reason: 'x' },
       { start_date: bangkokDate(30), end_date: bangkokDate(30) },

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smsNumber } from '#core/notifications/outbox';
 import { forgetConfig } from '#platform/config';
+import { MAX_JSON_BODY_BYTES } from '#platform/http';
 import { closeDb, getDb } from '#platform/db';
 import { API_PREFIX, routeKey } from '#platform/route';
 import { routes } from '#routes';
@@ -106,6 +107,10 @@ describe('service', () => {
   it('GET /openapi.json and GET /docs/ refuse a request body with 400, like every route that takes none', async () => {
     await callWithBody('GET', '/openapi.json', '{"x":1}', 400);
     await callWithBody('GET', '/docs/', '{"x":1}', 400);
+  });
+
+  it('a GET refuses a body over the JSON limit with the 413 its operation declares', async () => {
+    await callWithBody('GET', '/health/', JSON.stringify({ x: 'x'.repeat(MAX_JSON_BODY_BYTES) }), 413);
   });
 
   it('GET /openapi.json, GET /docs/ and its assets: 200 with their content types; an unknown asset 404, a name too long 400', async () => {

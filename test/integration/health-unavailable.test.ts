@@ -18,11 +18,10 @@ const originalEnv = {
 };
 const CONNECT_TIMEOUT_MS = 500;
 /**
- * Far above the connect timeout, and the bound every answer here must beat: a 503 that came
- * from the connect timeout arrives long before it even on a loaded machine, and one that waited
- * for a query timeout (or for nothing) cannot.
+ * Longer than the test may run (its timeout): an answer that arrives at all came from the
+ * connection failing or its connect timeout, never from a query timeout. No clock is read.
  */
-const QUERY_TIMEOUT_MS = 20_000;
+const QUERY_TIMEOUT_MS = 10 * 60_000;
 
 /** A TCP server that accepts connections and never answers: PostgreSQL hung or a black-holed proxy. */
 const sockets = new Set<net.Socket>();
@@ -43,9 +42,8 @@ async function pointDatabaseAt(port: number, connectTimeoutMs = CONNECT_TIMEOUT_
 }
 
 async function callHealth() {
-  const started = Date.now();
   const result = await handler(apiEvent({ method: 'GET', path: '/api/v1/health/' }), lambdaContext('api-service-get-health'));
-  return { result, elapsedMs: Date.now() - started };
+  return { result };
 }
 
 /** The API contract: 503 "database unavailable (with Retry-After)", as RFC 9457 problem+json like every error. */
@@ -81,9 +79,7 @@ afterAll(async () => {
 describe('GET /health/ without a database', () => {
   it('answers 503 problem+json {database: unavailable} with Retry-After when nothing listens on the database port', async () => {
     await pointDatabaseAt(await freePort());
-    const { result, elapsedMs } = await callHealth();
-    expectUnavailable(result);
-    expect(elapsedMs).toBeLessThan(QUERY_TIMEOUT_MS);
+    expectUnavailable((await callHealth()).result);
   });
 
   it('answers 503 problem+json with Retry-After within about DB_CONNECT_TIMEOUT_MS when the database accepts but never answers', async () => {
@@ -91,18 +87,15 @@ describe('GET /health/ without a database', () => {
       silentServer.listen(0, '127.0.0.1', () => resolve((silentServer.address() as net.AddressInfo).port));
     });
     await pointDatabaseAt(port);
-    const { result, elapsedMs } = await callHealth();
-    expectUnavailable(result);
-    // It waited for the connect timeout (a busy machine only makes that longer), and not for a query timeout.
-    expect(elapsedMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
-    expect(elapsedMs).toBeLessThan(QUERY_TIMEOUT_MS);
+    // Answered at all: the connect timeout ended the wait (the query timeout is longer than this test may run).
+    expectUnavailable((await callHealth()).result);
   });
 
   it('recovers (200) on the next request once the database is back, without a new process or pool', async () => {
     const port = await freePort();
     // A refused connection fails at once whatever the timeout; the one through the relay below must not be
     // cut short by a 500 ms budget on a loaded machine (connect and authenticate through two hops).
-    await pointDatabaseAt(port, QUERY_TIMEOUT_MS);
+    await pointDatabaseAt(port, 20_000);
     expectUnavailable((await callHealth()).result);
 
     // The database comes back on the same address: a TCP relay to the real server.

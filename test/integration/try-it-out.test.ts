@@ -29,7 +29,8 @@ import '../helpers/stripe'; // this file's own account at the Stripe stand-in
  * gives them, with the token of the demo account its route's access calls for. Each must answer
  * the success status the document declares (and match the document). An operation with no
  * examples, a required parameter or body without one, an example id the demo data lacks, or an
- * example the route's schema refuses fails the test, naming the operation.
+ * example the route's schema refuses fails the test, naming the operation. An example answer
+ * showing a next page has its `next_cursor` sent back, as a client would: it must answer too.
  *
  * Only four values are not the examples' own, because only the server can know them
  * (SERVER_ONLY below). The operations run reads first, then writes in the document's order,
@@ -73,6 +74,8 @@ interface ExampleRequest {
   body?: string;
   /** The success status the document's example answer is for. */
   expected: number;
+  /** The `next_cursor` of that example answer, when it shows a next page: sent back, it must give that page. */
+  nextCursor?: string;
 }
 
 const api = useApi();
@@ -109,14 +112,14 @@ async function codeInOutbox(kind: 'email_verification' | 'phone_verification', r
  * the SMS), the refresh token of a real sign-in, and Stripe's signature over the example event.
  */
 const SERVER_ONLY: Record<string, (request: ExampleRequest) => Promise<void>> = {
-  verify: async (request) => {
+  verifyEmail: async (request) => {
     const body = JSON.parse(request.body!) as { email: string; code: string };
     request.body = JSON.stringify({ ...body, code: await codeInOutbox('email_verification', body.email) });
   },
-  refresh: async (request) => {
+  refreshTokens: async (request) => {
     request.body = JSON.stringify({ refresh_token: tokens.refresh });
   },
-  phoneVerify: async (request) => {
+  verifyPhone: async (request) => {
     request.body = JSON.stringify({ code: await codeInOutbox('phone_verification') });
   },
   receiveStripeEvent: async (request) => {
@@ -184,7 +187,14 @@ function exampleRequest(step: Step): ExampleRequest | { missing: string[] } {
   const [success] = withExample.length > 0 ? withExample : successes;
   if (!success) missing.push('a success answer');
   if (missing.length > 0 || !success) return { missing };
-  return { path: path + (query.size > 0 ? `?${query.toString()}` : ''), headers, ...(body !== undefined ? { body } : {}), expected: Number(success[0]) };
+  const nextCursor: unknown = success[1].content?.['application/json']?.example?.next_cursor;
+  return {
+    path: path + (query.size > 0 ? `?${query.toString()}` : ''),
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    expected: Number(success[0]),
+    ...(typeof nextCursor === 'string' ? { nextCursor } : {}),
+  };
 }
 
 async function signIn(email: string) {
@@ -219,6 +229,7 @@ describe('"Try it out" with the demo data, for every operation of the served doc
     const contract = new Contract(document);
     const failures: string[] = [];
     const passed: string[] = [];
+    const cursorsSentBack: string[] = [];
     for (const step of runOrder(steps)) {
       const name = `${step.operationId} (${step.method.toUpperCase()} ${step.template})`;
       const request = exampleRequest(step);
@@ -241,11 +252,31 @@ describe('"Try it out" with the demo data, for every operation of the served doc
         continue;
       }
       const { findings } = contract.inspect({ method: step.method, path: request.path, status: answer.status, headers: answer.headers, text: answer.text });
-      if (findings.length > 0) failures.push(`${name}: the answer does not match the document: ${findings.join('; ')}`);
-      else passed.push(step.operationId);
+      if (findings.length > 0) {
+        failures.push(`${name}: the answer does not match the document: ${findings.join('; ')}`);
+        continue;
+      }
+      if (request.nextCursor !== undefined) {
+        // The next page, as a client asks for it with the example's next_cursor.
+        const [pathOnly, search] = path.split('?') as [string, string | undefined];
+        const query = new URLSearchParams(search);
+        query.set('cursor', request.nextCursor);
+        const nextPage = await api.request(step.method.toUpperCase(), `${pathOnly}?${query.toString()}`, {
+          headers: request.headers,
+          ...(token ? { token } : {}),
+        });
+        if (nextPage.status !== request.expected) {
+          failures.push(`${name}: its example's next_cursor, sent back, answers ${nextPage.status}: ${nextPage.text.slice(0, 300)}`);
+          continue;
+        }
+        cursorsSentBack.push(step.operationId);
+      }
+      passed.push(step.operationId);
     }
     expect(failures, `passed: ${passed.join(', ')}`).toEqual([]);
     expect(passed).toHaveLength(routes.length);
+    // The examples that show a next page: their cursors work.
+    expect(cursorsSentBack.sort()).toEqual(['listLandmarks', 'searchCars']);
   });
 
   it('leaves data `npm run seed -- --reset` starts over from, with the examples’ records again', async () => {

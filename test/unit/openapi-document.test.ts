@@ -5,10 +5,12 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import * as coreErrors from '#core/errors';
 import { DomainError } from '#core/errors';
+import { PAYMENT_EVENT_OUTCOMES } from '#core/payments/webhook';
+import { decodeSortCursor, sortKeys } from '#core/search/ordering';
 import { EmailNotVerified } from '#platform/auth';
 import { endpoint } from '#platform/http';
 import { buildOpenApiDocument, operationIdOf } from '#platform/openapi';
-import { operationExamples } from '#platform/openapi-examples';
+import { EXAMPLE_IDS, EXAMPLE_SCOOTER, operationExamples } from '#platform/openapi-examples';
 import { problemType } from '#platform/problem';
 import { PROBLEM_TYPES } from '#platform/problem-types';
 import { API_PREFIX, defineRoute, type RouteDefinition } from '#platform/route';
@@ -39,7 +41,7 @@ const parameter = (route: RouteDefinition, name: string) => {
 const routeOf = (method: string, routePath: string) => routes.find((route) => route.method === method && route.path === routePath)!;
 
 describe('the OpenAPI document', () => {
-  it('names every operation uniquely after its handler, and describes it', () => {
+  it('names every operation uniquely, and describes it', () => {
     const ids = operations.map(({ operation }) => operation.operationId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(operationIdOf(routeOf('POST', '/bookings/'))).toBe('createBooking');
@@ -49,6 +51,37 @@ describe('the OpenAPI document', () => {
       expect(operation.description, route.handler).toEqual(expect.any(String));
       expect(operation.summary.length, `${route.handler}: a summary is one line; the rest goes in description`).toBeLessThanOrEqual(80);
     }
+  });
+
+  it('names each operation with a verb phrase saying what it does, as a generated client calls it', () => {
+    const verbs = [
+      'get',
+      'list',
+      'search',
+      'create',
+      'update',
+      'delete',
+      'cancel',
+      'confirm',
+      'register',
+      'verify',
+      'resend',
+      'sign',
+      'refresh',
+      'request',
+      'receive',
+      'reply',
+    ];
+    const verbPhrase = new RegExp(`^(${verbs.join('|')})[A-Z]`);
+    for (const { route, operation } of operations) expect(operation.operationId, `${route.method} ${route.path}`).toMatch(verbPhrase);
+    const idOf = (method: string, routePath: string) => operationIdOf(routeOf(method, routePath));
+    expect(idOf('POST', '/auth/token/')).toBe('signIn');
+    expect(idOf('POST', '/auth/token/refresh/')).toBe('refreshTokens');
+    expect(idOf('GET', '/me/')).toBe('getMe');
+    expect(idOf('GET', '/agency/cars/')).toBe('listAgencyCars');
+    expect(idOf('POST', '/agency/phone/verification/')).toBe('requestPhoneCode');
+    expect(idOf('POST', '/agency/phone/verify/')).toBe('verifyPhone');
+    expect(idOf('GET', '/agency/bookings/')).toBe('listAgencyBookings');
   });
 
   it('asks for a token exactly where the route needs one, and says so with security: [] elsewhere', () => {
@@ -87,18 +120,19 @@ describe('the OpenAPI document', () => {
   });
 
   it('refers to the shared 413, 429 and 503 answers wherever they can occur', () => {
+    // The shared answer, or the route's own words with the shared answer's content (and more).
+    const expectShared = (response: any, name: string, where: string) => {
+      expect(response, where).toBeDefined();
+      if (response.$ref) expect(response.$ref, where).toBe(`#/components/responses/${name}`);
+      else expect(Object.keys(response.content), where).toEqual(Object.keys(document.components.responses[name].content));
+    };
     for (const { route, operation } of operations) {
-      if (route.body || route.rawBody) {
-        // The shared answer, or the route's own words with the shared answer's content.
-        const tooLarge = operation.responses[413];
-        if (tooLarge.$ref) expect(tooLarge.$ref, route.handler).toBe('#/components/responses/PayloadTooLarge');
-        else expect(tooLarge.content, route.handler).toEqual(document.components.responses.PayloadTooLarge.content);
-      }
-      if (route.database) expect(operation.responses[503], route.handler).toBeDefined();
-    }
-    for (const key of ['POST /bookings/', 'POST /auth/token/', 'POST /agency/phone/verification/']) {
-      const [method, routePath] = key.split(' ') as [string, string];
-      expect(operations.find((entry) => entry.route === routeOf(method, routePath))!.operation.responses[429], key).toBeDefined();
+      const where = `${route.method} ${route.path}`;
+      // Any route measures a body before refusing it, GETs included (a body it does not take is a 400 only under the limit).
+      expectShared(operation.responses[413], 'PayloadTooLarge', where);
+      // The stage's API Gateway throttle and WAF's rate rule answer 429 on any route.
+      expectShared(operation.responses[429], 'TooManyRequests', where);
+      if (route.database) expect(operation.responses[503], where).toBeDefined();
     }
   });
 
@@ -141,6 +175,29 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('shows the next_cursor the search really gives, which the search accepts back', () => {
+    const search = operationExamples(NOW).searchCars!;
+    const ordering = search.query!.ordering as 'price';
+    const nextCursor = (search.responses![200] as { next_cursor: string }).next_cursor;
+    const keys = sortKeys(ordering, undefined);
+    expect(decodeSortCursor(nextCursor, ordering, keys)).toEqual([EXAMPLE_SCOOTER.daily_rate, EXAMPLE_IDS.scooter]);
+    // A page of `limit` results followed by a next page.
+    expect((search.responses![200] as { results: unknown[] }).results).toHaveLength(Number(search.query!.limit));
+  });
+
+  it('shows the review replyToReview answers as not replied to before it', () => {
+    const examples = operationExamples(NOW);
+    const reviewId = examples.replyToReview!.params!.review_id;
+    const listed = (examples.listAgencyReviews!.responses![200] as { results: { id: string; reply: string | null; replied_at: string | null }[] }).results;
+    expect(listed.find((review) => review.id === reviewId)).toMatchObject({ reply: null, replied_at: null });
+  });
+
+  it('lists the webhook’s outcomes, as core has them', () => {
+    const schema = operations.find((entry) => entry.route === routeOf('POST', '/payments/webhook/'))!.operation.responses[200].content['application/json']
+      .schema;
+    expect(schema.properties.outcome.enum).toEqual([...PAYMENT_EVENT_OUTCOMES]);
+  });
+
   it('dates its examples from today in Bangkok', () => {
     const search = operationExamples(new Date('2027-03-01T18:00:00Z')).searchCars!;
     // 18:00 UTC is already 2 March in Bangkok.
@@ -156,7 +213,8 @@ describe('problem types', () => {
 
   it('has an entry for every slug the code can answer', () => {
     const slugs = new Set<string>();
-    for (const file of [...sourceFiles(path.join(ROOT, 'functions')), path.join(ROOT, 'dev/local-server.ts')]) {
+    // lib/: WAF answers a problem of its own.
+    for (const file of [...sourceFiles(path.join(ROOT, 'functions')), ...sourceFiles(path.join(ROOT, 'lib')), path.join(ROOT, 'dev/local-server.ts')]) {
       const text = readFileSync(file, 'utf8');
       for (const match of text.matchAll(/readonly slug(?::\s*string)?\s*=\s*'([^']+)'/g)) slugs.add(match[1]!);
       for (const match of text.matchAll(/problemType\('([^']+)'\)/g)) slugs.add(match[1]!);

@@ -24,6 +24,28 @@ const thingRoute = defineRoute({
   },
 });
 
+const createdRoute = defineRoute({
+  method: 'POST',
+  path: '/test/created/',
+  handler: 'test/created',
+  access: 'public',
+  database: false,
+  summary: 'test',
+  tags: [],
+  responses: { 201: { description: 'Created', schema: z.object({ id: z.string() }), headers: ['Location'] } },
+});
+
+const pageRoute = defineRoute({
+  method: 'GET',
+  path: '/test/page/',
+  handler: 'test/page',
+  access: 'public',
+  database: false,
+  summary: 'test',
+  tags: [],
+  responses: { 200: { description: 'A page', contentType: 'text/html' } },
+});
+
 describe('a route types what its handler may answer', () => {
   it('accepts the declared shapes', () => {
     expect(endpoint(thingRoute, async (_request, reply) => reply(201, { id: 'a', seats: 4, note: null }))).toBeTypeOf('function');
@@ -44,6 +66,12 @@ describe('a route types what its handler may answer', () => {
     endpoint(thingRoute, async (_request, reply) => reply(201, { id: 'a', seats: 4, note: null, colour: 'red' }));
     // @ts-expect-error 202 carries no body
     endpoint(thingRoute, async (_request, reply) => reply(202, { id: 'a' }));
+    // @ts-expect-error the response declares Location: the document promises it
+    endpoint(createdRoute, async (_request, reply) => reply(201, { id: 'a' }));
+    endpoint(createdRoute, async (_request, reply) => reply(201, { id: 'a' }, { location: '/test/created/a/' }));
+    // @ts-expect-error a body that is not JSON needs its content type
+    endpoint(pageRoute, async (_request, reply) => reply(200, '<p>hello</p>'));
+    endpoint(pageRoute, async (_request, reply) => reply(200, '<p>hello</p>', { 'content-type': 'text/html; charset=utf-8' }));
     // @ts-expect-error an answer must come from reply()
     endpoint(thingRoute, async () => ({ status: 201, body: { id: 'a', seats: 4, note: null } }));
   }

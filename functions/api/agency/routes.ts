@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { MAX_IMAGES_PER_CAR, UPLOAD_URL_LIFETIME_SECONDS } from '#core/cars/images';
+import { MAX_IMAGE_BYTES, MAX_IMAGES_PER_CAR, UPLOAD_URL_LIFETIME_SECONDS } from '#core/cars/images';
 import { MAX_CARS_PER_AGENCY } from '#core/cars/inventory';
 import { AgencyCarJson, CreateCarBody, ImageUploadBody, ImageUploadJson, ReadyCarImageJson, UpdateCarBody } from '#core/cars/shape';
 import { PhoneStatusJson, PhoneVerificationJson } from '#core/users/shape';
@@ -22,6 +22,7 @@ export const agencyRoutes = {
     method: 'GET',
     path: '/agency/cars/',
     handler: 'api/agency/list-cars',
+    operationId: 'listAgencyCars',
     summary: "The agency's own cars, published or not",
     query: PageQuery,
     responses: { 200: { description: 'A page of cars, oldest first', schema: pageOf(AgencyCarJson, 'AgencyCarPage') } },
@@ -91,7 +92,7 @@ export const agencyRoutes = {
       201: { description: 'A pending photo and where to upload it', schema: ImageUploadJson },
       404: notFound,
       409: { description: `The car already has ${MAX_IMAGES_PER_CAR} photos` },
-      413: { description: 'Declared size over 10 MiB' },
+      413: { description: `Declared size over ${MAX_IMAGE_BYTES / 1024 / 1024} MiB` },
       415: { description: 'Declared type is not JPEG, PNG or WebP' },
     },
   }),
@@ -129,6 +130,7 @@ export const agencyRoutes = {
     method: 'POST',
     path: '/agency/phone/verification/',
     handler: 'api/agency/phone-verification',
+    operationId: 'requestPhoneCode',
     summary: "Text a 6-digit code to the agency's phone",
     description: 'Proves the number: booking SMS go only to a verified phone. Send the code back to POST /agency/phone/verify/.',
     responses: {
@@ -143,6 +145,7 @@ export const agencyRoutes = {
     method: 'POST',
     path: '/agency/phone/verify/',
     handler: 'api/agency/phone-verify',
+    operationId: 'verifyPhone',
     summary: "Prove the agency's phone with the code texted to it",
     body: z.strictObject({ code: z.string().regex(CODE_PATTERN, 'must be the 6 digits sent to you') }).meta({ id: 'VerifyPhoneRequest' }),
     responses: {

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { CODE_LIFETIME_MINUTES, CODE_PATTERN, MAX_WRONG_CODE_TRIES } from '#core/users/verification';
 import { UNVERIFIED_GRACE_HOURS } from '#core/users/registration';
 import { MeJson, RegisteredJson, RoleJson, TokensJson, UserJson } from '#core/users/shape';
+import { DEMO_SIGN_IN } from '#platform/openapi-examples';
 import { defineRoute } from '#platform/route';
 
 const Email = z
@@ -68,6 +69,7 @@ export const authRoutes = {
     path: '/auth/register/',
     throttle: 'auth',
     handler: 'api/auth/register',
+    operationId: 'registerAccount',
     access: 'public',
     database: 'write',
     uses: ['cognito-admin'],
@@ -91,6 +93,7 @@ export const authRoutes = {
     method: 'POST',
     path: '/auth/verify/',
     handler: 'api/auth/verify',
+    operationId: 'verifyEmail',
     access: 'public',
     database: 'write',
     uses: ['cognito-email-verified'],
@@ -110,6 +113,7 @@ export const authRoutes = {
     method: 'POST',
     path: '/auth/verify/resend/',
     handler: 'api/auth/resend-verification',
+    operationId: 'resendEmailCode',
     access: 'public',
     database: 'write',
     summary: 'Send a new verification code to an unverified address',
@@ -128,11 +132,13 @@ export const authRoutes = {
     path: '/auth/token/',
     throttle: 'auth',
     handler: 'api/auth/token',
+    operationId: 'signIn',
     access: 'public',
     database: false,
     summary: 'Sign in with email and password',
     description:
-      'Answers Cognito tokens: send the `access_token` as `Authorization: Bearer <token>` (in the docs page: Authorize). Locally the demo accounts are demo.traveller@example.com and demo.agency@example.com, password Phuket-2027.',
+      'Answers Cognito tokens: send the `access_token` as `Authorization: Bearer <token>` (in the docs page: Authorize). ' +
+      `Locally the demo accounts are ${DEMO_SIGN_IN.traveller} and ${DEMO_SIGN_IN.agencyAdmin}, password ${DEMO_SIGN_IN.password}.`,
     tags: ['Auth'],
     body: z.strictObject({ email: Email, password: z.string().min(1).max(256) }).meta({ id: 'TokenRequest' }),
     responses: {
@@ -145,6 +151,7 @@ export const authRoutes = {
     path: '/auth/token/refresh/',
     throttle: 'auth',
     handler: 'api/auth/refresh',
+    operationId: 'refreshTokens',
     access: 'public',
     database: false,
     summary: 'New access and id tokens from a refresh token',

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { AgencyBookingJson, BlockJson, BookingJson, CancelledBookingJson, CreatedBookingJson } from '#core/bookings/shape';
+import { PAYMENT_EVENT_OUTCOMES } from '#core/payments/webhook';
 import { RESERVATION_STATUSES } from '#core/reservations/table';
 import { PageQuery } from '#platform/pagination';
 import { defineRoute } from '#platform/route';
@@ -21,6 +22,8 @@ export const CreateBookingBody = z
 
 const BookingIdParams = IdParams;
 
+const IDEMPOTENCY_KEY_ADVICE = 'a new UUID for each booking attempt, the same one on its retries';
+
 export const bookingRoutes = {
   createBooking: defineRoute({
     method: 'POST',
@@ -38,9 +41,10 @@ export const bookingRoutes = {
     tags: ['Bookings'],
     requestHeaders: z.object({
       'Idempotency-Key': z
-        .string()
+        // Said in full when absent: "is required" alone does not tell a client what to send.
+        .string({ error: (issue) => (issue.input === undefined ? `is required: ${IDEMPOTENCY_KEY_ADVICE}` : undefined) })
         .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')
-        .meta({ description: '1–255 visible ASCII characters, e.g. a UUID, unique per booking attempt and the same on its retries' }),
+        .meta({ description: `1–255 visible ASCII characters: ${IDEMPOTENCY_KEY_ADVICE}` }),
     }),
     body: CreateBookingBody,
     responses: {
@@ -70,7 +74,7 @@ export const bookingRoutes = {
     database: 'write',
     summary: "The caller's own bookings, newest first",
     tags: ['Bookings'],
-    query: PageQuery.extend({ status: Status.optional() }).strict(),
+    query: PageQuery.extend({ status: Status.optional() }),
     responses: { 200: { description: 'A page of bookings', schema: pageOf(BookingJson, 'BookingPage') } },
   }),
   getBooking: defineRoute({
@@ -109,17 +113,19 @@ export const bookingRoutes = {
     method: 'GET',
     path: '/agency/bookings/',
     handler: 'api/bookings/agency-list-bookings',
+    operationId: 'listAgencyBookings',
     access: 'agency_admin',
     database: 'write',
     summary: "Bookings of the caller's cars, by start date",
     tags: ['Agency bookings'],
-    query: PageQuery.extend({ status: Status.optional(), car_id: Uuid.optional(), from: IsoDate.optional(), to: IsoDate.optional() }).strict(),
+    query: PageQuery.extend({ status: Status.optional(), car_id: Uuid.optional(), from: IsoDate.optional(), to: IsoDate.optional() }),
     responses: { 200: { description: 'A page of bookings', schema: pageOf(AgencyBookingJson, 'AgencyBookingPage') } },
   }),
   agencyUpdateBooking: defineRoute({
     method: 'PATCH',
     path: '/agency/bookings/{id}/',
     handler: 'api/bookings/agency-update-booking',
+    operationId: 'updateAgencyBooking',
     access: 'agency_admin',
     database: 'write',
     uses: ['payments'],
@@ -166,7 +172,7 @@ export const bookingRoutes = {
     summary: "A car's active blocks, by start date",
     tags: ['Agency bookings'],
     params: IdParams,
-    query: PageQuery.strict(),
+    query: PageQuery,
     responses: { 200: { description: 'A page of blocks', schema: pageOf(BlockJson, 'BlockPage') }, 404: { description: 'Not found or not your car' } },
   }),
   deleteBlock: defineRoute({
@@ -219,7 +225,13 @@ export const bookingRoutes = {
       })
       .meta({ id: 'StripeEvent', description: 'A Stripe event, as Stripe sends it (only the fields this endpoint reads are listed)' }),
     responses: {
-      200: { description: 'Received (also for a duplicate, which has no effect)', schema: z.object({ received: z.literal(true), outcome: z.string() }) },
+      200: {
+        description: 'Received (also for a duplicate, which has no effect)',
+        schema: z.object({
+          received: z.literal(true),
+          outcome: z.enum(PAYMENT_EVENT_OUTCOMES).meta({ description: 'What the event did to its booking, if anything (`duplicate`: applied before)' }),
+        }),
+      },
       400: { description: 'Missing, invalid or stale signature; nothing changed' },
     },
   }),

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { todayInBangkok } from '../availability/dates';
-import { Instant } from '../json';
+import { Currency, Instant, Satang } from '../json';
 import { MIN_DEPOSIT_SATANG } from '../payments/provider';
 import { MAX_IMAGE_BYTES } from './images';
 import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from './table';
@@ -18,7 +18,7 @@ function latestModelYear(): number {
 }
 
 const Name = z.string().trim().min(1).max(200);
-const Satang = z.number().int('must be an integer amount of satang');
+const SatangAmount = z.number().int('must be an integer amount of satang');
 
 const carFields = {
   make: Name,
@@ -32,9 +32,9 @@ const carFields = {
   transmission: z.enum(TRANSMISSIONS),
   seats: z.number().int().min(1).max(60),
   fuel_type: z.enum(FUEL_TYPES),
-  daily_rate: Satang.min(1).max(MAX_SATANG).meta({ description: 'Satang per day' }),
+  daily_rate: SatangAmount.min(1).max(MAX_SATANG).meta({ description: 'Satang per day' }),
   // Every booking takes its deposit through a Stripe PaymentIntent, and Stripe charges at least THB 10.
-  deposit_amount: Satang.min(MIN_DEPOSIT_SATANG, `must be at least ${MIN_DEPOSIT_SATANG} satang (THB 10), the smallest deposit a card payment can take`)
+  deposit_amount: SatangAmount.min(MIN_DEPOSIT_SATANG, `must be at least ${MIN_DEPOSIT_SATANG} satang (THB 10), the smallest deposit a card payment can take`)
     .max(MAX_SATANG)
     .meta({ description: `Satang, at least ${MIN_DEPOSIT_SATANG} (THB 10): every booking pays its deposit by card` }),
   description: z.string().max(5000),
@@ -108,9 +108,9 @@ export const CarSpecJson = z.object({
 /** A car as its agency sees it. */
 export const AgencyCarJson = CarSpecJson.extend({
   agency_id: z.uuid(),
-  daily_rate: z.number().int(),
-  deposit_amount: z.number().int(),
-  currency: z.literal('thb'),
+  daily_rate: Satang.meta({ description: 'Satang per day' }),
+  deposit_amount: Satang,
+  currency: Currency,
   description: z.string(),
   lat: z.number().nullable(),
   lng: z.number().nullable(),

@@ -17,16 +17,20 @@ export const HANDLED_EVENT_TYPES: readonly string[] = [
 /** The error log line of an amount_mismatch; the stack's PaymentAmountMismatch alarm counts it (lib/observability.ts). */
 export const PAYMENT_MISMATCH_LOG_MESSAGE = 'payment does not match the booking deposit; not confirmed';
 
-export type PaymentEventOutcome =
-  | 'duplicate' // this event id was processed before: no effect
-  | 'confirmed'
-  | 'already_confirmed'
-  | 'refunded' // paid, but the hold had expired or was cancelled: money goes back, dates stay free
-  | 'already_settled' // paid while the booking was live, since cancelled: its cancellation settled the deposit
-  | 'cancelled'
-  | 'amount_mismatch' // paid, but not the booking's deposit in amount or currency: recorded, not confirmed
-  | 'ignored'
-  | 'unknown_intent';
+/** What applying an event did; the webhook answers it as `outcome`, and the OpenAPI document lists these values. */
+export const PAYMENT_EVENT_OUTCOMES = [
+  'duplicate', // this event id was processed before: no effect
+  'confirmed',
+  'already_confirmed',
+  'refunded', // paid, but the hold had expired or was cancelled: money goes back, dates stay free
+  'already_settled', // paid while the booking was live, since cancelled: its cancellation settled the deposit
+  'cancelled',
+  'amount_mismatch', // paid, but not the booking's deposit in amount or currency: recorded, not confirmed
+  'ignored',
+  'unknown_intent',
+] as const;
+
+export type PaymentEventOutcome = (typeof PAYMENT_EVENT_OUTCOMES)[number];
 
 /** What an intent's current state means for its booking (the columns of the table in docs/bookings.md). */
 export type IntentVerdict = 'paid' | 'failed' | 'canceled' | 'open';

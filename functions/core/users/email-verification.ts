@@ -3,7 +3,7 @@ import type { Database } from '../database';
 import { ValidationError } from '../errors';
 import { enqueueNotification } from '../notifications/outbox';
 import type { IdentityProvider } from './identity';
-import type { Registered } from './registration';
+import type { UserJson } from './shape';
 import { CODE_LIFETIME_MINUTES, issueCode, useCode, type IssuedCode } from './verification';
 
 /**
@@ -41,11 +41,7 @@ export async function sendEmailCode(trx: Kysely<Database>, user: { id: string; e
  * a try even though the answer is an error. After the commit, Cognito hears of it too (best
  * effort: our row is what the API trusts).
  */
-export async function verifyEmail(
-  db: Kysely<Database>,
-  identity: IdentityProvider,
-  input: { email: string; code: string; now?: Date },
-): Promise<Registered['user']> {
+export async function verifyEmail(db: Kysely<Database>, identity: IdentityProvider, input: { email: string; code: string; now?: Date }): Promise<UserJson> {
   const now = input.now ?? new Date();
   const email = input.email.toLowerCase();
   const verified = await db.transaction().execute(async (trx) => {

@@ -21,8 +21,6 @@ export interface Registration {
   agency?: { name: string; phone: string; address: string; lat: number; lng: number };
 }
 
-export type Registered = RegisteredJson;
-
 export interface RegistrationOptions {
   /** The moment of registration (tests move it). */
   now?: Date;
@@ -73,7 +71,7 @@ export async function registerUser(
   identity: IdentityProvider,
   input: Registration,
   options: RegistrationOptions = {},
-): Promise<Registered> {
+): Promise<RegisteredJson> {
   const now = options.now ?? new Date();
   const email = input.email.toLowerCase();
   const graceEnd = new Date(now.getTime() - UNVERIFIED_GRACE_HOURS * 3_600_000);

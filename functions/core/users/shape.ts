@@ -9,7 +9,7 @@ export const RoleJson = z.enum(['customer', 'agency_admin'] as const satisfies r
 export const UserJson = z.object({ id: z.uuid(), email: z.email(), full_name: z.string(), role: RoleJson }).meta({ id: 'User' });
 export type UserJson = z.infer<typeof UserJson>;
 
-export const AgencyRefJson = z.object({ id: z.uuid(), name: z.string() }).meta({ id: 'AgencyRef' });
+const AgencyRefJson = z.object({ id: z.uuid(), name: z.string() }).meta({ id: 'AgencyRef' });
 
 /** A new account (and the agency of an agency admin). */
 export const RegisteredJson = z.object({ user: UserJson, agency: AgencyRefJson.optional() }).meta({ id: 'Registered' });
