@@ -1,7 +1,24 @@
 import net from 'node:net';
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
+/** Ports this process has handed out: the OS may offer a just-closed port again. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on right now, and that this process has not
+ * handed out before: the emulators of one stack are given ports picked one after another, and
+ * two of them on one port (the SES emulator answering Cognito's calls) fail far from the cause.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await unusedPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
