@@ -297,13 +297,8 @@ export async function seedDemoData(
         end_date: dates.end,
         customer_id: customerId,
         expires_at: status === 'pending' ? new Date(Date.now() + 15 * 60_000) : null,
-        days: price.days,
-        daily_rate_at_booking: price.daily_rate_at_booking,
-        subtotal: price.subtotal,
-        fees: price.fees,
-        tax: price.tax,
-        total_price: price.total_price,
-        deposit_amount: price.deposit_amount,
+        // The stored price is the price of the dates (the columns are RentalPrice's).
+        ...price,
         payment_intent_id: fixed.intentId ?? null,
         // Confirmed and completed demo rentals were paid through the platform (so they can be reviewed).
         deposit_paid_at: status === 'confirmed' || status === 'completed' ? new Date(fixed.paidAt ?? Date.now()) : null,

@@ -107,13 +107,8 @@ export async function createBooking(
       end_date: endDate,
       customer_id: customerId,
       expires_at: options.expiresAt ?? (status === 'pending' ? new Date(Date.now() + 15 * 60_000) : null),
-      days: price.days,
-      daily_rate_at_booking: price.daily_rate_at_booking,
-      subtotal: price.subtotal,
-      fees: price.fees,
-      tax: price.tax,
-      total_price: price.total_price,
-      deposit_amount: price.deposit_amount,
+      // The stored price is the price of the dates (the columns are RentalPrice's).
+      ...price,
       payment_intent_id: null,
       reason: null,
     })
