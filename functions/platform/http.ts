@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '#core/database';
 import { DomainError, PayloadTooLarge, ValidationError, type FieldProblem } from '#core/errors';
+import { MAX_JSON_BODY_BYTES, MAX_RAW_BODY_BYTES } from './body-limits';
 import { authenticate, type CallerFor } from './auth';
 import { checkAllConfig } from './config';
 import { toDomainError } from './database-errors';
@@ -159,15 +160,6 @@ export function cacheControl(route: Pick<RouteDefinition, 'method' | 'access' | 
   const cacheable = route.method === 'GET' && route.access === 'public' && route.cacheSeconds !== undefined && route.cacheSeconds > 0;
   return cacheable && status >= 200 && status < 300 ? `public, max-age=${route.cacheSeconds}` : NO_STORE;
 }
-
-/**
- * The payload limit. An HTTP API cannot lower its own 10 MB limit, so each function refuses
- * anything larger than its route can legitimately need before parsing it: the largest JSON
- * body (a car with a 5,000-character description) is a few KB, while Stripe's event payloads
- * vary with the objects they embed. Photos never pass through here (presigned PUTs to S3).
- */
-export const MAX_JSON_BODY_BYTES = 64 * 1024;
-export const MAX_RAW_BODY_BYTES = 512 * 1024;
 
 function bodyLimit(route: RouteDefinition): middy.MiddlewareObj<Event, Result> {
   const limit = route.rawBody ? MAX_RAW_BODY_BYTES : MAX_JSON_BODY_BYTES;

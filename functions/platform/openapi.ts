@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { PAGE_SIZE } from '#core/pagination';
 import { routes } from '#routes';
-import { MAX_JSON_BODY_BYTES, MAX_RAW_BODY_BYTES } from './http';
+import { kibibytes, MAX_JSON_BODY_BYTES, MAX_RAW_BODY_BYTES } from './body-limits';
 import { DEMO_SIGN_IN, operationExamples, problemExample, type OperationExamples } from './openapi-examples';
 import { API_PREFIX, type ResponseHeaderName, type RouteDefinition } from './route';
 import { ProblemSchema } from './schemas';
@@ -28,8 +28,6 @@ const HEADERS = {
     schema: { type: 'string' as const, examples: ['no-store', 'public, max-age=30'] },
   },
 } satisfies Record<ResponseHeaderName | 'X-Request-Id' | 'Cache-Control', object>;
-
-const kib = (bytes: number) => `${bytes / 1024} KiB`;
 
 const headerRef = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${name}` });
 
@@ -59,7 +57,7 @@ const SHARED_RESPONSES = {
     content: problemContent('forbidden', 'This endpoint is for agency admins.'),
   },
   PayloadTooLarge: {
-    description: `The request body is over the route’s limit (${kib(MAX_JSON_BODY_BYTES)} of JSON, also on routes that take none; ${kib(MAX_RAW_BODY_BYTES)} for the Stripe webhook)`,
+    description: `The request body is over the route’s limit (${kibibytes(MAX_JSON_BODY_BYTES)} of JSON, also on routes that take none; ${kibibytes(MAX_RAW_BODY_BYTES)} for the Stripe webhook)`,
     headers: { 'x-request-id': headerRef('X-Request-Id') },
     content: problemContent(
       'payload-too-large',

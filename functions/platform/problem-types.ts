@@ -1,4 +1,5 @@
 import { MAX_IMAGE_BYTES } from '#core/cars/images';
+import { kibibytes, MAX_JSON_BODY_BYTES, MAX_RAW_BODY_BYTES } from './body-limits';
 
 /**
  * Every problem `type` this API answers, by slug: each DomainError subclass's `slug`, the
@@ -81,8 +82,7 @@ export const PROBLEM_TYPES = {
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',
-    // The body limits are not repeated here: the API reference states them (each route's 413).
-    meaning: `The request body is over the route’s limit (the API reference’s 413 states it), or the size declared for a photo upload is over ${MAX_IMAGE_BYTES / 1024 / 1024} MiB.`,
+    meaning: `The request body is over the route’s limit (${kibibytes(MAX_JSON_BODY_BYTES)} of JSON; ${kibibytes(MAX_RAW_BODY_BYTES)} for the Stripe webhook), or the size declared for a photo upload is over ${MAX_IMAGE_BYTES / 1024 / 1024} MiB.`,
     action: 'Send a smaller body or photo.',
   },
   'unsupported-media-type': {

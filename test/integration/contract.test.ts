@@ -3,7 +3,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smsNumber } from '#core/notifications/outbox';
 import { forgetConfig } from '#platform/config';
-import { MAX_JSON_BODY_BYTES } from '#platform/http';
+import { MAX_JSON_BODY_BYTES } from '#platform/body-limits';
 import { closeDb, getDb } from '#platform/db';
 import { API_PREFIX, routeKey } from '#platform/route';
 import { routes } from '#routes';
