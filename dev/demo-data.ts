@@ -6,8 +6,8 @@ import { Conflict } from '#core/errors';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
 import { registerUser } from '#core/users/registration';
 import type { IdentityProvider } from '#core/users/identity';
+import { DEMO_SIGN_IN } from '#platform/demo-accounts';
 import {
-  DEMO_SIGN_IN,
   EXAMPLE_AGENCY,
   EXAMPLE_CAR,
   EXAMPLE_IDS,

@@ -2,6 +2,7 @@ import { addDays, todayInBangkok } from '#core/availability/dates';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
 import { sortKeys, sortPosition } from '#core/search/ordering';
 import { encodeCursor } from '#core/pagination';
+import { DEMO_SIGN_IN } from './demo-accounts';
 import { PROBLEM_TYPES, type ProblemSlug } from './problem-types';
 import { problemType } from './problem';
 
@@ -22,12 +23,6 @@ export interface OperationExamples {
   body?: unknown;
   responses?: Record<number, unknown>;
 }
-
-/**
- * The demo accounts dev/demo-data.ts registers, both with this password: the token example
- * signs in as the traveller, and the document's description names both.
- */
-export const DEMO_SIGN_IN = { traveller: 'demo.traveller@example.com', agencyAdmin: 'demo.agency@example.com', password: 'Phuket-2027' } as const;
 
 /**
  * The demo catalogue's fixed ids (dev/demo-data.ts makes these records with them): Patong

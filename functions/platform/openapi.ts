@@ -2,7 +2,8 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { PAGE_SIZE } from '#core/pagination';
 import { routes } from '#routes';
 import { kibibytes, MAX_JSON_BODY_BYTES, MAX_RAW_BODY_BYTES } from './body-limits';
-import { DEMO_SIGN_IN, operationExamples, problemExample, type OperationExamples } from './openapi-examples';
+import { DEMO_SIGN_IN } from './demo-accounts';
+import { operationExamples, problemExample, type OperationExamples } from './openapi-examples';
 import { API_PREFIX, type ResponseHeaderName, type RouteDefinition } from './route';
 import { ProblemSchema } from './schemas';
 

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { CODE_LIFETIME_MINUTES, CODE_PATTERN, MAX_WRONG_CODE_TRIES } from '#core/users/verification';
 import { UNVERIFIED_GRACE_HOURS } from '#core/users/registration';
 import { MeJson, RegisteredJson, RoleJson, TokensJson, UserJson } from '#core/users/shape';
-import { DEMO_SIGN_IN } from '#platform/openapi-examples';
+import { DEMO_SIGN_IN } from '#platform/demo-accounts';
 import { defineRoute } from '#platform/route';
 
 const Email = z
