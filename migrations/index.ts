@@ -14,6 +14,7 @@ import * as outboxLease from './2026_12_03_0011_outbox_lease';
 import * as bookingHoldFunction from './2026_12_03_0012_booking_hold_function';
 import * as objectDeletions from './2026_12_03_0013_object_deletions';
 import * as identityDeletions from './2026_12_03_0014_identity_deletions';
+import * as rentalRules from './2026_12_03_0015_rental_rules';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0012_booking_hold_function': bookingHoldFunction,
   '2026_12_03_0013_object_deletions': objectDeletions,
   '2026_12_03_0014_identity_deletions': identityDeletions,
+  '2026_12_03_0015_rental_rules': rentalRules,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -2,6 +2,7 @@ import type { CarImagesTable, CarsTable, ObjectDeletionsTable } from './cars/tab
 import type { LandmarksTable } from './geo/table';
 import type { NotificationsTable } from './notifications/table';
 import type { PaymentEventsTable, PaymentTasksTable } from './payments/table';
+import type { AgencyDeliveryOptionsTable, AgencyOpeningHoursTable, CarSeasonsTable } from './pricing/table';
 import type { IdempotencyKeysTable, ReservationsTable } from './reservations/table';
 import type { ReviewsTable } from './reviews/table';
 import type { AgenciesTable, IdentityDeletionsTable, UsersTable, VerificationCodesTable } from './users/table';
@@ -11,6 +12,9 @@ export interface Database {
   users: UsersTable;
   agencies: AgenciesTable;
   cars: CarsTable;
+  car_seasons: CarSeasonsTable;
+  agency_opening_hours: AgencyOpeningHoursTable;
+  agency_delivery_options: AgencyDeliveryOptionsTable;
   car_images: CarImagesTable;
   object_deletions: ObjectDeletionsTable;
   reservations: ReservationsTable;

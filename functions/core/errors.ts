@@ -84,6 +84,15 @@ export class BookingConflict extends Conflict {
   }
 }
 
+/** The agency's rental rules refuse this request (minimum days, notice, lead time, delivery, opening hours); `rule` names which. */
+export class RentalRuleBroken extends Conflict {
+  override readonly title: string = 'Rental rule not met';
+  override readonly slug: string = 'rental-rule';
+  constructor(rule: string, detail: string) {
+    super(detail, { extensions: { rule } });
+  }
+}
+
 export class PayloadTooLarge extends DomainError {
   readonly status = 413;
   readonly title: string = 'Payload too large';

@@ -79,6 +79,15 @@ export const PROBLEM_TYPES = {
     meaning: 'Another booking or a maintenance block already holds some of these days of the car (date ranges are inclusive on both ends).',
     action: 'Pick other dates (GET /api/v1/cars/{id}/ lists `unavailable_ranges`) or another car (GET /api/v1/cars/ lists only free ones).',
   },
+  'rental-rule': {
+    status: 409,
+    title: 'Rental rule not met',
+    meaning:
+      'The agency rents this car by a rule the request breaks; the `rule` member names it: `min_rental_days`, `min_notice`, `max_lead_days`, ' +
+      '`delivery` (the agency does not deliver to that landmark) or `opening_hours` (a hand-over outside the opening hours, which the agency does not offer).',
+    action:
+      'Read `detail`, then change the dates, times or places (GET /api/v1/cars/{id}/ shows the car’s rules, and GET /api/v1/cars/ lists only cars the request can book).',
+  },
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',

@@ -33,6 +33,19 @@ export interface CarsTable {
    */
   location: ColumnType<string, never, never>;
   is_published: Generated<boolean>;
+  /** Length discounts: weekly_discount_percent off from weekly_discount_days days, monthly_… from monthly_discount_days. */
+  weekly_discount_days: Generated<number>;
+  weekly_discount_percent: Generated<number>;
+  monthly_discount_days: Generated<number>;
+  monthly_discount_percent: Generated<number>;
+  min_rental_days: Generated<number>;
+  min_notice_hours: Generated<number>;
+  /** How many days ahead a rental may start at most; null: the platform's limit only. */
+  max_lead_days: number | null;
+  /** Whole days the car needs between rentals; each booking holds them after its end (migration 0015). */
+  turnaround_days: Generated<number>;
+  /** Moved by a trigger whenever a pricing or rule column or one of the car's seasons changes; never written. */
+  terms_version: ColumnType<number, never, never>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
   deleted_at: ColumnType<Date | null, never, Date | string | null>;

@@ -36,6 +36,20 @@ export interface ReservationsTable {
   /** When the deposit was paid through the platform (the Stripe webhook); null if never. */
   deposit_paid_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   reason: string | null;
+  /** The car's turnaround buffer when it was booked: the reservation holds its dates and this many days after (0 for blocks). */
+  turnaround_days: Generated<number>;
+  /** end_date + turnaround_days, derived by the database; never written. */
+  held_until: ColumnType<string, never, never>;
+  /** daterange(start_date, held_until, '[]'): what the exclusion constraint compares; never written. */
+  held_period: ColumnType<string, never, never>;
+  /** 'HH:MM:SS' as PostgreSQL returns a time; null for blocks and for bookings made before migration 0015. */
+  pickup_time: string | null;
+  return_time: string | null;
+  /** Landmark slugs the car is delivered to and collected from; null: the agency's own address. */
+  pickup_landmark: string | null;
+  return_landmark: string | null;
+  /** The price breakdown it was charged (core/pricing/pricing.ts PriceBreakdown); null before migration 0015. */
+  price_breakdown: ColumnType<unknown, string | null | undefined, string | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
 }

@@ -25,6 +25,10 @@ export interface AgenciesTable {
   review_count: ColumnType<number, never, number>;
   /** When the phone was proved with a code sent to it by SMS; a change of phone clears it (trigger). */
   phone_verified_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Charged per hand-over outside the opening hours; null: such hand-overs are refused. */
+  after_hours_fee: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Moved by triggers when the after-hours fee, opening hours or delivery options change; never written. */
+  terms_version: ColumnType<number, never, never>;
   created_at: ColumnType<Date, never, never>;
 }
 
