@@ -32,7 +32,8 @@ const holdingStatuses = sql.join(DATE_HOLDING_STATUSES.map((status) => sql.lit(s
  * a comparison across types skips the index.
  */
 export function conflictExists(carId: Expression<string>, range: DateRange, bufferDays: Expression<number> | number = 0): RawBuilder<SqlBool> {
-  const end = bufferDays === 0 ? sql`${range.endDate}::date` : sql`${range.endDate}::date + ${typeof bufferDays === 'number' ? sql`${bufferDays}::int` : bufferDays}`;
+  const end =
+    bufferDays === 0 ? sql`${range.endDate}::date` : sql`${range.endDate}::date + ${typeof bufferDays === 'number' ? sql`${bufferDays}::int` : bufferDays}`;
   return sql<SqlBool>`EXISTS (
     SELECT 1 FROM reservations AS r
     WHERE r.car_id = ${carId}

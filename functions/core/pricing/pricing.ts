@@ -156,7 +156,8 @@ export function priceRental(input: RentalPriceInput, rates: PricingRates = DEFAU
 export function lengthDiscountPercent(days: number, discounts: LengthDiscounts | undefined): number {
   if (!discounts) return 0;
   for (const tier of [discounts.weekly, discounts.monthly]) {
-    if (!Number.isInteger(tier.percent) || tier.percent < 0 || tier.percent > 90) throw new RangeError(`A length discount must be 0..90 %, got ${tier.percent}.`);
+    if (!Number.isInteger(tier.percent) || tier.percent < 0 || tier.percent > 90)
+      throw new RangeError(`A length discount must be 0..90 %, got ${tier.percent}.`);
   }
   if (days >= discounts.monthly.fromDays) return discounts.monthly.percent;
   if (days >= discounts.weekly.fromDays) return discounts.weekly.percent;

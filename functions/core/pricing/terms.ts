@@ -107,7 +107,10 @@ export function rentalRuleBroken(terms: RentalTerms, request: RentalRequest, now
     ['return', request.returnLandmark],
   ] as const) {
     if (landmark !== null && terms.deliveryFees[landmark] === undefined) {
-      return new RentalRuleBroken('delivery', `The agency does not deliver to or collect from ${landmark}; choose one of its delivery places for the ${hand}, or its own address.`);
+      return new RentalRuleBroken(
+        'delivery',
+        `The agency does not deliver to or collect from ${landmark}; choose one of its delivery places for the ${hand}, or its own address.`,
+      );
     }
   }
   if (terms.afterHoursFee === null) {
