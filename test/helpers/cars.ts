@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Updateable } from 'kysely';
+import type { CarsTable } from '#core/cars/table';
 import { addDays, todayInBangkok } from '#core/availability/dates';
 import type { ReservationStatus } from '#core/reservations/table';
 import { getDb } from '#platform/db';
@@ -73,6 +75,63 @@ export async function insertBooking(carId: string, booking: { status: Reservatio
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** The car's own rental terms (length discounts, minimum days, notice, lead time, turnaround), written straight into the database. */
+export async function setCarTerms(
+  carId: string,
+  terms: Pick<
+    Updateable<CarsTable>,
+    | 'weekly_discount_days'
+    | 'weekly_discount_percent'
+    | 'monthly_discount_days'
+    | 'monthly_discount_percent'
+    | 'min_rental_days'
+    | 'min_notice_hours'
+    | 'max_lead_days'
+    | 'turnaround_days'
+  >,
+): Promise<void> {
+  await getDb().updateTable('cars').set(terms).where('id', '=', carId).execute();
+}
+
+/** A season of the car: its daily rate on these inclusive days, and optionally a stricter minimum rental. */
+export async function addSeason(carId: string, season: { name: string; start: string; end: string; dailyRate: number; minRentalDays?: number }): Promise<void> {
+  await getDb()
+    .insertInto('car_seasons')
+    .values({
+      car_id: carId,
+      name: season.name,
+      start_date: season.start,
+      end_date: season.end,
+      daily_rate: season.dailyRate,
+      min_rental_days: season.minRentalDays ?? null,
+    })
+    .execute();
+}
+
+/**
+ * The agency's hand-over terms: the same opening hours every day of the week ('HH:MM'), its
+ * after-hours fee (null: not offered) and the landmarks it delivers to with their fees.
+ */
+export async function setAgencyTerms(
+  agencyId: string,
+  terms: { hours?: { opens: string; closes: string }; afterHoursFee?: number | null; delivery?: Record<string, number> },
+): Promise<void> {
+  const db = getDb();
+  if (terms.hours) {
+    await db.deleteFrom('agency_opening_hours').where('agency_id', '=', agencyId).execute();
+    await db
+      .insertInto('agency_opening_hours')
+      .values([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ agency_id: agencyId, weekday, opens: terms.hours!.opens, closes: terms.hours!.closes })))
+      .execute();
+  }
+  if (terms.afterHoursFee !== undefined) await db.updateTable('agencies').set({ after_hours_fee: terms.afterHoursFee }).where('id', '=', agencyId).execute();
+  if (terms.delivery) {
+    await db.deleteFrom('agency_delivery_options').where('agency_id', '=', agencyId).execute();
+    const options = Object.entries(terms.delivery).map(([landmark, fee]) => ({ agency_id: agencyId, landmark_slug: landmark, fee }));
+    if (options.length > 0) await db.insertInto('agency_delivery_options').values(options).execute();
+  }
 }
 
 /** A maintenance block, as the agency would set one. */

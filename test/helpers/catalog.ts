@@ -96,7 +96,7 @@ export async function createBooking(
 ) {
   customerId ??= (await createTestUser('customer')).id;
   const status = options.status ?? 'confirmed';
-  const price = priceRental({ dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate, endDate });
+  const { breakdown, ...price } = priceRental({ dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate, endDate });
   return getDb()
     .insertInto('reservations')
     .values({
@@ -107,8 +107,9 @@ export async function createBooking(
       end_date: endDate,
       customer_id: customerId,
       expires_at: options.expiresAt ?? (status === 'pending' ? new Date(Date.now() + 15 * 60_000) : null),
-      // The stored price is the price of the dates (the columns are RentalPrice's).
+      // The stored price is the price of the dates (the columns are RentalPrice's, its breakdown as JSON).
       ...price,
+      price_breakdown: JSON.stringify(breakdown),
       payment_intent_id: null,
       reason: null,
     })

@@ -16,8 +16,37 @@ const HoldLimitProblem = ProblemSchema.extend({
   max: z.number().int().meta({ description: 'The limit reached' }),
 }).meta({ id: 'HoldLimitProblem' });
 
+/** A booking's 409: taken dates, a key reused, or (type rental-rule) one of the car's rules, named by `rule`. */
+const BookingConflictProblem = ProblemSchema.extend({
+  rule: z
+    .enum(['min_rental_days', 'min_notice', 'max_lead_days', 'delivery', 'opening_hours'])
+    .optional()
+    .meta({ description: 'Only for problem type rental-rule: the rule the request breaks' }),
+}).meta({ id: 'BookingConflictProblem' });
+
+/** A hand-over's time of day, to the minute. */
+const HandOverTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (00:00–23:59)')
+  .meta({ description: 'HH:MM in Asia/Bangkok, 00:00–23:59; default 10:00', example: '10:00' });
+/** A hand-over's place: a landmark slug (GET /landmarks/), or null for the agency's own address. */
+const HandOverPlace = z
+  .string()
+  .min(1)
+  .max(100)
+  .nullable()
+  .meta({ description: 'A landmark slug (GET /landmarks/) the agency delivers to or collects from; null or absent: the agency’s own address, free' });
+
 export const CreateBookingBody = z
-  .strictObject({ car_id: Uuid, start_date: IsoDate, end_date: IsoDate })
+  .strictObject({
+    car_id: Uuid,
+    start_date: IsoDate,
+    end_date: IsoDate,
+    pickup_time: HandOverTime.optional(),
+    return_time: HandOverTime.optional(),
+    pickup_landmark: HandOverPlace.optional(),
+    return_landmark: HandOverPlace.optional(),
+  })
   .meta({ id: 'CreateBookingRequest', description: 'Prices are computed on the server; sending any is a 400.' });
 
 const BookingIdParams = IdParams;
@@ -36,7 +65,8 @@ export const bookingRoutes = {
     summary: 'Book a car for inclusive dates',
     description:
       'Holds the dates for 15 minutes (`expires_at`) until the deposit is paid through the returned PaymentIntent (`payment.client_secret`, with Stripe.js); unpaid, the hold expires and the dates free up. ' +
-      'Prices are computed on the server from the car’s rate now and stored on the booking. ' +
+      'Prices are computed on the server from the car’s terms now (its daily and season rates, length discount, delivery and after-hours fees) and stored on the booking with their breakdown. ' +
+      'The car’s rules are checked first: minimum rental days, notice before pick-up, how far ahead, the places the agency delivers to, and its opening hours (a hand-over outside them costs the after-hours fee, or is refused if the agency offers none). ' +
       'Send a fresh `Idempotency-Key` per booking attempt, and the same one when retrying it (after a timeout or a 503): the retry answers the same booking.',
     tags: ['Bookings'],
     requestHeaders: z.object({
@@ -57,7 +87,8 @@ export const bookingRoutes = {
       404: { description: 'No such published car' },
       409: {
         description:
-          "The dates are no longer available, the Idempotency-Key was used with another body, or the car's deposit is below the THB 10 minimum (older data)",
+          "The dates are no longer available (the car's turnaround days after each rental included), the request breaks one of the car's rental rules (problem type `rental-rule`, with `rule`), the Idempotency-Key was used with another body, or the car's deposit is below the THB 10 minimum (older data)",
+        schema: BookingConflictProblem,
       },
       429: {
         description:

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isCalendarDate, rentalRangeProblems, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
-import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, sqlState, ValidationError } from '../errors';
+import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, sqlState, ValidationError, type FieldProblem } from '../errors';
+import { findLandmark } from '../geo/landmarks';
 import {
   bookingNotice,
   bookingNotifications,
@@ -13,7 +14,8 @@ import {
 } from '../notifications/outbox';
 import { MIN_DEPOSIT_SATANG, type DepositIntent, type PaymentProvider } from '../payments/provider';
 import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
-import { priceRental, type PricingRates, type RentalPrice } from '../pricing/pricing';
+import type { PricingRates, RentalPrice } from '../pricing/pricing';
+import { DEFAULT_HAND_OVER_TIME, loadRentalTerms, quoteRental, rentalRuleBroken, type RentalRequest, type RentalTerms } from '../pricing/terms';
 import { expireOverdueHolds } from './expiry';
 import { DEFAULT_HOLD_LIMITS, holdLimitRefusal, type HoldLimitReached, type HoldLimits } from './limits';
 import { createdBookingJson, type CreatedBookingJson } from './shape';
@@ -29,6 +31,12 @@ export interface CreateBookingRequest {
   carId: string;
   startDate: string;
   endDate: string;
+  /** 'HH:MM' in Bangkok; DEFAULT_HAND_OVER_TIME when not given. */
+  pickupTime?: string | undefined;
+  returnTime?: string | undefined;
+  /** A landmark slug to deliver to / collect from; null or absent: the agency's own address. */
+  pickupLandmark?: string | null | undefined;
+  returnLandmark?: string | null | undefined;
 }
 
 export interface BookingDependencies {
@@ -49,10 +57,31 @@ export interface CreatedBooking {
   replayed: boolean;
 }
 
-/** The body's identity for idempotency: same key with another body is refused. */
-export function requestHash(request: Pick<CreateBookingRequest, 'carId' | 'startDate' | 'endDate'>): string {
+/** What the traveller asks of the car, the defaults filled in: what the rules are checked on and the price computed from. */
+export function rentalRequest(request: Omit<CreateBookingRequest, 'customerId' | 'customerEmail' | 'idempotencyKey' | 'carId'>): RentalRequest {
+  return {
+    startDate: request.startDate,
+    endDate: request.endDate,
+    pickupTime: request.pickupTime ?? DEFAULT_HAND_OVER_TIME,
+    returnTime: request.returnTime ?? DEFAULT_HAND_OVER_TIME,
+    pickupLandmark: request.pickupLandmark ?? null,
+    returnLandmark: request.returnLandmark ?? null,
+  };
+}
+
+/**
+ * The body's identity for idempotency: same key with another body is refused. Compared with
+ * the defaults filled in (a body that states '10:00' asks what one without times asks); a
+ * request of the dates alone hashes as before hand-over times and places existed, so a key
+ * stored then still replays.
+ */
+export function requestHash(request: Omit<CreateBookingRequest, 'customerId' | 'customerEmail' | 'idempotencyKey'>): string {
+  const rental = rentalRequest(request);
+  const handOver = [rental.pickupTime, rental.returnTime, rental.pickupLandmark, rental.returnLandmark];
+  const asBefore = [DEFAULT_HAND_OVER_TIME, DEFAULT_HAND_OVER_TIME, null, null];
+  const datesAlone = handOver.every((value, index) => value === asBefore[index]);
   return createHash('sha256')
-    .update(JSON.stringify([request.carId, request.startDate, request.endDate]))
+    .update(JSON.stringify([request.carId, request.startDate, request.endDate, ...(datesAlone ? [] : handOver)]))
     .digest('hex');
 }
 
@@ -64,6 +93,20 @@ export function assertBookableDates(startDate: string, endDate: string, now: Dat
   ];
   if (problems.length === 0) problems.push(...rentalRangeProblems(startDate, endDate, todayInBangkok(now)));
   if (problems.length > 0) throw new ValidationError('The dates cannot be booked.', { errors: problems });
+}
+
+/** A booking's own validation (400): its dates, and its pick-up and return places, which must be known landmarks. */
+async function assertValidBooking(db: Kysely<Database>, request: CreateBookingRequest, now: Date): Promise<void> {
+  assertBookableDates(request.startDate, request.endDate, now);
+  const problems: FieldProblem[] = [];
+  for (const [path, slug] of [
+    ['pickup_landmark', request.pickupLandmark],
+    ['return_landmark', request.returnLandmark],
+  ] as const) {
+    // Read from the landmark list each process caches (core/geo/landmarks.ts): a round trip only while it is cold.
+    if (slug != null && !(await findLandmark(db, slug))) problems.push({ path, message: 'is not a known landmark: see GET /api/v1/landmarks/' });
+  }
+  if (problems.length > 0) throw new ValidationError('The pick-up or return place is not a landmark.', { errors: problems });
 }
 
 /**
@@ -90,12 +133,14 @@ type Held =
  * in four database round trips when nothing is in the way (the caller's lookup, the car, the
  * hold, the attach; a test counts them):
  *
- * 1. Hold. Check the dates (400), read the car (404, 409) and price it; then one call,
- *    hold_booking() (migration 2026_12_03_0012), its own transaction: claim the idempotency
- *    key → the customer's hold limits (429) → the car still at the terms priced → insert the
- *    booking as pending for 15 minutes, with no intent yet; the exclusion constraint refuses
- *    taken dates (409). It comes back with the booking's notice facts. Committed: the dates are
- *    held, every lock is released.
+ * 1. Hold. Check the dates and places (400), read the car's rental terms (404, 409), check
+ *    its rules (409 `rental-rule`) and price it with quoteRental(); then one call,
+ *    hold_booking() (migration 2026_12_03_0015), its own transaction: claim the idempotency
+ *    key → the customer's hold limits (429) → the car and its agency still at the terms versions
+ *    priced (else the terms are read, checked and priced again) → insert the booking as pending
+ *    for 15 minutes, with no intent yet; the exclusion constraint refuses taken dates, the car's
+ *    turnaround buffer included (409). It comes back with the booking's notice facts.
+ *    Committed: the dates are held, every lock is released.
  * 2. Pay, with no transaction: ask Stripe for the deposit PaymentIntent, under an idempotency
  *    key derived from the booking, so however often this is repeated there is one intent.
  *    If Stripe fails or times out, the hold is released at once (expires_at = now: the dates
@@ -158,34 +203,35 @@ export async function createBooking(db: Kysely<Database>, request: CreateBooking
   }
 }
 
-/** The car's terms a booking is priced from: 404 unless it is published, 409 if its deposit cannot be paid by card. */
-async function bookableCar(db: Kysely<Database>, carId: string): Promise<{ id: string; daily_rate: number; deposit_amount: number }> {
-  const car = await db
-    .selectFrom('cars')
-    .select(['id', 'daily_rate', 'deposit_amount'])
-    .where('id', '=', carId)
-    .where('is_published', '=', true)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (!car) throw new NotFound('No published car with this id.');
+/**
+ * The terms a booking is checked and priced against, in one query: 404 unless the car is
+ * published, 409 if its deposit cannot be paid by card, 409 `rental-rule` if the request breaks
+ * one of its rules.
+ */
+async function bookableTerms(db: Kysely<Database>, carId: string, rental: RentalRequest, now: Date): Promise<RentalTerms> {
+  const terms = await loadRentalTerms(db, carId);
+  if (!terms) throw new NotFound('No published car with this id.');
   // The car schemas refuse a smaller deposit; a row written around them (the CHECK allows ≥ 0)
   // cannot take a card payment, so it is refused here rather than failing at Stripe.
-  if (car.deposit_amount < MIN_DEPOSIT_SATANG) {
+  if (terms.depositAmount < MIN_DEPOSIT_SATANG) {
     throw new Conflict(
       `This car cannot be booked online: its deposit is below the minimum of ${MIN_DEPOSIT_SATANG} satang (THB 10). The agency must raise it.`,
     );
   }
-  return car;
+  const broken = rentalRuleBroken(terms, rental, now);
+  if (broken) throw broken;
+  return terms;
 }
 
 /** Step 1. */
 async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: BookingDependencies, now: Date): Promise<Held> {
   const hash = requestHash(request);
-  let car: Awaited<ReturnType<typeof bookableCar>>;
+  const rental = rentalRequest(request);
+  let terms: RentalTerms;
   try {
     // Validation (400) before state (404, 409, 429).
-    assertBookableDates(request.startDate, request.endDate, now);
-    car = await bookableCar(db, request.carId);
+    await assertValidBooking(db, request, now);
+    terms = await bookableTerms(db, request.carId, rental, now);
   } catch (refusal) {
     if (!(refusal instanceof DomainError)) throw refusal;
     // A refused request may be the retry of one that was answered or held: that stands.
@@ -196,11 +242,8 @@ async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: B
     });
   }
   for (let attempt = 1; ; attempt += 1) {
-    const price = priceRental(
-      { dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate: request.startDate, endDate: request.endDate },
-      deps.rates,
-    );
-    const call = holdCall(request, hash, car, price, deps);
+    const price = quoteRental(terms, rental, deps.rates);
+    const call = holdCall(request, hash, rental, terms, price, deps);
     try {
       const row = await selectBookingNotices(db, call({ keyAlreadyClaimed: false }))
         .selectAll('reservations')
@@ -224,13 +267,14 @@ async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: B
       const state = sqlState(error);
       if (state === 'RB410' && attempt === 1) {
         // An overdue hold blocks the dates: expire this car's, then try once more.
-        const expired = await db.transaction().execute((trx) => expireOverdueHolds(trx, { carId: car.id }));
+        const expired = await db.transaction().execute((trx) => expireOverdueHolds(trx, { carId: request.carId }));
         await runPaymentTasksAfterCommit(db, deps.payments, expired);
         continue;
       }
       if (state === 'RB412' && attempt <= 2) {
-        // The agency changed the rate or deposit since the car was read: price it again.
-        car = await bookableCar(db, car.id);
+        // The agency changed the car's or its own terms since they were read: check the rules
+        // and price the request again, as the terms are now.
+        terms = await bookableTerms(db, request.carId, rental, now);
         continue;
       }
       throw holdRefusal(error, deps.limits ?? DEFAULT_HOLD_LIMITS) ?? error;
@@ -239,21 +283,19 @@ async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: B
 }
 
 /** hold_booking()'s call for this request, as a FROM item named like the table it returns rows of. */
-function holdCall(
-  request: CreateBookingRequest,
-  hash: string,
-  car: { id: string; daily_rate: number; deposit_amount: number },
-  price: RentalPrice,
-  deps: BookingDependencies,
-) {
+function holdCall(request: CreateBookingRequest, hash: string, rental: RentalRequest, terms: RentalTerms, price: RentalPrice, deps: BookingDependencies) {
   const limits = deps.limits ?? DEFAULT_HOLD_LIMITS;
   return ({ keyAlreadyClaimed }: { keyAlreadyClaimed: boolean }) =>
     sql<Reservation>`hold_booking(
       p_customer_id => ${request.customerId}::uuid, p_key => ${request.idempotencyKey}, p_request_hash => ${hash},
-      p_car_id => ${car.id}::uuid, p_start_date => ${request.startDate}::date, p_end_date => ${request.endDate}::date,
-      p_daily_rate => ${car.daily_rate}::int, p_deposit_amount => ${car.deposit_amount}::int,
-      p_days => ${price.days}::int, p_subtotal => ${price.subtotal}::int, p_fees => ${price.fees}::int, p_tax => ${price.tax}::int,
-      p_total_price => ${price.total_price}::int,
+      p_car_id => ${terms.carId}::uuid, p_start_date => ${rental.startDate}::date, p_end_date => ${rental.endDate}::date,
+      p_car_terms_version => ${terms.carTermsVersion}::int, p_agency_terms_version => ${terms.agencyTermsVersion}::int,
+      p_pickup_time => ${rental.pickupTime}::time, p_return_time => ${rental.returnTime}::time,
+      p_pickup_landmark => ${rental.pickupLandmark}::text, p_return_landmark => ${rental.returnLandmark}::text,
+      p_days => ${price.days}::int, p_daily_rate => ${price.daily_rate_at_booking}::int,
+      p_subtotal => ${price.subtotal}::int, p_fees => ${price.fees}::int, p_tax => ${price.tax}::int,
+      p_total_price => ${price.total_price}::int, p_deposit_amount => ${price.deposit_amount}::int,
+      p_price_breakdown => ${JSON.stringify(price.breakdown)}::jsonb,
       p_max_unpaid_holds => ${limits.maxUnpaidHolds}::int, p_max_bookings_per_hour => ${limits.maxBookingsPerHour}::int,
       p_lease_seconds => ${ATTEMPT_LEASE_SECONDS}::int, p_hold_minutes => ${HOLD_MINUTES}::int,
       p_key_already_claimed => ${keyAlreadyClaimed}, p_lock_customer => ${!deps.unlockedHoldLimits}
@@ -269,7 +311,7 @@ function holdRefusal(error: unknown, limits: HoldLimits): DomainError | undefine
     case 'RB410':
       return new BookingConflict();
     case 'RB412':
-      return new Conflict("The car's price changed while you were booking it. Check the new price and book again.");
+      return new Conflict("The car's price or rules changed while you were booking it. Check the new price and book again.");
     case 'RB429':
       return holdLimitRefusal(JSON.parse((error as { detail: string }).detail) as HoldLimitReached, limits);
     default:
@@ -307,7 +349,7 @@ async function replayOrResume(trx: Transaction<Database>, request: CreateBooking
     .executeTakeFirst();
   if (!stored) return undefined;
   if (stored.request_hash !== hash) {
-    assertBookableDates(request.startDate, request.endDate, now);
+    await assertValidBooking(trx, request, now);
     throw new Conflict('This Idempotency-Key was already used with a different request body.');
   }
   if (stored.response_body) return { kind: 'replay', answer: { booking: stored.response_body as CreatedBookingJson, replayed: true } };

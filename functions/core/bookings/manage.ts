@@ -198,7 +198,8 @@ export async function createBlock(
   const block = await db.transaction().execute(async (trx) => {
     await findOwnCar(trx, agencyId, carId);
     expiredHolds = await expireOverdueHolds(trx, { carId });
-    if (!(await isCarAvailable(trx, carId, input.startDate, input.endDate))) {
+    // A block holds no buffer of its own (0); a booking's turnaround after it still counts, through its held_until.
+    if (!(await isCarAvailable(trx, carId, input.startDate, input.endDate, 0))) {
       throw new BookingConflict('The car has a booking or another block on some of these dates.');
     }
     // A concurrent booking may still win between the check and the insert: the exclusion constraint decides (see createBooking).

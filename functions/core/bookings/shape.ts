@@ -1,10 +1,20 @@
 import * as z from 'zod';
 import { Day, Instant, Satang } from '../json';
 import type { DepositIntent } from '../payments/provider';
-import { RentalPriceJson } from '../pricing/shape';
+import type { PriceBreakdown } from '../pricing/pricing';
+import { PriceBreakdownJson, RentalPriceJson } from '../pricing/shape';
 import { RESERVATION_STATUSES, type Reservation } from '../reservations/table';
 
 const Payment = z.object({ provider: z.literal('stripe'), intent_id: z.string(), amount: Satang });
+
+const HandOverTime = z
+  .string()
+  .nullable()
+  .meta({ description: 'HH:MM in Asia/Bangkok; null for bookings made before hand-over times were recorded', example: '10:00' });
+const HandOverPlace = z
+  .string()
+  .nullable()
+  .meta({ description: 'The landmark slug the car is delivered to or collected from; null: the agency’s own address' });
 
 /** A booking as the API shows it. */
 export const BookingJson = z
@@ -18,8 +28,16 @@ export const BookingJson = z
       description:
         'Set when the car came back before the booked end (an early return): the end that was booked and priced. end_date is then the day of return, and only the days after it were freed.',
     }),
+    pickup_time: HandOverTime,
+    return_time: HandOverTime,
+    pickup_landmark: HandOverPlace,
+    return_landmark: HandOverPlace,
     ...RentalPriceJson.shape,
-    daily_rate_at_booking: Satang,
+    daily_rate_at_booking: Satang.meta({ description: 'The rental’s average daily rate before any length discount (the car’s rate when no season applies)' }),
+    price_breakdown: PriceBreakdownJson.nullable().meta({
+      description:
+        'How the subtotal was made up when booked (seasons, length discount, delivery and after-hours fees); null for bookings made before it was stored',
+    }),
     expires_at: Instant.nullable().meta({ description: 'Until when an unpaid (pending) booking holds its dates; null once paid or ended' }),
     created_at: Instant,
     deposit_paid_at: Instant.nullable().meta({ description: 'When the deposit was paid through the platform; null while unpaid' }),
@@ -60,8 +78,13 @@ export function bookingJson(row: Reservation): BookingJson {
     start_date: row.start_date,
     end_date: row.end_date,
     booked_end_date: row.booked_end_date,
+    pickup_time: clockTime(row.pickup_time),
+    return_time: clockTime(row.return_time),
+    pickup_landmark: row.pickup_landmark,
+    return_landmark: row.return_landmark,
     days: row.days!,
     daily_rate_at_booking: row.daily_rate_at_booking!,
+    price_breakdown: (row.price_breakdown as PriceBreakdown | null) ?? null,
     subtotal: row.subtotal!,
     fees: row.fees!,
     tax: row.tax!,
@@ -73,6 +96,11 @@ export function bookingJson(row: Reservation): BookingJson {
     deposit_paid_at: row.deposit_paid_at ? row.deposit_paid_at.toISOString() : null,
     payment: row.payment_intent_id ? { provider: 'stripe', intent_id: row.payment_intent_id, amount: row.deposit_amount! } : null,
   };
+}
+
+/** PostgreSQL's 'HH:MM:SS' as the API's 'HH:MM' (hand-overs are booked to the minute). */
+function clockTime(time: string | null): string | null {
+  return time === null ? null : time.slice(0, 5);
 }
 
 /**
