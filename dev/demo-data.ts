@@ -1,21 +1,32 @@
 import { sql, type Kysely } from 'kysely';
 import { addDays } from '#core/availability/dates';
+import { updateCar } from '#core/cars/inventory';
+import type { CarChanges } from '#core/cars/shape';
 import type { CarType } from '#core/cars/table';
 import type { Database } from '#core/database';
 import { Conflict } from '#core/errors';
-import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
+import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
+import { datesOnly, loadRentalTerms, minimumRentalDays, quoteRental } from '#core/pricing/terms';
+import { replaceDeliveryOptions, replaceOpeningHours } from '#core/rules/agency-terms';
+import { addRatePlan } from '#core/rules/seasons';
+import type { DeliveryOptionsBody, OpeningHoursBody } from '#core/rules/shape';
 import { registerUser } from '#core/users/registration';
 import type { IdentityProvider } from '#core/users/identity';
 import { DEMO_SIGN_IN } from '#platform/demo-accounts';
 import {
   EXAMPLE_AGENCY,
   EXAMPLE_CAR,
+  EXAMPLE_CAR_RULES,
+  EXAMPLE_DELIVERY,
   EXAMPLE_IDS,
   EXAMPLE_IMAGE_KEY,
   EXAMPLE_INTENT_ID,
+  EXAMPLE_OPENING_HOURS,
   EXAMPLE_REVIEW,
   EXAMPLE_SCOOTER,
+  EXAMPLE_SCOOTER_RULES,
   exampleCalendar,
+  exampleSeasonPlans,
 } from '#platform/openapi-examples';
 import { dailyRateOf, FLEET, randomSource } from './catalog';
 
@@ -121,6 +132,29 @@ const AGENCIES = [
     lng: 98.3061,
   },
 ];
+
+/**
+ * The terms agencies other than Patong Wheels set (by e-mail of their admin): HKT Airport Cars
+ * meets flights at the airport for free but hands over only in its long hours; Kata Beach
+ * Rentals closes on Sundays and charges for a hand-over outside its hours. The rest set none:
+ * hand-overs at any time, at their own address.
+ */
+const AGENCY_TERMS: Record<string, { hours?: OpeningHoursBody; delivery?: DeliveryOptionsBody }> = {
+  'hkt.cars@example.com': {
+    hours: { hours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, opens: '06:00', closes: '23:00' })), after_hours_fee: null },
+    delivery: {
+      options: [
+        { landmark: 'mai-khao-beach', fee: 15_000 },
+        { landmark: 'nai-yang-beach', fee: 15_000 },
+        { landmark: 'phuket-airport', fee: 0 },
+      ],
+    },
+  },
+  'kata.rentals@example.com': {
+    hours: { hours: [1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, opens: '09:00', closes: '18:00' })), after_hours_fee: 50_000 },
+    delivery: { options: [{ landmark: 'kata-beach', fee: 0 }] },
+  },
+};
 
 const CUSTOMERS = [
   { email: DEMO_CUSTOMER, name: 'Demo Traveller' },
@@ -269,6 +303,9 @@ export async function seedDemoData(
   const published = cars.filter((car) => car.is_published);
   const [scooter, yaris] = [EXAMPLE_IDS.scooter, EXAMPLE_IDS.car].map((id) => cars.find((car) => car.id === id)!);
 
+  // The rules agencies rent by, set through the agency API's own functions.
+  await setRentalTerms(db, today, agencies);
+
   // Bookings: past ones completed and reviewed, upcoming ones confirmed, one live hold.
   let bookings = 0;
   /** The examples' bookings and when they were made (stamped at the end). */
@@ -280,10 +317,10 @@ export async function seedDemoData(
     status: 'completed' | 'confirmed' | 'pending' | 'cancelled',
     fixed: { id?: string; createdAt?: string; paidAt?: string; intentId?: string } = {},
   ) => {
-    const price = priceRental(
-      { dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate: dates.start, endDate: dates.end },
-      DEFAULT_PRICING_RATES,
-    );
+    // Priced as a booking through the API would be (dates only: at the agency, at the default time).
+    const terms = (await loadRentalTerms(db, car.id))!;
+    const request = datesOnly(dates.start, dates.end);
+    const { breakdown, ...price } = quoteRental(terms, request, DEFAULT_PRICING_RATES);
     bookings++;
     if (fixed.id && fixed.createdAt) backdated.push([fixed.id, fixed.createdAt]);
     return db
@@ -297,8 +334,12 @@ export async function seedDemoData(
         end_date: dates.end,
         customer_id: customerId,
         expires_at: status === 'pending' ? new Date(Date.now() + 15 * 60_000) : null,
-        // The stored price is the price of the dates (the columns are RentalPrice's).
+        // The stored price is the price of the request (the columns are RentalPrice's), with its breakdown.
         ...price,
+        price_breakdown: JSON.stringify(breakdown),
+        turnaround_days: terms.turnaroundDays,
+        pickup_time: request.pickupTime,
+        return_time: request.returnTime,
         payment_intent_id: fixed.intentId ?? null,
         // Confirmed and completed demo rentals were paid through the platform (so they can be reviewed).
         deposit_paid_at: status === 'confirmed' || status === 'completed' ? new Date(fixed.paidAt ?? Date.now()) : null,
@@ -307,13 +348,18 @@ export async function seedDemoData(
       .returning('id')
       .executeTakeFirstOrThrow();
   };
-  const bookDays = (
+  const bookDays = async (
     car: (typeof cars)[number],
     customerId: string,
     startIn: number,
     days: number,
     status: 'completed' | 'confirmed' | 'pending' | 'cancelled',
-  ) => book(car, customerId, { start: addDays(today, startIn), end: addDays(today, startIn + days - 1) }, status);
+  ) => {
+    const start = addDays(today, startIn);
+    // As long as the car's rules ask for at least (a New Year rental is 3 days or more).
+    const length = Math.max(days, minimumRentalDays((await loadRentalTerms(db, car.id))!, start));
+    return await book(car, customerId, { start, end: addDays(start, length - 1) }, status);
+  };
 
   // Everyone's history, on every published car but the examples' two (their days are the examples').
   const others = published.filter((car) => car !== scooter && car !== yaris);
@@ -404,4 +450,47 @@ export async function seedDemoData(
     await sql`UPDATE reservations SET created_at = ${new Date(createdAt)}, updated_at = ${new Date(createdAt)} WHERE id = ${id}`.execute(db);
   }
   return { agencies: agencies.length, cars: cars.length, bookings };
+}
+
+/**
+ * The rental rules of the catalogue (issue 17), written with the agency API's functions as an
+ * agency would: Phuket's high season with its New Year peak on every car that is not a scooter
+ * (rate plans at a percentage of each car's rate), the examples' rules on Patong Wheels' scooter
+ * (3 days at least) and Yaris Ativ (a day's notice, a day's turnaround), a weekly discount on
+ * every other car, a day's turnaround on HKT Airport Cars' cars, and the agencies' hours, after-hours
+ * fees and delivery places. Before any booking, so every booking is priced under these terms.
+ */
+async function setRentalTerms(db: Kysely<Database>, today: string, agencies: Array<{ id: string; email: string }>): Promise<void> {
+  const carRows = await db.selectFrom('cars').select(['id', 'agency_id', 'car_type', 'deleted_at']).orderBy('created_at').orderBy('id').execute();
+  const plans = exampleSeasonPlans(today);
+  for (const agency of agencies) {
+    const fleet = carRows.filter((car) => car.agency_id === agency.id && car.deleted_at === null);
+    const seasonal = fleet.filter((car) => car.car_type !== 'scooter').map((car) => car.id);
+    for (const season of plans.highSeason) await addRatePlan(db, agency.id, { car_ids: seasonal, ...season });
+    for (const [index, car] of fleet.entries()) {
+      const rules: CarChanges | undefined =
+        car.id === EXAMPLE_IDS.scooter
+          ? EXAMPLE_SCOOTER_RULES
+          : car.id === EXAMPLE_IDS.car
+            ? EXAMPLE_CAR_RULES
+            : car.car_type === 'scooter'
+              ? undefined
+              : {
+                  ...(index % 2 === 1 ? { weekly_discount: { percent: 10 }, monthly_discount: { percent: 20 } } : {}),
+                  ...(agency.email === 'hkt.cars@example.com' ? { turnaround_days: 1 } : {}),
+                };
+      if (rules && Object.keys(rules).length > 0) await updateCar(db, agency.id, car.id, rules);
+    }
+    const terms = agency.id === EXAMPLE_IDS.agency ? { hours: EXAMPLE_OPENING_HOURS, delivery: EXAMPLE_DELIVERY } : AGENCY_TERMS[agency.email];
+    if (terms?.hours) await replaceOpeningHours(db, agency.id, terms.hours);
+    if (terms?.delivery) await replaceDeliveryOptions(db, agency.id, terms.delivery);
+  }
+  // The Yaris Ativ's seasons with the examples' ids (listCarSeasons shows them).
+  const [early, peak, late] = plans.highSeason;
+  await sql`
+    UPDATE car_seasons SET id = CASE start_date
+      WHEN ${early!.start_date}::date THEN ${EXAMPLE_IDS.highSeason}::uuid
+      WHEN ${peak!.start_date}::date THEN ${EXAMPLE_IDS.newYearPeak}::uuid
+      WHEN ${late!.start_date}::date THEN ${EXAMPLE_IDS.lateHighSeason}::uuid END
+    WHERE car_id = ${EXAMPLE_IDS.car}`.execute(db);
 }

@@ -170,6 +170,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Service: 'Health, this document, its reference page, and the problem type pages',
   Auth: 'Accounts, e-mail verification and sign-in (Cognito tokens)',
   'Agency inventory': 'An agency admin’s own cars and their photos',
+  'Agency rental terms': 'The rules an agency rents by: seasons and rate plans, opening hours with an after-hours fee, delivery to landmarks',
   'Agency phone': 'Proving the agency’s phone number, to receive booking SMS',
   Search: 'Public search: cars free on given days, around a place; landmarks; agency profiles',
   Bookings: 'A traveller’s bookings: book, pay the deposit, cancel',

@@ -66,6 +66,13 @@ describe('POST /agency/cars/', () => {
       lng: null,
       pickup_address: 'Patong Beach Rd 5',
       is_published: false,
+      // The rental rules a car has unless told otherwise: no discount, any length, any notice, no buffer.
+      weekly_discount: { from_days: 7, percent: 0 },
+      monthly_discount: { from_days: 28, percent: 0 },
+      min_rental_days: 1,
+      min_notice_hours: 0,
+      max_lead_days: null,
+      turnaround_days: 0,
       images: [],
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),

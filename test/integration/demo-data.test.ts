@@ -3,7 +3,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { addDays, todayInBangkok } from '#core/availability/dates';
 import { cognitoIdentity } from '#platform/cognito';
 import { getDb } from '#platform/db';
-import { EXAMPLE_AGENCY, EXAMPLE_CAR, EXAMPLE_IDS, EXAMPLE_SCOOTER, exampleCalendar } from '#platform/openapi-examples';
+import { DEFAULT_PRICING_RATES, percentOf } from '#core/pricing/pricing';
+import { datesOnly, loadRentalTerms, quoteRental, rentalRuleBroken } from '#core/pricing/terms';
+import {
+  EXAMPLE_AGENCY,
+  EXAMPLE_CAR,
+  EXAMPLE_CAR_RULES,
+  EXAMPLE_DELIVERY,
+  EXAMPLE_IDS,
+  EXAMPLE_OPENING_HOURS,
+  EXAMPLE_SCOOTER,
+  EXAMPLE_SCOOTER_RULES,
+  exampleCalendar,
+  exampleSeasonPlans,
+} from '#platform/openapi-examples';
 import { FLEET } from '../../dev/catalog';
 import { DEMO_AGENCY_ADMIN, DEMO_CUSTOMER, DEMO_PASSWORD, hasDemoUsers, isCatalogueEmpty, resetDemoData, seedDemoData } from '../../dev/demo-data';
 import { useApi } from '../helpers/api';
@@ -237,6 +250,112 @@ describe('seedDemoData: the records the OpenAPI examples name (functions/platfor
     expect(scooterHolds).toEqual([]);
     const yaris = await getDb().selectFrom('reservations').select(['id', 'kind']).where('car_id', '=', EXAMPLE_IDS.car).execute();
     expect(yaris).toEqual([{ id: EXAMPLE_IDS.block, kind: 'block' }]);
+  });
+});
+
+describe('seedDemoData: the rules agencies rent by (issue 17)', () => {
+  const plans = exampleSeasonPlans(today);
+
+  it('prices every car but the scooters higher in the high season, split around a New Year peak with a 3-day minimum', async () => {
+    const cars = await getDb().selectFrom('cars').select(['id', 'car_type', 'daily_rate']).where('deleted_at', 'is', null).execute();
+    const seasons = await getDb()
+      .selectFrom('car_seasons')
+      .select(['id', 'car_id', 'name', 'start_date', 'end_date', 'daily_rate', 'min_rental_days'])
+      .execute();
+    const byCar = Map.groupBy(seasons, (season) => season.car_id);
+    for (const car of cars) {
+      const own = (byCar.get(car.id) ?? []).sort((a, b) => (a.start_date < b.start_date ? -1 : 1));
+      if (car.car_type === 'scooter') {
+        expect(own, car.id).toEqual([]);
+        continue;
+      }
+      expect(
+        own.map(({ name, start_date, end_date, daily_rate, min_rental_days }) => ({ name, start_date, end_date, daily_rate, min_rental_days })),
+        car.id,
+      ).toEqual(
+        plans.highSeason.map(({ percent_of_base_rate: percent, ...season }) => ({
+          min_rental_days: null,
+          ...season,
+          daily_rate: percentOf(car.daily_rate, percent * 100),
+        })),
+      );
+    }
+    // The season runs now or is the next to come, and the peak holds New Year's Eve.
+    expect(plans.highSeason[2]!.end_date >= today).toBe(true);
+    expect(plans.highSeason[1]!.start_date.slice(5)).toBe('12-28');
+    // The Yaris Ativ's with the ids the listCarSeasons example shows.
+    expect((byCar.get(EXAMPLE_IDS.car) ?? []).map((season) => season.id).sort()).toEqual(
+      [EXAMPLE_IDS.highSeason, EXAMPLE_IDS.newYearPeak, EXAMPLE_IDS.lateHighSeason].sort(),
+    );
+  });
+
+  it('gives the scooter a 3-day minimum and the Yaris Ativ a day’s notice and a day’s turnaround, as the examples show them', async () => {
+    const rules = await getDb()
+      .selectFrom('cars')
+      .select([
+        'id',
+        'weekly_discount_days',
+        'weekly_discount_percent',
+        'monthly_discount_days',
+        'monthly_discount_percent',
+        'min_rental_days',
+        'min_notice_hours',
+        'max_lead_days',
+        'turnaround_days',
+      ])
+      .where('id', 'in', [EXAMPLE_IDS.scooter, EXAMPLE_IDS.car])
+      .execute();
+    const asApi = (row: (typeof rules)[number]) => ({
+      weekly_discount: { from_days: row.weekly_discount_days, percent: row.weekly_discount_percent },
+      monthly_discount: { from_days: row.monthly_discount_days, percent: row.monthly_discount_percent },
+      min_rental_days: row.min_rental_days,
+      min_notice_hours: row.min_notice_hours,
+      max_lead_days: row.max_lead_days,
+      turnaround_days: row.turnaround_days,
+    });
+    expect(asApi(rules.find((row) => row.id === EXAMPLE_IDS.scooter)!)).toEqual(EXAMPLE_SCOOTER_RULES);
+    expect(asApi(rules.find((row) => row.id === EXAMPLE_IDS.car)!)).toEqual(EXAMPLE_CAR_RULES);
+    expect(EXAMPLE_SCOOTER_RULES.min_rental_days).toBe(3);
+    expect(EXAMPLE_CAR_RULES.turnaround_days).toBe(1);
+  });
+
+  it('gives Patong Wheels opening hours with an after-hours fee and airport delivery for a fee, as its public profile shows', async () => {
+    const answer = await api.get(`/agencies/${EXAMPLE_IDS.agency}/`);
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body).toMatchObject({
+      opening_hours: EXAMPLE_OPENING_HOURS.hours,
+      after_hours_fee: EXAMPLE_OPENING_HOURS.after_hours_fee,
+      delivery: EXAMPLE_DELIVERY.options,
+    });
+    expect(EXAMPLE_OPENING_HOURS.after_hours_fee).toBeGreaterThan(0);
+    expect(EXAMPLE_DELIVERY.options.find((option) => option.landmark === 'phuket-airport')!.fee).toBeGreaterThan(0);
+    expect(await getDb().selectFrom('landmarks').select('slug').where('slug', '=', 'phuket-airport').executeTakeFirst()).toBeDefined();
+  });
+
+  it('stores on every booking the price, breakdown and turnaround a booking through the API would have, and no upcoming one breaks a rule', async () => {
+    const bookings = await getDb()
+      .selectFrom('reservations')
+      .select(['id', 'car_id', 'status', 'start_date', 'end_date', 'days', 'daily_rate_at_booking', 'subtotal', 'fees', 'tax', 'total_price', 'deposit_amount'])
+      .select(['price_breakdown', 'turnaround_days', 'pickup_time', 'return_time', 'pickup_landmark', 'return_landmark'])
+      .where('kind', '=', 'booking')
+      .execute();
+    expect(bookings).toHaveLength(50);
+    const now = new Date();
+    for (const booking of bookings) {
+      const terms = (await loadRentalTerms(getDb(), booking.car_id))!;
+      const request = datesOnly(booking.start_date, booking.end_date);
+      const { breakdown, currency: _currency, ...price } = quoteRental(terms, request, DEFAULT_PRICING_RATES);
+      expect(booking, booking.id).toMatchObject({
+        ...price,
+        price_breakdown: breakdown,
+        turnaround_days: terms.turnaroundDays,
+        pickup_time: '10:00:00',
+        return_time: '10:00:00',
+        pickup_landmark: null,
+        return_landmark: null,
+      });
+      if (booking.start_date > today && booking.status !== 'cancelled') expect(rentalRuleBroken(terms, request, now), booking.id).toBeUndefined();
+    }
   });
 });
 

@@ -2,19 +2,32 @@ import * as z from 'zod';
 import { MAX_IMAGE_BYTES, MAX_IMAGES_PER_CAR, UPLOAD_URL_LIFETIME_SECONDS } from '#core/cars/images';
 import { MAX_CARS_PER_AGENCY } from '#core/cars/inventory';
 import { AgencyCarJson, CreateCarBody, ImageUploadBody, ImageUploadJson, ReadyCarImageJson, UpdateCarBody } from '#core/cars/shape';
+import {
+  DeliveryOptionsBody,
+  DeliveryOptionsJson,
+  MAX_RATE_PLAN_CARS,
+  MAX_SEASONS_PER_CAR,
+  OpeningHoursBody,
+  OpeningHoursJson,
+  RatePlanBody,
+  ReplaceSeasonsBody,
+  SeasonListJson,
+} from '#core/rules/shape';
 import { PhoneStatusJson, PhoneVerificationJson } from '#core/users/shape';
 import { CODE_LIFETIME_MINUTES, CODE_PATTERN, CODES_PER_DAY, MAX_WRONG_CODE_TRIES } from '#core/users/verification';
 import { PageQuery } from '#platform/pagination';
 import { defineRoute } from '#platform/route';
 import { Uuid, pageOf } from '#platform/schemas';
 
-/** Agency inventory: an agency admin's own cars and their photos. */
+/** Agency inventory: an agency admin's own cars and their photos; the rules it rents them by; its phone. */
 
 const CarParams = z.object({ id: Uuid });
 const ImageParams = z.object({ id: Uuid, image_id: Uuid });
 
 const notFound = { description: 'No such car (or photo) in your agency' };
 const common = { access: 'agency_admin' as const, database: 'write' as const, tags: ['Agency inventory'] };
+const rules = { ...common, tags: ['Agency rental terms'] };
+const FUTURE_BOOKINGS_ONLY = 'Prices of bookings made from now on change; stored bookings keep the price they were charged.';
 
 export const agencyRoutes = {
   listCars: defineRoute({
@@ -123,6 +136,76 @@ export const agencyRoutes = {
     summary: 'Delete a photo',
     params: ImageParams,
     responses: { 204: { description: 'Deleted' }, 404: notFound },
+  }),
+  listCarSeasons: defineRoute({
+    ...rules,
+    method: 'GET',
+    path: '/agency/cars/{id}/seasons/',
+    handler: 'api/agency/list-car-seasons',
+    summary: 'A car’s seasons: the daily rates of date ranges (high season, one-off peaks)',
+    params: CarParams,
+    responses: { 200: { description: 'Every season of the car, by start date', schema: SeasonListJson }, 404: notFound },
+  }),
+  updateCarSeasons: defineRoute({
+    ...rules,
+    method: 'PUT',
+    path: '/agency/cars/{id}/seasons/',
+    handler: 'api/agency/update-car-seasons',
+    summary: 'Replace all of a car’s seasons',
+    description: `One rate a day: seasons may not share a day (400 naming both), so a peak inside a season is its own season and the season around it is split in two. At most ${MAX_SEASONS_PER_CAR}; past seasons are allowed. Each day a season covers is priced at its daily_rate instead of the car's; its min_rental_days applies to rentals starting in it, when stricter than the car's. All or nothing. ${FUTURE_BOOKINGS_ONLY}`,
+    params: CarParams,
+    body: ReplaceSeasonsBody,
+    responses: { 200: { description: 'The car’s seasons now, by start date', schema: SeasonListJson }, 404: notFound },
+  }),
+  createRatePlan: defineRoute({
+    ...rules,
+    method: 'POST',
+    path: '/agency/seasons/',
+    handler: 'api/agency/create-rate-plan',
+    summary: 'Add one season to several of your cars (a rate plan)',
+    description: `The same dates on up to ${MAX_RATE_PLAN_CARS} cars, at one daily_rate or at percent_of_base_rate of each car's own rate. All or nothing: 404 if any car is not yours, 409 naming every car that already has a season on one of these days. ${FUTURE_BOOKINGS_ONLY}`,
+    body: RatePlanBody,
+    responses: {
+      201: { description: 'The season added to each car, in the order of car_ids', schema: SeasonListJson },
+      404: { description: 'A car of car_ids is not in your agency (nothing was added)' },
+      409: { description: 'A car already has a season on one of these days, or the most seasons a car may have (nothing was added)' },
+    },
+  }),
+  getOpeningHours: defineRoute({
+    ...rules,
+    method: 'GET',
+    path: '/agency/opening-hours/',
+    handler: 'api/agency/get-opening-hours',
+    summary: 'When your agency hands cars over, and its after-hours fee',
+    responses: { 200: { description: 'The weekly hours and the after-hours fee', schema: OpeningHoursJson } },
+  }),
+  updateOpeningHours: defineRoute({
+    ...rules,
+    method: 'PUT',
+    path: '/agency/opening-hours/',
+    handler: 'api/agency/update-opening-hours',
+    summary: 'Replace your weekly opening hours and after-hours fee',
+    description: `A pick-up or return (Asia/Bangkok) from opens up to, not including, closes is within the hours. Outside them it costs after_hours_fee per hand-over, or is refused (409 rental-rule) when after_hours_fee is null. An empty list sets no hours: hand-overs at any time. ${FUTURE_BOOKINGS_ONLY}`,
+    body: OpeningHoursBody,
+    responses: { 200: { description: 'The hours and fee now', schema: OpeningHoursJson } },
+  }),
+  getDeliveryOptions: defineRoute({
+    ...rules,
+    method: 'GET',
+    path: '/agency/delivery/',
+    handler: 'api/agency/get-delivery-options',
+    summary: 'Where your agency delivers cars to and collects them from, and the fee each',
+    responses: { 200: { description: 'The delivery options, by landmark', schema: DeliveryOptionsJson } },
+  }),
+  updateDeliveryOptions: defineRoute({
+    ...rules,
+    method: 'PUT',
+    path: '/agency/delivery/',
+    handler: 'api/agency/update-delivery-options',
+    summary: 'Replace the landmarks you deliver to and their fees',
+    description: `Travellers may then pick the car up at (pickup_landmark) or return it to (return_landmark) any of these landmarks, paying its fee per hand-over; at your own address it is free. Landmarks are the slugs of GET /landmarks/. ${FUTURE_BOOKINGS_ONLY}`,
+    body: DeliveryOptionsBody,
+    responses: { 200: { description: 'The delivery options now', schema: DeliveryOptionsJson } },
   }),
   requestPhoneVerification: defineRoute({
     ...common,

@@ -1,14 +1,14 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import { todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
-import { Conflict, NotFound } from '../errors';
+import { Conflict, NotFound, sqlState, ValidationError } from '../errors';
 import { keysetPage, pageFrom, pagePosition, type Page, type PageRequest, type SortKey } from '../pagination';
 import { carHasUpcomingBooking } from '../reservations/repository';
 import { runObjectDeletionsAfterCommit, scheduleObjectDeletions } from './object-deletions';
 import type { ImageStorage } from './image-storage';
 import { uploadKeyOf } from './image-keys';
 import type { CarChanges, CarInput } from './shape';
-import type { Car, CarImage } from './table';
+import type { Car, CarImage, CarsTable } from './table';
 
 /**
  * An agency's inventory. Every function is scoped to one agency: another agency's car, like a
@@ -118,24 +118,65 @@ export async function createCar(
       throw new Conflict(`An agency can have at most ${MAX_CARS_PER_AGENCY} cars, and yours has ${count}. Delete a car you no longer rent out first.`);
     }
     await hooks.beforeInsert?.();
-    const car = await trx
-      .insertInto('cars')
-      .values({ ...input, agency_id: agencyId })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const car = await discountTiersChecked(input, () =>
+      trx
+        .insertInto('cars')
+        .values({ ...carColumns(input), agency_id: agencyId })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
     return { ...car, images: [] };
   });
 }
 
+type DiscountColumns = Pick<Updateable<CarsTable>, 'weekly_discount_days' | 'weekly_discount_percent' | 'monthly_discount_days' | 'monthly_discount_percent'>;
+
+/** The car's columns for fields as the API sends them: a length-discount tier is two columns, and only the parts sent are written. */
+function carColumns<Fields extends CarChanges>(fields: Fields): Omit<Fields, 'weekly_discount' | 'monthly_discount'> & DiscountColumns {
+  const { weekly_discount: weekly, monthly_discount: monthly, ...columns } = fields;
+  return {
+    ...columns,
+    ...(weekly?.from_days !== undefined ? { weekly_discount_days: weekly.from_days } : {}),
+    ...(weekly?.percent !== undefined ? { weekly_discount_percent: weekly.percent } : {}),
+    ...(monthly?.from_days !== undefined ? { monthly_discount_days: monthly.from_days } : {}),
+    ...(monthly?.percent !== undefined ? { monthly_discount_percent: monthly.percent } : {}),
+  };
+}
+
+/**
+ * The monthly discount tier starts after the weekly one (the CHECK cars_discount_tiers_ordered).
+ * A body with both thresholds was checked already (core/cars/shape.ts); one that sends a single
+ * threshold is checked here against the stored other, by the database itself, and answered as
+ * the 400 it is, naming the field sent.
+ */
+async function discountTiersChecked<T>(fields: CarChanges, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (sqlState(error) === '23514' && (error as { constraint?: string }).constraint === 'cars_discount_tiers_ordered') {
+      const field = fields.monthly_discount?.from_days !== undefined ? 'monthly_discount' : 'weekly_discount';
+      throw new ValidationError('The request body failed validation.', {
+        errors: [
+          { path: `${field}.from_days`, message: 'the monthly discount tier must start after the weekly one (more days than weekly_discount.from_days)' },
+        ],
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
 export async function updateCar(db: Kysely<Database>, agencyId: string, carId: string, changes: CarChanges): Promise<CarWithImages> {
-  const car = await db
-    .updateTable('cars')
-    .set({ ...changes, updated_at: sql<Date>`now()` })
-    .where('id', '=', carId)
-    .where('agency_id', '=', agencyId)
-    .where('deleted_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
+  const car = await discountTiersChecked(changes, () =>
+    db
+      .updateTable('cars')
+      .set({ ...carColumns(changes), updated_at: sql<Date>`now()` })
+      .where('id', '=', carId)
+      .where('agency_id', '=', agencyId)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst(),
+  );
   if (!car) throw new NotFound(NOT_FOUND);
   return withImages(db, car);
 }

@@ -12,6 +12,9 @@ import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from './tab
 
 const MAX_SATANG = 10_000_000; // 100,000.00 THB
 
+/** The length-discount tiers a new car gets unless told otherwise: none, from 7 and from 28 days. */
+export const DEFAULT_LENGTH_DISCOUNTS = { weekly: { from_days: 7, percent: 0 }, monthly: { from_days: 28, percent: 0 } } as const;
+
 /** The calendar year in Phuket now; a car can be next year's model at most. */
 function latestModelYear(): number {
   return Number(todayInBangkok().slice(0, 4)) + 1;
@@ -42,7 +45,54 @@ const carFields = {
   lng: z.number().min(-180).max(180).nullable(),
   pickup_address: z.string().trim().max(500).nullable(),
   is_published: z.boolean(),
+  // The car's rental rules (issue 17): the pricing function and the booking rules read them (core/pricing/terms.ts).
+  weekly_discount: lengthDiscount({ min: 2, max: 89 }, DEFAULT_LENGTH_DISCOUNTS.weekly),
+  monthly_discount: lengthDiscount({ min: 3, max: 90 }, DEFAULT_LENGTH_DISCOUNTS.monthly).meta({
+    description: `Replaces the weekly discount from its from_days on, which must be more than the weekly tier's (only the longest tier reached applies); default ${JSON.stringify(DEFAULT_LENGTH_DISCOUNTS.monthly)}`,
+  }),
+  min_rental_days: z.number().int().min(1).max(90).meta({ description: 'The fewest days a rental may have (a season may ask for more); default 1' }),
+  min_notice_hours: z.number().int().min(0).max(720).meta({ description: 'Hours from booking to pick-up at least; default 0: none' }),
+  max_lead_days: z
+    .number()
+    .int()
+    .min(1)
+    .max(731)
+    .nullable()
+    .meta({ description: 'A rental starts at most this many days after today (Bangkok); null (the default): only the platform’s 24 months' }),
+  turnaround_days: z.number().int().min(0).max(14).meta({ description: 'Whole days the car is kept free after each rental (cleaning, service); default 0' }),
 };
+
+/**
+ * A length-discount tier as sent: percent off the days' rates from from_days days on. Either
+ * field may be left out (a new car takes the default's, a PATCH keeps the stored one).
+ */
+function lengthDiscount(fromDays: { min: number; max: number }, fallback: { from_days: number; percent: number }) {
+  return z
+    .strictObject({
+      from_days: z.number().int().min(fromDays.min).max(fromDays.max).optional(),
+      percent: z.number().int().min(0).max(90).optional().meta({ description: 'Whole percent off, 0 to 90' }),
+    })
+    .meta({ description: `Percent off the sum of the days' rates for rentals of from_days days or more; default ${JSON.stringify(fallback)}` });
+}
+
+/**
+ * The monthly tier starts after the weekly one. Checked here where the body has both thresholds
+ * (a new car's missing one is its default); a PATCH sending one is checked against the stored
+ * other by the database (cars_discount_tiers_ordered, answered as a 400 by core/cars/inventory.ts).
+ */
+function discountTiersOrdered(defaults: boolean) {
+  return (body: { weekly_discount?: { from_days?: number }; monthly_discount?: { from_days?: number } }, ctx: z.RefinementCtx): void => {
+    const weekly = body.weekly_discount?.from_days ?? (defaults ? DEFAULT_LENGTH_DISCOUNTS.weekly.from_days : undefined);
+    const monthly = body.monthly_discount?.from_days ?? (defaults ? DEFAULT_LENGTH_DISCOUNTS.monthly.from_days : undefined);
+    if (weekly === undefined || monthly === undefined || monthly > weekly) return;
+    const path = body.monthly_discount?.from_days !== undefined ? 'monthly_discount' : 'weekly_discount';
+    ctx.addIssue({
+      code: 'custom',
+      path: [path, 'from_days'],
+      message: `the monthly tier must start after the weekly one (weekly from ${weekly} days, monthly from ${monthly})`,
+    });
+  };
+}
 
 /** lat and lng are set together: both numbers, both null, or both absent. */
 function locationComplete(body: { lat?: number | null; lng?: number | null }, ctx: z.RefinementCtx): void {
@@ -62,8 +112,15 @@ export const CreateCarBody = z
     lng: carFields.lng.optional(),
     pickup_address: carFields.pickup_address.optional(),
     is_published: carFields.is_published.optional().meta({ description: 'Default false: new cars are unpublished' }),
+    weekly_discount: carFields.weekly_discount.optional(),
+    monthly_discount: carFields.monthly_discount.optional(),
+    min_rental_days: carFields.min_rental_days.optional(),
+    min_notice_hours: carFields.min_notice_hours.optional(),
+    max_lead_days: carFields.max_lead_days.optional(),
+    turnaround_days: carFields.turnaround_days.optional(),
   })
   .superRefine(locationComplete)
+  .superRefine(discountTiersOrdered(true))
   .meta({ id: 'CarCreate' });
 /** What a new car is made of: the body of POST /agency/cars/, as validated. */
 export type CarInput = z.output<typeof CreateCarBody>;
@@ -73,6 +130,7 @@ export const UpdateCarBody = z
   .partial()
   // Any subset, the empty one included (a no-op: update-car.ts answers the car as it is).
   .superRefine(locationComplete)
+  .superRefine(discountTiersOrdered(false))
   .meta({ id: 'CarUpdate' });
 export type CarChanges = z.output<typeof UpdateCarBody>;
 
@@ -105,6 +163,13 @@ export const CarSpecJson = z.object({
   fuel_type: z.enum(FUEL_TYPES),
 });
 
+export const LengthDiscountJson = z
+  .object({
+    from_days: z.number().int().meta({ description: 'The tier applies to rentals of this many days or more' }),
+    percent: z.number().int().meta({ description: 'Percent off the sum of the days’ rates; 0: no discount' }),
+  })
+  .meta({ id: 'LengthDiscount' });
+
 /** A car as its agency sees it. */
 export const AgencyCarJson = CarSpecJson.extend({
   agency_id: z.uuid(),
@@ -116,6 +181,12 @@ export const AgencyCarJson = CarSpecJson.extend({
   lng: z.number().nullable(),
   pickup_address: z.string().nullable(),
   is_published: z.boolean(),
+  weekly_discount: LengthDiscountJson,
+  monthly_discount: LengthDiscountJson.meta({ description: 'Replaces the weekly discount from its from_days on (only the longest tier reached applies)' }),
+  min_rental_days: z.number().int().meta({ description: 'The fewest days a rental may have (a season may ask for more)' }),
+  min_notice_hours: z.number().int().meta({ description: 'Hours from booking to pick-up at least; 0: none' }),
+  max_lead_days: z.number().int().nullable().meta({ description: 'A rental starts at most this many days after today; null: only the platform’s 24 months' }),
+  turnaround_days: z.number().int().meta({ description: 'Whole days the car is kept free after each rental' }),
   images: z.array(CarImageJson).meta({ description: 'Ready photos, by position' }),
   created_at: Instant,
   updated_at: Instant,

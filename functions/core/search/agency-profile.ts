@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
 import { NotFound } from '../errors';
+import { deliveryOptionsJson, openingHoursJson } from '../rules/agency-terms';
 import type { AgencyProfileJson } from './shape';
 
-/** An agency's public profile; 404 when there is none with this id. */
+/** An agency's public profile, with the hours and places it hands cars over at; 404 when there is none with this id. */
 export async function getAgencyProfile(db: Kysely<Database>, agencyId: string): Promise<AgencyProfileJson> {
   const agency = await db
     .selectFrom('agencies as a')
@@ -19,6 +20,9 @@ export async function getAgencyProfile(db: Kysely<Database>, agencyId: string): 
       sql<number>`(
         SELECT count(*) FROM cars AS c
         WHERE c.agency_id = a.id AND c.is_published AND c.deleted_at IS NULL)`.as('car_count'),
+      openingHoursJson('a').as('opening_hours'),
+      'a.after_hours_fee',
+      deliveryOptionsJson('a').as('delivery'),
     ])
     .where('a.id', '=', agencyId)
     .executeTakeFirst();
