@@ -148,6 +148,8 @@ export async function generateBenchData(pool: pg.Pool, size: BenchSize, options:
            CASE WHEN n = 4 THEN 'pending' ELSE 'ready' END, n, CASE WHEN n = 4 THEN NULL ELSE now() END
     FROM cars CROSS JOIN LATERAL generate_series(0, (abs(hashtext(cars.id::text)) % 5)) AS n`);
   log(`  ${cars.length} cars`);
+  const turnaround = await generateRentalRules(pool, agencies, cars, options.today);
+  log(`  rental rules: seasons, discounts, minimums, buffers, opening hours, delivery`);
 
   // Reservations, walked per car through time.
   const perCar = Math.round(size.reservations / size.cars);
@@ -167,14 +169,15 @@ export async function generateBenchData(pool: pg.Pool, size: BenchSize, options:
     total: [] as (number | null)[],
     deposit: [] as (number | null)[],
     reason: [] as (string | null)[],
+    turnaround: [] as number[],
   };
   const flush = async () => {
     if (columns.car.length === 0) return;
     await pool.query(
       `INSERT INTO reservations (car_id, kind, status, start_date, end_date, customer_id, expires_at, days, daily_rate_at_booking,
-                                 subtotal, fees, tax, total_price, deposit_amount, reason)
+                                 subtotal, fees, tax, total_price, deposit_amount, reason, turnaround_days)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::date[], $6::uuid[], $7::timestamptz[], $8::int[], $9::int[],
-                            $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[])`,
+                            $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::int2[])`,
       Object.values(columns),
     );
     for (const column of Object.values(columns)) column.length = 0;
@@ -193,7 +196,9 @@ export async function generateBenchData(pool: pg.Pool, size: BenchSize, options:
       let gapMean = season === 'high' ? 4 : season === 'shoulder' ? 8 : 14;
       const lead = day - todayDay;
       if (lead > 30) gapMean *= 1 + (lead - 30) / 45;
-      const endDay = day - Math.floor(exponential(gapMean));
+      // The car's turnaround buffer after each rental: the next one starts after it.
+      const buffer = turnaround.get(car.id) ?? 0;
+      const endDay = day - buffer - Math.floor(exponential(gapMean));
       const length = 1 + Math.min(Math.floor(exponential(twoWheels ? 5 : 3.5)), twoWheels ? 29 : 20);
       const startDay = endDay - length + 1;
       day = startDay - 1;
@@ -205,6 +210,7 @@ export async function generateBenchData(pool: pg.Pool, size: BenchSize, options:
       columns.start.push(start);
       columns.end.push(end);
       if (roll < 0.03) {
+        columns.turnaround.push(0);
         columns.kind.push('block');
         columns.status.push('confirmed');
         columns.customer.push(null);
@@ -224,6 +230,7 @@ export async function generateBenchData(pool: pg.Pool, size: BenchSize, options:
         expires = new Date(now + (random.next() < 0.5 ? 10 * 60_000 : -60 * 60_000));
       } else status = 'expired';
       const price = priceRental({ dailyRate: car.dailyRate, depositAmount: car.deposit, startDate: start, endDate: end });
+      columns.turnaround.push(buffer);
       columns.kind.push('booking');
       columns.status.push(status);
       columns.customer.push(random.pick(customers));
@@ -249,7 +256,134 @@ export async function generateBenchData(pool: pg.Pool, size: BenchSize, options:
 }
 
 /**
- * Throws unless no two date-holding reservations of a car overlap: what the exclusion
+ * The rules Phuket agencies rent by (issue 17), in the proportions the benchmark assumes, from
+ * a random source of their own (the catalogue's draws stay those the earlier benchmarks used):
+ * - ~60 % of cars with a high season 15 Dec–31 Mar at +30–60 %, split around a New-Year peak
+ *   (28 Dec–3 Jan, +80–120 %), for this winter and the next; ~25 % with a monsoon low season
+ *   (1 May–31 Oct, −10–20 %);
+ * - weekly discounts (5–15 % from 7 days) on half the cars, monthly ones (15–30 % from 28 days)
+ *   on a third; a 3-day minimum on a third of the scooters and a 5-day one in the New-Year
+ *   peak; 24 hours' notice on a tenth; a 1-day turnaround on ~30 %;
+ * - opening hours (08:00–20:00, some closed on Sundays) at ~40 % of agencies, half of them with
+ *   an after-hours fee of 200–500 THB; every agency delivers to the airport and to one to three
+ *   other landmarks (200–1,000 THB a hand-over).
+ * Returns each car's turnaround, which its reservations keep between them.
+ */
+async function generateRentalRules(
+  pool: pg.Pool,
+  agencies: { id: string }[],
+  cars: { id: string; dailyRate: number; model: { type: string } }[],
+  today: string,
+): Promise<Map<string, number>> {
+  const random = randomSource(20261203);
+  const percentOf = (rate: number, percent: number) => Math.round((rate * (100 + percent)) / 100 / 100) * 100;
+  const year = Number(today.slice(0, 4));
+  const seasons = {
+    car: [] as string[],
+    name: [] as string[],
+    start: [] as string[],
+    end: [] as string[],
+    rate: [] as number[],
+    minDays: [] as (number | null)[],
+  };
+  const addSeason = (carId: string, name: string, start: string, end: string, rate: number, minDays: number | null = null) => {
+    seasons.car.push(carId);
+    seasons.name.push(name);
+    seasons.start.push(start);
+    seasons.end.push(end);
+    seasons.rate.push(Math.max(rate, 100));
+    seasons.minDays.push(minDays);
+  };
+  const turnaround = new Map<string, number>();
+  const rules = {
+    id: [] as string[],
+    weeklyPercent: [] as number[],
+    monthlyPercent: [] as number[],
+    minDays: [] as number[],
+    notice: [] as number[],
+    buffer: [] as number[],
+  };
+  for (const car of cars) {
+    if (random.next() < 0.6) {
+      const high = percentOf(car.dailyRate, random.int(30, 60));
+      const peak = percentOf(car.dailyRate, random.int(80, 120));
+      for (const winter of [year - 1, year, year + 1]) {
+        addSeason(car.id, `High season ${winter}`, `${winter}-12-15`, `${winter}-12-27`, high);
+        addSeason(car.id, `New Year ${winter + 1}`, `${winter}-12-28`, `${winter + 1}-01-03`, peak, 5);
+        addSeason(car.id, `High season ${winter + 1}`, `${winter + 1}-01-04`, `${winter + 1}-03-31`, high);
+      }
+    }
+    if (random.next() < 0.25) {
+      const low = percentOf(car.dailyRate, -random.int(10, 20));
+      for (const monsoon of [year, year + 1, year + 2]) addSeason(car.id, `Monsoon ${monsoon}`, `${monsoon}-05-01`, `${monsoon}-10-31`, low);
+    }
+    const buffer = random.next() < 0.3 ? 1 : 0;
+    turnaround.set(car.id, buffer);
+    rules.id.push(car.id);
+    rules.weeklyPercent.push(random.next() < 0.5 ? random.int(5, 15) : 0);
+    rules.monthlyPercent.push(random.next() < 1 / 3 ? random.int(15, 30) : 0);
+    rules.minDays.push(car.model.type === 'scooter' && random.next() < 1 / 3 ? 3 : 1);
+    rules.notice.push(random.next() < 0.1 ? 24 : 0);
+    rules.buffer.push(buffer);
+  }
+  await pool.query(
+    `UPDATE cars SET weekly_discount_percent = r.weekly, monthly_discount_percent = r.monthly, min_rental_days = r.min_days,
+                     min_notice_hours = r.notice, turnaround_days = r.buffer
+     FROM unnest($1::uuid[], $2::int2[], $3::int2[], $4::int2[], $5::int2[], $6::int2[]) AS r (id, weekly, monthly, min_days, notice, buffer)
+     WHERE cars.id = r.id`,
+    [rules.id, rules.weeklyPercent, rules.monthlyPercent, rules.minDays, rules.notice, rules.buffer],
+  );
+  for (let from = 0; from < seasons.car.length; from += BATCH) {
+    const slice = <T>(values: T[]) => values.slice(from, from + BATCH);
+    await pool.query(
+      `INSERT INTO car_seasons (car_id, name, start_date, end_date, daily_rate, min_rental_days)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::date[], $5::int[], $6::int2[])`,
+      [slice(seasons.car), slice(seasons.name), slice(seasons.start), slice(seasons.end), slice(seasons.rate), slice(seasons.minDays)],
+    );
+  }
+
+  const landmarks = (await pool.query<{ slug: string }>(`SELECT slug FROM landmarks WHERE slug <> 'phuket-airport' ORDER BY slug`)).rows.map((row) => row.slug);
+  const hours = { agency: [] as string[], weekday: [] as number[] };
+  const fees = { agency: [] as string[], fee: [] as number[] };
+  const delivery = { agency: [] as string[], landmark: [] as string[], fee: [] as number[] };
+  for (const agency of agencies) {
+    if (random.next() < 0.4) {
+      const closedOnSunday = random.next() < 0.3;
+      for (let weekday = 1; weekday <= (closedOnSunday ? 6 : 7); weekday++) {
+        hours.agency.push(agency.id);
+        hours.weekday.push(weekday);
+      }
+      if (random.next() < 0.5) {
+        fees.agency.push(agency.id);
+        fees.fee.push(random.int(4, 10) * 5_000);
+      }
+    }
+    const places = new Set(['phuket-airport', ...Array.from({ length: random.int(1, 3) }, () => random.pick(landmarks))]);
+    for (const landmark of places) {
+      delivery.agency.push(agency.id);
+      delivery.landmark.push(landmark);
+      delivery.fee.push(random.int(4, 20) * 5_000);
+    }
+  }
+  await pool.query(
+    `INSERT INTO agency_opening_hours (agency_id, weekday, opens, closes)
+     SELECT agency_id, weekday, '08:00', '20:00' FROM unnest($1::uuid[], $2::int2[]) AS h (agency_id, weekday)`,
+    [hours.agency, hours.weekday],
+  );
+  await pool.query(`UPDATE agencies SET after_hours_fee = f.fee FROM unnest($1::uuid[], $2::int[]) AS f (id, fee) WHERE agencies.id = f.id`, [
+    fees.agency,
+    fees.fee,
+  ]);
+  await pool.query(`INSERT INTO agency_delivery_options (agency_id, landmark_slug, fee) SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[])`, [
+    delivery.agency,
+    delivery.landmark,
+    delivery.fee,
+  ]);
+  return turnaround;
+}
+
+/**
+ * Throws unless no two date-holding reservations of a car overlap, turnaround buffers included: what the exclusion
  * constraint guarantees, checked after a load made without it (one sort, not a GiST probe a row).
  */
 export async function assertNoOverlaps(pool: pg.Pool): Promise<void> {
@@ -257,7 +391,7 @@ export async function assertNoOverlaps(pool: pg.Pool): Promise<void> {
     rows: [result],
   } = await pool.query<{ overlaps: string }>(`
     SELECT count(*) AS overlaps FROM (
-      SELECT start_date, lag(end_date) OVER (PARTITION BY car_id ORDER BY start_date) AS previous_end
+      SELECT start_date, lag(held_until) OVER (PARTITION BY car_id ORDER BY start_date) AS previous_end
       FROM reservations WHERE status IN ('pending', 'confirmed', 'completed')) AS held
     WHERE previous_end >= start_date`);
   if (Number(result!.overlaps) !== 0) throw new Error(`${result!.overlaps} overlapping date-holding reservations`);

@@ -15,6 +15,7 @@ import * as bookingHoldFunction from './2026_12_03_0012_booking_hold_function';
 import * as objectDeletions from './2026_12_03_0013_object_deletions';
 import * as identityDeletions from './2026_12_03_0014_identity_deletions';
 import * as rentalRules from './2026_12_03_0015_rental_rules';
+import * as stayPriceSegments from './2026_12_03_0016_stay_price_segments';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0013_object_deletions': objectDeletions,
   '2026_12_03_0014_identity_deletions': identityDeletions,
   '2026_12_03_0015_rental_rules': rentalRules,
+  '2026_12_03_0016_stay_price_segments': stayPriceSegments,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

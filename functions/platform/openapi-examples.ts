@@ -1,5 +1,7 @@
-import { addDays, todayInBangkok } from '#core/availability/dates';
-import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
+import { addDays, rentalDays, todayInBangkok } from '#core/availability/dates';
+import { DEFAULT_LENGTH_DISCOUNTS } from '#core/cars/shape';
+import { DEFAULT_PRICING_RATES, percentOf, priceRental } from '#core/pricing/pricing';
+import { DEFAULT_HAND_OVER_TIME } from '#core/pricing/terms';
 import { sortKeys, sortPosition } from '#core/search/ordering';
 import { encodeCursor } from '#core/pagination';
 import { DEMO_SIGN_IN } from './demo-accounts';
@@ -50,6 +52,10 @@ export const EXAMPLE_IDS = {
   review: '0b51d4a7-554e-462d-9871-a01cf6ef4e98',
   /** The Yaris Ativ's maintenance block. */
   block: '233632bf-9aa3-4e8c-b169-a3788ab75624',
+  /** The Yaris Ativ's seasons (exampleSeasonPlans): the high season, its New Year peak, the high season after it. */
+  highSeason: '8f3b2a51-6c0e-4d7a-9e21-5b4c7d8e9f01',
+  newYearPeak: 'a2c4e6f8-1b3d-4f5a-8c7e-9d0b1a2c3e4f',
+  lateHighSeason: '5e7d9c1b-3a5f-4e2d-b8c6-0f1e2d3c4b5a',
 } as const;
 
 /** Ids the server would give records the examples create: none of them is in the demo data. */
@@ -61,6 +67,8 @@ const NEW_IDS = {
   block: '5a8491e4-c8df-49fd-8ee9-ca9cff6eaa42',
   review: '76629804-4ece-46e5-a9f5-d78fb3ede632',
   booking: 'e3b0f1d2-6a4c-4f1e-9d7a-2c5b8e1f4a90',
+  seasons: ['c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f', 'd4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70', 'e7f8a9b0-c1d2-4e3f-a4b5-c6d7e8f9a0b1'],
+  ratePlanSeasons: ['f0a1b2c3-d4e5-4f6a-87b8-c9d0e1f2a3b4', '0b1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e'],
 } as const;
 
 /** Patong Wheels, the demo agency, with its admin's name, as dev/demo-data.ts registers it. */
@@ -100,6 +108,67 @@ export const EXAMPLE_CAR = {
   deposit_amount: 500_000,
   description: 'Toyota Yaris Ativ from Patong Wheels. Full insurance, child seat on request.',
 } as const;
+
+/**
+ * The rental rules of the two vehicles, as the agency API shows them (AgencyCar) and
+ * dev/demo-data.ts sets them (PATCH /agency/cars/{id}/'s function): the scooter is rented for 3
+ * days at least, with a weekly and a monthly discount; the Yaris Ativ needs a day's notice and a
+ * day between rentals for cleaning.
+ */
+export const EXAMPLE_SCOOTER_RULES = {
+  weekly_discount: { from_days: 7, percent: 10 },
+  monthly_discount: { from_days: 28, percent: 25 },
+  min_rental_days: 3,
+  min_notice_hours: 0,
+  max_lead_days: null,
+  turnaround_days: 0,
+} as const;
+
+export const EXAMPLE_CAR_RULES = {
+  weekly_discount: { from_days: 7, percent: 5 },
+  monthly_discount: { from_days: 28, percent: 20 },
+  min_rental_days: 1,
+  min_notice_hours: 24,
+  max_lead_days: 365,
+  turnaround_days: 1,
+} as const;
+
+/** Patong Wheels' hours (08:00–20:00, Sundays 09:00–18:00) and its fee for a hand-over outside them (THB 300). */
+export const EXAMPLE_OPENING_HOURS = {
+  hours: [1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, opens: '08:00', closes: '20:00' })).concat([{ weekday: 7, opens: '09:00', closes: '18:00' }]),
+  after_hours_fee: 30_000,
+};
+
+/** Where Patong Wheels delivers, by landmark slug: its own beach free, Karon for THB 200, the airport (HKT) for THB 600 each way. */
+export const EXAMPLE_DELIVERY = {
+  options: [
+    { landmark: 'karon-beach', fee: 20_000 },
+    { landmark: 'patong-beach', fee: 0 },
+    { landmark: 'phuket-airport', fee: 60_000 },
+  ],
+};
+
+/**
+ * Phuket's high season around today (15 December to 31 March: the one running now, else the
+ * next), as the rate plans dev/demo-data.ts applies to every car and pickup of the catalogue
+ * (scooters keep one rate all year): the season at 130 % of each car's base rate, split around
+ * a New Year peak at 160 % with a 3-day minimum (a day has one rate, so a peak is its own season).
+ * Then Songkran, after it, which the createRatePlan example adds.
+ */
+export function exampleSeasonPlans(today: string) {
+  const year = Number(today.slice(0, 4));
+  // The season ending on 31 March of `endYear` is the one running now or the next to come.
+  const endYear = today <= `${year}-03-31` ? year : year + 1;
+  const before = endYear - 1;
+  return {
+    highSeason: [
+      { name: 'High season', start_date: `${before}-12-15`, end_date: `${before}-12-27`, percent_of_base_rate: 130 },
+      { name: 'New Year', start_date: `${before}-12-28`, end_date: `${endYear}-01-03`, percent_of_base_rate: 160, min_rental_days: 3 },
+      { name: 'High season', start_date: `${endYear}-01-04`, end_date: `${endYear}-03-31`, percent_of_base_rate: 130 },
+    ],
+    songkran: { name: 'Songkran', start_date: `${endYear}-04-11`, end_date: `${endYear}-04-17`, percent_of_base_rate: 120 },
+  };
+}
 
 /** The storage key of the scooter's photo (the layout of core/cars/image-keys.ts). */
 export const EXAMPLE_IMAGE_KEY = `agencies/${EXAMPLE_IDS.agency}/cars/${EXAMPLE_IDS.scooter}/${EXAMPLE_IDS.scooterImage}.jpg`;
@@ -155,13 +224,21 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
 
   const { description: scooterDescription, ...scooterSpec } = EXAMPLE_SCOOTER;
   const scooterFields = { ...scooterSpec, currency: 'thb' } as const;
-  const priceOf = (range: { start: string; end: string }) =>
+  // The scooter has one rate all year, and its weekly discount starts after the examples' 3 days.
+  const scooterPrice = (range: { start: string; end: string }) =>
     priceRental(
       { dailyRate: EXAMPLE_SCOOTER.daily_rate, depositAmount: EXAMPLE_SCOOTER.deposit_amount, startDate: range.start, endDate: range.end },
       DEFAULT_PRICING_RATES,
     );
-  const stayPrice = priceOf(days.stay);
-  const { daily_rate_at_booking: dailyRate, ...priceParts } = stayPrice;
+  /** A booking's price fields: the price as stored, its breakdown beside it. */
+  const priceOf = (range: { start: string; end: string }) => {
+    const { breakdown, ...price } = scooterPrice(range);
+    return { ...price, price_breakdown: breakdown };
+  };
+  /** A booking of the scooter made through the API: at the agency's address, at the default time. */
+  const handOver = { pickup_time: DEFAULT_HAND_OVER_TIME, return_time: DEFAULT_HAND_OVER_TIME, pickup_landmark: null, return_landmark: null };
+  const stayPrice = scooterPrice(days.stay);
+  const { daily_rate_at_booking: dailyRate, breakdown: stayBreakdown, ...priceParts } = stayPrice;
   const carPrice = { ...priceParts, daily_rate: dailyRate };
 
   const patongWheels = { id: EXAMPLE_IDS.agency, name: EXAMPLE_AGENCY.name, rating_average: 4.6, review_count: 12 };
@@ -175,6 +252,7 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     start_date: days.booking.start,
     end_date: days.booking.end,
     booked_end_date: null,
+    ...handOver,
     ...priceOf(days.booking),
     expires_at: null,
     created_at: days.bookingCreatedAt,
@@ -188,7 +266,7 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     status: 'pending',
     start_date: start,
     end_date: end,
-    ...stayPrice,
+    ...priceOf(days.stay),
     expires_at: inMinutes(15),
     created_at: nowIso,
     deposit_paid_at: null,
@@ -228,6 +306,7 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     lng: null,
     pickup_address: EXAMPLE_AGENCY.address,
     is_published: true,
+    ...EXAMPLE_SCOOTER_RULES,
     images: [{ id: EXAMPLE_IDS.scooterImage, url: scooterImage.url, position: 0 }],
     created_at: days.listedAt,
     updated_at: days.listedAt,
@@ -245,10 +324,17 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     description: 'Honda City, automatic, full insurance; child seat on request.',
     pickup_address: EXAMPLE_AGENCY.address,
     is_published: true,
+    weekly_discount: { from_days: 7, percent: 10 },
+    turnaround_days: 1,
   } as const;
   const createdCar = {
     ...agencyCar,
     ...newCar,
+    // What a new car's rules are unless sent.
+    monthly_discount: DEFAULT_LENGTH_DISCOUNTS.monthly,
+    min_rental_days: 1,
+    min_notice_hours: 0,
+    max_lead_days: null,
     id: NEW_IDS.car,
     currency: 'thb',
     lat: null,
@@ -256,6 +342,34 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     images: [],
     created_at: nowIso,
     updated_at: nowIso,
+  };
+
+  const plans = exampleSeasonPlans(today);
+  const seasonIds = [EXAMPLE_IDS.highSeason, EXAMPLE_IDS.newYearPeak, EXAMPLE_IDS.lateHighSeason];
+  const yarisSeasons = plans.highSeason.map(({ percent_of_base_rate: percent, ...season }, index) => ({
+    id: seasonIds[index]!,
+    car_id: EXAMPLE_IDS.car,
+    ...season,
+    days: rentalDays(season.start_date, season.end_date),
+    daily_rate: percentOf(EXAMPLE_CAR.daily_rate, percent * 100),
+    min_rental_days: season.min_rental_days ?? null,
+  }));
+  const [early, peak, late] = yarisSeasons as [(typeof yarisSeasons)[number], (typeof yarisSeasons)[number], (typeof yarisSeasons)[number]];
+  const peakStart = addDays(peak.start_date, -1);
+  const newSeasons = [{ ...early, end_date: addDays(peakStart, -1) }, { ...peak, start_date: peakStart, daily_rate: 160_000 }, late].map((season, index) => ({
+    ...season,
+    id: NEW_IDS.seasons[index]!,
+    days: rentalDays(season.start_date, season.end_date),
+  }));
+  const newHours = {
+    ...EXAMPLE_OPENING_HOURS,
+    hours: EXAMPLE_OPENING_HOURS.hours.map((row) => (row.weekday === 6 ? { ...row, closes: '21:00' } : row)),
+  };
+  const newDelivery = {
+    options: [
+      { landmark: 'kata-beach', fee: 25_000 },
+      ...EXAMPLE_DELIVERY.options.map((option) => (option.landmark === 'phuket-airport' ? { ...option, fee: 50_000 } : option)),
+    ],
   };
 
   const review = {
@@ -354,6 +468,42 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
       responses: { 200: { id: EXAMPLE_IDS.scooterImage, url: scooterImage.url, position: 0, status: 'ready' } },
     },
     deleteCarImage: { params: { id: EXAMPLE_IDS.scooter, image_id: EXAMPLE_IDS.scooterImage } },
+    listCarSeasons: { params: { id: EXAMPLE_IDS.car }, responses: { 200: { seasons: yarisSeasons } } },
+    // The New Year peak a day longer and dearer; the high season around it follows.
+    updateCarSeasons: {
+      params: { id: EXAMPLE_IDS.car },
+      body: { seasons: newSeasons.map(({ id: _id, car_id: _car, days: _days, ...season }) => season) },
+      responses: { 200: { seasons: newSeasons } },
+    },
+    createRatePlan: {
+      body: { car_ids: [EXAMPLE_IDS.scooter, EXAMPLE_IDS.car], ...plans.songkran },
+      responses: {
+        201: {
+          seasons: [EXAMPLE_SCOOTER, EXAMPLE_CAR].map((vehicle, index) => ({
+            id: NEW_IDS.ratePlanSeasons[index]!,
+            car_id: index === 0 ? EXAMPLE_IDS.scooter : EXAMPLE_IDS.car,
+            name: plans.songkran.name,
+            start_date: plans.songkran.start_date,
+            end_date: plans.songkran.end_date,
+            days: rentalDays(plans.songkran.start_date, plans.songkran.end_date),
+            daily_rate: percentOf(vehicle.daily_rate, plans.songkran.percent_of_base_rate * 100),
+            min_rental_days: null,
+          })),
+        },
+      },
+    },
+    getOpeningHours: { responses: { 200: EXAMPLE_OPENING_HOURS } },
+    // Open an hour longer on Saturdays; the after-hours fee stays.
+    updateOpeningHours: {
+      body: newHours,
+      responses: { 200: newHours },
+    },
+    getDeliveryOptions: { responses: { 200: EXAMPLE_DELIVERY } },
+    // Kata Beach added, the airport a little cheaper.
+    updateDeliveryOptions: {
+      body: newDelivery,
+      responses: { 200: newDelivery },
+    },
     requestPhoneCode: { responses: { 202: { phone: '+6676340118', phone_verified: false, expires_at: inMinutes(10) } } },
     verifyPhone: { body: { code: '730215' }, responses: { 200: { phone: '+6676340118', phone_verified: true } } },
 
@@ -379,13 +529,17 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
               ...scooterFields,
               days: stayPrice.days,
               total_price: stayPrice.total_price,
+              price_breakdown: stayBreakdown,
               images: [scooterImage],
               agency: patongWheels,
               distance_km: 0.28,
+              // Patong Wheels delivers on Patong Beach for free: the same total.
+              delivery: { landmark: 'patong-beach', fee: 0, total_price: stayPrice.total_price },
             },
           ],
+          // Search pages by the price of the stay (no delivery, no after-hours fee here: the subtotal).
           next_cursor: encodeCursor(
-            sortPosition(searchOrdering, sortKeys(searchOrdering, undefined), { daily_rate: EXAMPLE_SCOOTER.daily_rate, id: EXAMPLE_IDS.scooter }),
+            sortPosition(searchOrdering, sortKeys(searchOrdering, undefined), { stay_price: stayPrice.subtotal, id: EXAMPLE_IDS.scooter }),
           ),
         },
       },
@@ -405,6 +559,14 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
           agency: { ...patongWheels, ...agencyContact },
           availability: { start_date: start, end_date: end, available: true },
           price: carPrice,
+          price_breakdown: stayBreakdown,
+          rental_terms: {
+            seasons: [],
+            ...EXAMPLE_SCOOTER_RULES,
+            opening_hours: EXAMPLE_OPENING_HOURS.hours,
+            after_hours_fee: EXAMPLE_OPENING_HOURS.after_hours_fee,
+            delivery: EXAMPLE_DELIVERY.options,
+          },
           // The rental under way (from today on) and the upcoming booking.
           unavailable_ranges: [
             { start_date: today, end_date: days.runningBooking.end },
@@ -429,7 +591,18 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
     },
     getAgency: {
       params: { id: EXAMPLE_IDS.agency },
-      responses: { 200: { ...patongWheels, ...agencyContact, lat: EXAMPLE_AGENCY.lat, lng: EXAMPLE_AGENCY.lng, car_count: 5 } },
+      responses: {
+        200: {
+          ...patongWheels,
+          ...agencyContact,
+          lat: EXAMPLE_AGENCY.lat,
+          lng: EXAMPLE_AGENCY.lng,
+          car_count: 5,
+          opening_hours: EXAMPLE_OPENING_HOURS.hours,
+          after_hours_fee: EXAMPLE_OPENING_HOURS.after_hours_fee,
+          delivery: EXAMPLE_DELIVERY.options,
+        },
+      },
     },
 
     createBooking: {
@@ -437,6 +610,11 @@ export function operationExamples(now: Date): Record<string, OperationExamples> 
       body: { car_id: EXAMPLE_IDS.scooter, start_date: start, end_date: end },
       responses: {
         201: createdBooking,
+        // The same scooter for two days: it is rented for three at least.
+        409: {
+          ...problemExample('rental-rule', `This car is rented for at least ${EXAMPLE_SCOOTER_RULES.min_rental_days} days from ${start}; 2 were asked for.`),
+          rule: 'min_rental_days',
+        },
         429: {
           ...problemExample(
             'too-many-requests',

@@ -86,6 +86,7 @@ async function callWithBody(method: string, path: string, body: string, expected
 const get = (path: string, expected: number, options?: RequestOptions) => call('GET', path, expected, options);
 const post = (path: string, body: unknown, expected: number, options?: RequestOptions) => call('POST', path, expected, { ...options, body });
 const patch = (path: string, body: unknown, expected: number, options?: RequestOptions) => call('PATCH', path, expected, { ...options, body });
+const put = (path: string, body: unknown, expected: number, options?: RequestOptions) => call('PUT', path, expected, { ...options, body });
 const del = (path: string, expected: number, options?: RequestOptions) => call('DELETE', path, expected, options);
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
@@ -257,6 +258,46 @@ describe('agency inventory', () => {
     await post('/agency/phone/verification/', undefined, 409, { token });
     // A body on a route that takes none is refused, like any unknown field.
     await post('/agency/phone/verification/', { phone: '+66 81 000 0000' }, 400, { token });
+  });
+});
+
+describe('agency rental terms', () => {
+  it('GET, PUT /agency/cars/{id}/seasons/: 200; 400 overlapping seasons; 404 a car not theirs', async () => {
+    const token = agency.token;
+    // After the days the bookings below take: its minimum would refuse them.
+    const season = { name: 'High season', start_date: inDays(100), end_date: inDays(120), daily_rate: 130_000, min_rental_days: 3 };
+    await put(`/agency/cars/${car.id}/seasons/`, { seasons: [season] }, 200, { token });
+    await get(`/agency/cars/${car.id}/seasons/`, 200, { token });
+    await put(`/agency/cars/${car.id}/seasons/`, { seasons: [season, { ...season, name: 'Peak', start_date: inDays(110) }] }, 400, { token });
+    await get(`/agency/cars/${UNKNOWN}/seasons/`, 404, { token });
+    await put(`/agency/cars/${UNKNOWN}/seasons/`, { seasons: [] }, 404, { token });
+  });
+
+  it('POST /agency/seasons/: 201; 409 a season on those days; 404 a car not theirs; 400 both rates', async () => {
+    const token = agency.token;
+    const plan = { car_ids: [car.id], name: 'Songkran', start_date: inDays(130), end_date: inDays(135), percent_of_base_rate: 120 };
+    await post('/agency/seasons/', plan, 201, { token });
+    await post('/agency/seasons/', plan, 409, { token });
+    await post('/agency/seasons/', { ...plan, car_ids: [UNKNOWN] }, 404, { token });
+    await post('/agency/seasons/', { ...plan, daily_rate: 100_000 }, 400, { token });
+  });
+
+  it('GET, PUT /agency/opening-hours/: 200; 400 closing before opening; 403 a customer', async () => {
+    const token = agency.token;
+    await get('/agency/opening-hours/', 403, { token: customer.token });
+    await put('/agency/opening-hours/', { hours: [{ weekday: 1, opens: '08:00', closes: '20:00' }], after_hours_fee: 30_000 }, 200, { token });
+    await get('/agency/opening-hours/', 200, { token });
+    await put('/agency/opening-hours/', { hours: [{ weekday: 1, opens: '20:00', closes: '08:00' }], after_hours_fee: null }, 400, { token });
+    // Back to no hours: the bookings below hand over at any time.
+    await put('/agency/opening-hours/', { hours: [], after_hours_fee: null }, 200, { token });
+  });
+
+  it('GET, PUT /agency/delivery/: 200; 400 an unknown landmark; 401 without a token', async () => {
+    const token = agency.token;
+    await get('/agency/delivery/', 401);
+    await put('/agency/delivery/', { options: [{ landmark: 'phuket-airport', fee: 60_000 }] }, 200, { token });
+    await get('/agency/delivery/', 200, { token });
+    await put('/agency/delivery/', { options: [{ landmark: 'atlantis', fee: 0 }] }, 400, { token });
   });
 });
 

@@ -103,7 +103,7 @@ describe('GET /cars/ refuses a cursor it did not issue', () => {
   // Each passed the old shape check (a string, then numbers) and reached PostgreSQL's casts.
   it.each([
     ['a rate that is not an integer', 'price', forge(['price', 1.5, UUID])],
-    ['a rate beyond PostgreSQL integer', 'price', forge(['price', 2 ** 31, UUID])],
+    ['a stay price beyond exact integers', 'price', forge(['price', 2 ** 53, UUID])],
     ['a review count beyond PostgreSQL integer', 'rating', forge(['rating', 4.8, 2 ** 31, UUID, 80_000, UUID])],
   ])('%s: 400 problem+json naming the cursor, before any SQL', async (_label, ordering, cursor) => {
     const answer = await api.get(`/cars/?start_date=${START}&end_date=${END}&ordering=${ordering}&cursor=${cursor}`);

@@ -117,6 +117,7 @@ describe('GET /cars/: what is listed', () => {
           currency: 'thb',
           days: 3,
           total_price: price.total_price,
+          price_breakdown: price.breakdown,
           deposit_amount: 500_000,
           images: [{ url: `${base}/${first}` }, { url: `${base}/${second}` }],
           agency: { id: agency.id, name: 'Kata Car Rent', rating_average: 4.6, review_count: 31 },

@@ -180,7 +180,8 @@ describe('the OpenAPI document', () => {
     const ordering = search.query!.ordering as 'price';
     const nextCursor = (search.responses![200] as { next_cursor: string }).next_cursor;
     const keys = sortKeys(ordering, undefined);
-    expect(decodeSortCursor(nextCursor, ordering, keys)).toEqual([EXAMPLE_SCOOTER.daily_rate, EXAMPLE_IDS.scooter]);
+    // The price of the example's 3-day stay (the scooter has one rate all year): the key search orders by.
+    expect(decodeSortCursor(nextCursor, ordering, keys)).toEqual([3 * EXAMPLE_SCOOTER.daily_rate, EXAMPLE_IDS.scooter]);
     // A page of `limit` results followed by a next page.
     expect((search.responses![200] as { results: unknown[] }).results).toHaveLength(Number(search.query!.limit));
   });

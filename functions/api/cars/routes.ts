@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { MAX_MONTHS_AHEAD, MAX_RENTAL_DAYS, rentalRangeProblems, todayInBangkok } from '#core/availability/dates';
 import { CAR_TYPES, TRANSMISSIONS } from '#core/cars/table';
 import { DEFAULT_RADIUS_KM, MAX_RADIUS_KM } from '#core/geo/place';
+import { DEFAULT_HAND_OVER_TIME } from '#core/pricing/terms';
 import { ORDERINGS } from '#core/search/search-cars';
 import { AgencyProfileJson, LandmarkJson, PublicCarJson, SearchResultJson } from '#core/search/shape';
 import { PageQuery } from '#platform/pagination';
@@ -14,7 +15,9 @@ const CalendarDate = IsoDate.meta({
   description: `A day in Asia/Bangkok, YYYY-MM-DD; ranges are inclusive, at most ${MAX_RENTAL_DAYS} days, starting today or up to ${MAX_MONTHS_AHEAD} months ahead`,
 });
 
-const Satang = queryInteger(0, 2_147_483_647).meta({ description: 'Daily rate in satang (inclusive bound)' });
+const Satang = queryInteger(0, 2_147_483_647).meta({
+  description: 'Price per day of the requested stay in satang (its price without delivery ÷ its days; inclusive bound)',
+});
 
 const LatLng = z
   .string()
@@ -46,12 +49,24 @@ function addDateProblems(ctx: z.RefinementCtx, startDate: string, endDate: strin
   }
 }
 
+/** A hand-over time, 'HH:MM' (00:00–23:59) in Asia/Bangkok. */
+export const HandOverTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time as HH:MM, 00:00 to 23:59')
+  .meta({ description: `A hand-over time, HH:MM in Asia/Bangkok (default ${DEFAULT_HAND_OVER_TIME})`, example: '09:30' });
+
 export const SearchQuery = z
   .strictObject({
     start_date: CalendarDate,
     end_date: CalendarDate,
     car_type: z.enum(CAR_TYPES, { message: `must be one of ${CAR_TYPES.join(', ')}` }).optional(),
     transmission: z.enum(TRANSMISSIONS, { message: `must be one of ${TRANSMISSIONS.join(', ')}` }).optional(),
+    pickup_time: HandOverTime.optional().meta({
+      description: `When the car would be picked up on start_date, HH:MM in Asia/Bangkok (default ${DEFAULT_HAND_OVER_TIME}): the notice and opening-hours rules and the after-hours fee read it`,
+    }),
+    return_time: HandOverTime.optional().meta({
+      description: `When the car would be returned on end_date, HH:MM in Asia/Bangkok (default ${DEFAULT_HAND_OVER_TIME})`,
+    }),
     min_price: Satang.optional(),
     max_price: Satang.optional(),
     seats_min: queryInteger(1, 60).optional(),
@@ -64,7 +79,7 @@ export const SearchQuery = z
       .default('price')
       .meta({
         description:
-          'price: daily rate then id (default); -price: the reverse; distance: nearest first (needs near or landmark); rating: best-rated agency first, then price',
+          'price: the price of the requested stay (seasons, length discount and after-hours fees included, delivery not) then id (default); -price: the reverse; distance: nearest first (needs near or landmark); rating: best-rated agency first, then the stay price',
       }),
     ...PageQuery.shape,
   })
@@ -85,11 +100,30 @@ export const SearchQuery = z
     }
   });
 
-export const CarQuery = z.strictObject({ start_date: CalendarDate.optional(), end_date: CalendarDate.optional() }).superRefine((query, ctx) => {
-  if (query.start_date !== undefined && query.end_date !== undefined) addDateProblems(ctx, query.start_date, query.end_date);
-  else if (query.start_date !== undefined) ctx.addIssue({ code: 'custom', path: ['end_date'], message: 'is required with start_date' });
-  else if (query.end_date !== undefined) ctx.addIssue({ code: 'custom', path: ['start_date'], message: 'is required with end_date' });
-});
+const HandOverPlace = z
+  .string()
+  .regex(/^[a-z0-9-]{1,60}$/, 'must be a landmark slug from /landmarks/')
+  .meta({ description: 'A landmark slug of GET /landmarks/ the agency delivers to; absent: its own address' });
+
+export const CarQuery = z
+  .strictObject({
+    start_date: CalendarDate.optional(),
+    end_date: CalendarDate.optional(),
+    pickup_time: HandOverTime.optional(),
+    return_time: HandOverTime.optional(),
+    pickup_landmark: HandOverPlace.optional(),
+    return_landmark: HandOverPlace.optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.start_date !== undefined && query.end_date !== undefined) addDateProblems(ctx, query.start_date, query.end_date);
+    else if (query.start_date !== undefined) ctx.addIssue({ code: 'custom', path: ['end_date'], message: 'is required with start_date' });
+    else if (query.end_date !== undefined) ctx.addIssue({ code: 'custom', path: ['start_date'], message: 'is required with end_date' });
+    else {
+      for (const name of ['pickup_time', 'return_time', 'pickup_landmark', 'return_landmark'] as const) {
+        if (query[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'needs start_date and end_date' });
+      }
+    }
+  });
 
 export const searchRoutes = {
   searchCars: defineRoute({
@@ -113,7 +147,7 @@ export const searchRoutes = {
     database: 'read',
     summary: 'A published car',
     description:
-      'With start_date and end_date: whether it is free on those days and what they cost. Always: the days it is taken in the next 90 (`unavailable_ranges`).',
+      'With start_date and end_date (and optionally pick-up and return times and places): whether a booking of them would be accepted (free, turnaround buffers included, and within the car’s rental rules; the first rule broken is named) and what they cost, priced as search and booking price them. Always: the car’s rental terms (`rental_terms`) and the days in the next 90 no rental can include (`unavailable_ranges`).',
     tags: ['Search'],
     params: IdParams,
     query: CarQuery,

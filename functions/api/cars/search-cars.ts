@@ -12,6 +12,8 @@ export const handler = endpoint(searchRoutes.searchCars, async ({ query, db }, r
     {
       startDate: query.start_date,
       endDate: query.end_date,
+      pickupTime: query.pickup_time,
+      returnTime: query.return_time,
       carType: query.car_type,
       transmission: query.transmission,
       minPrice: query.min_price,
@@ -19,6 +21,7 @@ export const handler = endpoint(searchRoutes.searchCars, async ({ query, db }, r
       seatsMin: query.seats_min,
       agencyId: query.agency_id,
       place,
+      deliveryLandmark: query.landmark,
       ordering: query.ordering,
       limit: query.limit,
       cursor: query.cursor,

@@ -7,7 +7,7 @@ import { Currency, Day, Satang } from '../json';
  */
 export const RentalPriceJson = z.object({
   days: z.number().int().meta({ description: 'Days billed: both ends included' }),
-  subtotal: Satang.meta({ description: 'Daily rate × days' }),
+  subtotal: Satang.meta({ description: 'The days’ rates less the length discount, plus delivery and after-hours fees (see price_breakdown)' }),
   fees: Satang.meta({ description: 'The platform service fee' }),
   tax: Satang.meta({ description: 'VAT on subtotal and fees' }),
   total_price: Satang.meta({ description: 'subtotal + fees + tax (the deposit is separate)' }),

@@ -1,24 +1,32 @@
-import { sql, type Kysely } from 'kysely';
-import { isCarAvailable, unavailableRanges, type DateRange } from '../availability/conflicts';
-import { addDays } from '../availability/dates';
+import { sql, type Kysely, type SqlBool } from 'kysely';
+import { conflictExists, unavailableRanges } from '../availability/conflicts';
+import { addDays, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
-import { NotFound } from '../errors';
-import { priceRental, type PricingRates } from '../pricing/pricing';
-import type { PublicCarJson } from './shape';
+import { NotFound, RentalRuleBroken, ValidationError } from '../errors';
+import { findLandmark } from '../geo/landmarks';
+import type { PricingRates } from '../pricing/pricing';
+import { parseRentalTerms, quoteRental, rentalRuleBroken, rentalTermsJson, type RentalRequest, type RentalTerms } from '../pricing/terms';
+import type { PublicCarJson, RentalTermsJson } from './shape';
 
 /** How far ahead car detail lists the days a car is taken. */
 export const UNAVAILABLE_WINDOW_DAYS = 90;
 
 /**
- * One published, non-deleted car as the public sees it (404 otherwise), with its agency and
- * ready photos, whether it is free on the requested days (the shared availability rule) and
- * the days it is taken in the next 90.
+ * One published, non-deleted car as the public sees it (404 otherwise), with its agency, ready
+ * photos and rental terms, the days in the next 90 no rental can include, and, for a request:
+ * whether a booking of it would be accepted (free with the car's turnaround buffer, and no
+ * rental rule broken, the first broken one named) and its price, from the same terms and the
+ * same pricing function as search and booking. Two round trips: the car (with its terms and,
+ * for a request, the availability probe), then its taken days.
  */
 export async function getPublicCar(
   db: Kysely<Database>,
   carId: string,
-  options: { dates?: DateRange; today: string; rates: PricingRates; imageUrl: ((s3Key: string) => string) | undefined },
+  options: { request?: RentalRequest; now: Date; rates: PricingRates; imageUrl: ((s3Key: string) => string) | undefined },
 ): Promise<PublicCarJson> {
+  const { request, now } = options;
+  // Bad input before state: an unknown landmark is a 400 even for an unknown car.
+  if (request) await requireKnownLandmarks(db, request);
   const car = await db
     .selectFrom('cars as c')
     .innerJoin('agencies as a', 'a.id', 'c.agency_id')
@@ -48,6 +56,9 @@ export async function getPublicCar(
         SELECT i.s3_key FROM car_images AS i
         WHERE i.car_id = c.id AND i.status = 'ready'
         ORDER BY i.position, i.id)`.as('image_keys'),
+      rentalTermsJson('c', 'a').as('terms'),
+      // The car's own buffer after the requested end, and existing rentals' buffers (held_until).
+      (request ? conflictExists(sql.ref('c.id'), request, sql.ref('c.turnaround_days')) : sql<SqlBool>`false`).as('taken'),
     ])
     .where('c.id', '=', carId)
     .where('c.is_published', '=', true)
@@ -55,13 +66,10 @@ export async function getPublicCar(
     .executeTakeFirst();
   if (!car) throw new NotFound('No published car has this id.');
 
-  const window = { startDate: options.today, endDate: addDays(options.today, UNAVAILABLE_WINDOW_DAYS - 1) };
-  const taken = await unavailableRanges(db, carId, window);
-  const { dates } = options;
-  const available = dates ? await isCarAvailable(db, carId, dates.startDate, dates.endDate) : undefined;
-  const price = dates
-    ? priceRental({ dailyRate: car.daily_rate, depositAmount: car.deposit_amount, startDate: dates.startDate, endDate: dates.endDate }, options.rates)
-    : undefined;
+  const terms = parseRentalTerms(car.terms);
+  const today = todayInBangkok(now);
+  const window = { startDate: today, endDate: addDays(today, UNAVAILABLE_WINDOW_DAYS - 1) };
+  const taken = await unavailableRanges(db, carId, window, terms.turnaroundDays);
 
   return {
     id: car.id,
@@ -88,21 +96,81 @@ export async function getPublicCar(
       rating_average: car.agency_rating_average,
       review_count: car.agency_review_count,
     },
-    ...(dates && price
-      ? {
-          availability: { start_date: dates.startDate, end_date: dates.endDate, available: available! },
-          price: {
-            days: price.days,
-            daily_rate: price.daily_rate_at_booking,
-            subtotal: price.subtotal,
-            fees: price.fees,
-            tax: price.tax,
-            total_price: price.total_price,
-            deposit_amount: price.deposit_amount,
-            currency: price.currency,
-          },
-        }
-      : {}),
+    ...(request ? requestAnswer(terms, request, { taken: Boolean(car.taken), now, rates: options.rates }) : {}),
+    rental_terms: publicRentalTerms(terms, today),
     unavailable_ranges: taken.map((range) => ({ start_date: range.startDate, end_date: range.endDate })),
   };
+}
+
+/** What car detail says about a request: whether a booking of it would be accepted, and its price. */
+function requestAnswer(
+  terms: RentalTerms,
+  request: RentalRequest,
+  context: { taken: boolean; now: Date; rates: PricingRates },
+): Pick<PublicCarJson, 'availability' | 'price' | 'price_breakdown'> {
+  const broken = rentalRuleBroken(terms, request, context.now);
+  const availability = {
+    start_date: request.startDate,
+    end_date: request.endDate,
+    available: !context.taken && broken === undefined,
+    ...(broken ? { rule: { rule: String(broken.extensions?.rule), detail: broken.message } } : {}),
+  };
+  let price;
+  try {
+    price = quoteRental(terms, request, context.rates);
+  } catch (error) {
+    // A place the agency does not serve, or an hour it does not hand over at: no price to show.
+    if (error instanceof RentalRuleBroken) return { availability };
+    throw error;
+  }
+  return {
+    availability,
+    price: {
+      days: price.days,
+      daily_rate: price.daily_rate_at_booking,
+      subtotal: price.subtotal,
+      fees: price.fees,
+      tax: price.tax,
+      total_price: price.total_price,
+      deposit_amount: price.deposit_amount,
+      currency: price.currency,
+    },
+    price_breakdown: price.breakdown,
+  };
+}
+
+/** The terms a traveller needs before booking; seasons already over are left out. */
+function publicRentalTerms(terms: RentalTerms, today: string): RentalTermsJson {
+  return {
+    seasons: terms.seasons
+      .filter((season) => season.endDate >= today)
+      .map((season) => ({
+        name: season.name,
+        start_date: season.startDate,
+        end_date: season.endDate,
+        daily_rate: season.dailyRate,
+        min_rental_days: season.minRentalDays,
+      })),
+    weekly_discount: { from_days: terms.lengthDiscounts.weekly.fromDays, percent: terms.lengthDiscounts.weekly.percent },
+    monthly_discount: { from_days: terms.lengthDiscounts.monthly.fromDays, percent: terms.lengthDiscounts.monthly.percent },
+    min_rental_days: terms.minRentalDays,
+    min_notice_hours: terms.minNoticeHours,
+    max_lead_days: terms.maxLeadDays,
+    turnaround_days: terms.turnaroundDays,
+    opening_hours: terms.openingHours.map((hours) => ({ weekday: hours.weekday, opens: hours.opens, closes: hours.closes })),
+    after_hours_fee: terms.afterHoursFee,
+    delivery: Object.entries(terms.deliveryFees).map(([landmark, fee]) => ({ landmark, fee })),
+  };
+}
+
+/** A landmark slug that names no landmark is a bad query parameter (400), as in search. */
+async function requireKnownLandmarks(db: Kysely<Database>, request: RentalRequest): Promise<void> {
+  const errors = [];
+  for (const [path, slug] of [
+    ['pickup_landmark', request.pickupLandmark],
+    ['return_landmark', request.returnLandmark],
+  ] as const) {
+    if (slug !== null && !(await findLandmark(db, slug))) errors.push({ path, message: 'is not a known landmark: see GET /api/v1/landmarks/' });
+  }
+  if (errors.length > 0) throw new ValidationError('The request names a landmark that does not exist.', { errors });
 }

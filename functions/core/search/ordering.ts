@@ -11,18 +11,22 @@ import { chordDistance, type Place } from '../geo/place';
 export interface SortKey extends PageSortKey {
   alias: string;
   type: 'int4' | 'numeric' | 'float8' | 'uuid';
+  /** A numeric key whose values are whole numbers: a cursor carrying a fraction is refused. */
+  integer?: boolean;
 }
 
 /**
- * The stable order of each `ordering`; every one ends in a unique key, so pages never overlap:
- * - price    daily_rate ASC, id ASC (the default)
- * - -price   daily_rate DESC, id DESC
+ * The stable order of each `ordering`; every one ends in a unique key, so pages never overlap.
+ * stay_price is the price of the requested stay without delivery (core/search/stay-price.ts):
+ * - price    stay_price ASC, id ASC (the default)
+ * - -price   stay_price DESC, id DESC
  * - distance straight-line distance to the place ASC (the great-circle order), id ASC
- * - rating   agency rating_average DESC, review_count DESC, agency id, then daily_rate ASC, id ASC
- *            (best agencies first, each agency's cheapest first)
+ * - rating   agency rating_average DESC, review_count DESC, agency id, then stay_price ASC, id ASC
+ *            (best agencies first, each agency's cheapest for the stay first)
  */
 export function sortKeys(ordering: 'price' | '-price' | 'distance' | 'rating', place: Place | undefined): SortKey[] {
-  const rate = { alias: 'daily_rate', expression: sql.ref('c.daily_rate'), type: 'int4' } as const;
+  // The scored subquery of the search query computes it (stayPrice()); an exact integer, sent as numeric.
+  const rate = { alias: 'stay_price', expression: sql.ref('stay_price'), type: 'numeric', integer: true } as const;
   const id = { alias: 'id', expression: sql.ref('c.id'), type: 'uuid' } as const;
   switch (ordering) {
     case 'price':
@@ -63,8 +67,9 @@ export function decodeSortCursor(cursor: string | undefined, ordering: string, k
   const position = decodeCursor(cursor, ['text', ...cursorKinds(keys)]);
   if (position === undefined) return undefined;
   const [issuedFor, ...values] = position;
-  // decodeCursor checked each value against its column's kind; what is left is the ordering.
-  if (issuedFor !== ordering) {
+  // decodeCursor checked each value against its column's kind; what is left is the ordering
+  // and the whole-number keys.
+  if (issuedFor !== ordering || keys.some((key, index) => key.integer && !Number.isSafeInteger(values[index]))) {
     throw new ValidationError('The cursor is not valid.', {
       errors: [{ path: 'cursor', message: `is not a cursor this search issued for ordering=${ordering}` }],
     });

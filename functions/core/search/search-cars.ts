@@ -1,25 +1,34 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { conflictExists, type DateRange } from '../availability/conflicts';
+import { conflictExists } from '../availability/conflicts';
 import type { CarType, FuelType, Transmission } from '../cars/table';
 import type { Database } from '../database';
 import { chordDistance, greatCircleDistance, kilometres, withinRadius, type Place } from '../geo/place';
 import { keysetAfter, pageOfRows, rowsToFetch } from '../pagination';
-import { priceRental, type PricingRates } from '../pricing/pricing';
+import type { PricingRates } from '../pricing/pricing';
+import { DEFAULT_HAND_OVER_TIME, parseRentalTerms, quoteRental, rentalTermsJson, type RentalRequest, type RentalTermsRow } from '../pricing/terms';
 import { decodeSortCursor, sortKeys, sortPosition, type SortKey } from './ordering';
 import type { SearchResultJson } from './shape';
+import { MAX_AFTER_HOURS_FEES, segmentsOfStay, stayAllowed, stayJoins, stayOf, stayPrice, type Stay } from './stay-price';
 
 export const ORDERINGS = ['price', '-price', 'distance', 'rating'] as const;
 export type Ordering = (typeof ORDERINGS)[number];
 
-export interface SearchCriteria extends DateRange {
+export interface SearchCriteria {
+  startDate: string;
+  endDate: string;
+  /** 'HH:MM' in Bangkok; DEFAULT_HAND_OVER_TIME when not given. */
+  pickupTime?: string;
+  returnTime?: string;
   carType?: CarType;
   transmission?: Transmission;
-  /** Inclusive bounds on the daily rate, satang. */
+  /** Inclusive bounds on the stay's price per day (the stay price ÷ days), satang. */
   minPrice?: number;
   maxPrice?: number;
   seatsMin?: number;
   agencyId?: string;
   place?: Place;
+  /** The landmark searched around: each result says whether its agency delivers there, and the price if it does. */
+  deliveryLandmark?: string;
   ordering: Ordering;
   limit: number;
   cursor?: string;
@@ -29,6 +38,8 @@ export interface SearchContext {
   rates: PricingRates;
   /** The public URL of a photo's S3 key; without one, results carry no images. */
   imageUrl: ((s3Key: string) => string) | undefined;
+  /** The clock the notice and lead-time rules read; now when not given. */
+  now?: Date;
 }
 
 export interface SearchRow {
@@ -47,31 +58,42 @@ export interface SearchRow {
   agency_name: string;
   agency_rating_average: number;
   agency_review_count: number;
+  /** The stay price search orders by (stayPrice()): quoteRental()'s subtotal without delivery. */
+  stay_price: number;
+  terms: RentalTermsRow;
   chord?: number;
   distance_m?: number;
   image_keys: string[];
 }
 
 /**
- * Public search: published, non-deleted cars matching the filters with no date-holding
- * reservation overlapping the requested days, one keyset page in the requested order, with
- * their agency, ready photos and the price of the stay, in ONE query.
+ * Public search: published, non-deleted cars matching the filters that the request could book
+ * (free on the requested days with the turnaround buffers, and no rental rule broken), one
+ * keyset page in the requested order, with their agency, ready photos and rental terms, in ONE
+ * query. The price shown is quoteRental() of those terms, the booking's own pricing function.
  *
  * The shape, chosen by measurement (docs/search.md, docs/benchmarks.md) and spelled out so the
  * planner cannot pick another:
- * 1. Walk: the first WALK_LIMIT cars matching the filters in the ordering's order, off its
- *    index (cars_search_price_idx, the type or agency one, agencies by rating, or nearest first),
- *    keep those within the radius if there is a place, probe each for a conflict (index-only, a
- *    few µs) and stop when the page is full. Cost grows with how many cars are booked and how
- *    busy the place is, not with the fleet.
- * 2. Only when the walk did not fill the page (the fleet nearly booked out, narrow filters, a
- *    quiet place): every matching car, sorted by the ordering (no probe yet), then probed in
- *    that order until the page is full; near a place the GiST index hands over the cars within
- *    the radius, which are few exactly when the walk failed.
- * The walk is a subquery with its own LIMIT because the planner, left to choose, misjudges
- * both how many cars are free (it multiplies the two date bounds' selectivities as if
- * independent, thinks every car is booked, and probes the whole fleet) and how many cars a
- * radius holds.
+ * 1. Walk.
+ *    - price / -price: the stay price follows no column (seasons, discounts, after-hours fees),
+ *      so the walk reads car_price_segments (migration 0016) in order of a bound of each car's
+ *      price per day for these dates (its lowest, resp. highest, rate overlapping the stay in
+ *      the discount tier the stay reaches), computes the exact stay price of the first
+ *      WALK_LIMIT rows' cars, and keeps only the cars that no car beyond the walk can precede:
+ *      (price, id) below days × the bound of the first row not walked (for -price, above it plus
+ *      the largest after-hours fees). That set is a prefix of the true order; its first page
+ *      is the page.
+ *    - rating, distance: the first WALK_LIMIT matching cars in the ordering's order, off its
+ *      index (agencies by rating then each agency's cars sorted by stay price, or nearest
+ *      first), as before.
+ *    Keep those within the radius if there is a place, probe each for a conflict (index-only,
+ *    a few µs) in order, and stop when the page is full.
+ * 2. Only when the walk did not fill the page (and, in price order, did not read every row):
+ *    every matching car, sorted by the ordering (no probe yet), then probed in that order until
+ *    the page is full; near a place the GiST index hands over the cars within the radius.
+ *    With an agency filter the walk is skipped: an agency's cars are few.
+ * Correctness never depends on the data: a walk that does not fill the page falls back.
+ * Subqueries marked OFFSET 0 are kept whole so each stay price is computed once a car.
  */
 export async function searchCars(
   db: Kysely<Database>,
@@ -80,101 +102,243 @@ export async function searchCars(
 ): Promise<{ results: SearchResultJson[]; next_cursor: string | null }> {
   const keys = sortKeys(criteria.ordering, criteria.place);
   const after = decodeSortCursor(criteria.cursor, criteria.ordering, keys);
-  const { rows } = await searchQuery(criteria, keys, after).execute(db);
+  const request = rentalRequestOf(criteria);
+  const stay = stayOf(request, context.now ?? new Date());
+  const { rows } = await searchQuery(criteria, keys, after, stay).execute(db);
   return pageOfRows(
     rows,
     criteria,
-    (row) => toResult(row, criteria, context),
+    (row) => toResult(row, request, criteria, context),
     (row) => sortPosition(criteria.ordering, keys, row),
   );
 }
 
+/** The request every listed car is priced for: the dates and times, picked up and returned at the agency. */
+export function rentalRequestOf(criteria: SearchCriteria): RentalRequest {
+  return {
+    startDate: criteria.startDate,
+    endDate: criteria.endDate,
+    pickupTime: criteria.pickupTime ?? DEFAULT_HAND_OVER_TIME,
+    returnTime: criteria.returnTime ?? DEFAULT_HAND_OVER_TIME,
+    pickupLandmark: null,
+    returnLandmark: null,
+  };
+}
+
 /**
- * How many cars, in the ordering's order, a search walks before it falls back to sorting every
- * match. Near a place the walk fills a page when at least (limit + 1) / (WALK_LIMIT × share of
- * cars free) of the matching fleet is within the radius: 21 / (2,000 × 0.6) ≈ 2 % for a default
- * page; below that the radius holds so few cars that sorting them is cheap. Measured:
- * docs/benchmarks.md, fleet-size sweep.
+ * How many rows a search walks before it falls back to sorting every match: segment rows in
+ * price order, cars in the other orders. Near a place the walk fills a page when at least
+ * (limit + 1) / (WALK_LIMIT × share of cars free) of the matching fleet is within the radius;
+ * below that the radius holds so few cars that sorting them is cheap. Measured:
+ * docs/benchmarks.md.
  */
 export const WALK_LIMIT = 2_000;
 
 /** The one SQL statement of a search page (rowsToFetch(): one row more than the page, which only says "there is more"). */
-export function searchQuery(criteria: SearchCriteria, keys: SortKey[], after: (string | number)[] | undefined, walkLimit = WALK_LIMIT): RawBuilder<SearchRow> {
-  const { place, startDate, endDate } = criteria;
-  const filters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
-  if (criteria.carType) filters.push(sql`c.car_type = ${criteria.carType}`);
-  if (criteria.transmission) filters.push(sql`c.transmission = ${criteria.transmission}`);
-  if (criteria.minPrice !== undefined) filters.push(sql`c.daily_rate >= ${criteria.minPrice}::int4`);
-  if (criteria.maxPrice !== undefined) filters.push(sql`c.daily_rate <= ${criteria.maxPrice}::int4`);
-  if (criteria.seatsMin !== undefined) filters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
-  if (criteria.agencyId) filters.push(sql`c.agency_id = ${criteria.agencyId}::uuid`);
-  // e.g. for rating: (rating, reviews) < (r, n) OR ((rating, reviews) = (r, n) AND (agency, rate, id) > (a, p, i))
-  if (after) filters.push(keysetAfter(keys, after));
+export function searchQuery(
+  criteria: SearchCriteria,
+  keys: SortKey[],
+  after: (string | number)[] | undefined,
+  stay: Stay,
+  walkLimit = WALK_LIMIT,
+  priceWalks: readonly number[] = [FIRST_PRICE_WALK, walkLimit],
+): RawBuilder<SearchRow> {
+  const { place } = criteria;
   const limit = rowsToFetch(criteria);
-  const free = (carId: string) => sql`NOT ${conflictExists(sql.ref(carId), { startDate, endDate })}`;
-  // Agencies are joined into the walk only when the ordering reads them (rating); otherwise
-  // only for the page's rows, at the end.
-  const byAgency = keys.some((key) => key.alias.startsWith('agency_'));
-  const matching = (extra: RawBuilder<unknown>[]) => sql`SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
-    c.daily_rate, c.currency, c.deposit_amount, c.agency_id${
-      byAgency ? sql`, a.rating_average AS agency_rating_average, a.review_count AS agency_review_count` : sql``
-    }${place ? sql`,\n    c.location, ${chordDistance(sql.ref('c.location'), place)} AS chord` : sql``}
-  FROM cars AS c${byAgency ? sql` JOIN agencies AS a ON a.id = c.agency_id` : sql``}
-  WHERE ${sql.join([...filters, ...extra], sql`\n    AND `)}
-  ORDER BY ${orderBy(keys, 'expression')}`;
-  // Outside the walk's LIMIT, so the radius cannot steer the walk onto the GiST index.
-  const nearby = place ? sql`${withinRadius(sql.ref('walk.location'), place)} AND ` : sql``;
+  const carFilters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
+  if (criteria.carType) carFilters.push(sql`c.car_type = ${criteria.carType}`);
+  if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
+  if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
+  if (criteria.agencyId) carFilters.push(sql`c.agency_id = ${criteria.agencyId}::uuid`);
+  carFilters.push(stayAllowed('c', 'a', stay));
+  // On the stay price, computed once in the scored subquery: exact integers, bound × days.
+  const scoredFilters: RawBuilder<unknown>[] = [];
+  if (criteria.minPrice !== undefined) scoredFilters.push(sql`scored.stay_price >= ${criteria.minPrice}::int8 * ${stay.days}::int8`);
+  if (criteria.maxPrice !== undefined) scoredFilters.push(sql`scored.stay_price <= ${criteria.maxPrice}::int8 * ${stay.days}::int8`);
+  // e.g. for price: (stay_price, id) > (p, i); the scored subquery's columns carry the keys' aliases.
+  if (after) scoredFilters.push(keysetAfter(scoredKeys(keys), after));
 
-  // The walk's LIMIT is a subquery the planner cannot read, so it plans for a tenth of the
-  // rows, off the ordering's index; a limit it can read, near the size of a small fleet, made it
-  // sort the whole fleet first (1.7 ms at 2,000 cars against 0.1 ms).
-  return sql<SearchRow>`WITH walk AS (
-  ${matching([])}
+  // The car's own buffer after the requested end, and existing rentals' buffers (held_until).
+  const free = (alias: string) => sql`NOT ${conflictExists(sql.ref(`${alias}.id`), stay, sql.ref(`${alias}.turnaround_days`))}`;
+  // Every matching car the request could book, with its stay price, in the ordering's order.
+  const scored = (extra: RawBuilder<unknown>[], extraScored: RawBuilder<unknown>[] = []) => sql`SELECT scored.* FROM (
+    SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
+      c.daily_rate, c.currency, c.deposit_amount, c.agency_id, c.turnaround_days,
+      a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,
+      ${stayPrice('c', 'a', stay)} AS stay_price${place ? sql`,\n      c.location, ${chordDistance(sql.ref('c.location'), place)} AS chord` : sql``}
+    FROM cars AS c JOIN agencies AS a ON a.id = c.agency_id
+    ${stayJoins('c', 'a', stay)}
+    WHERE ${sql.join([...carFilters, ...extra], sql`\n      AND `)}
+    ORDER BY ${orderBy(keys)}
+    OFFSET 0
+  ) AS scored${sql.join(
+    [...scoredFilters, ...extraScored].map((filter, index) => sql`${sql.raw(index === 0 ? '\n  WHERE' : '\n    AND')} ${filter}`),
+    sql``,
+  )}`;
+  const byPrice = criteria.ordering === 'price' || criteria.ordering === '-price';
+  const candidates = sql`candidates AS (
+  ${scored(place ? [withinRadius(sql.ref('c.location'), place)] : [])}
+)`;
+  // Every matching car sorted, then probed in order: when no walk filled the page.
+  const sorted = (walkFailed: RawBuilder<unknown>) => sql`sorted AS (
+  SELECT candidates.* FROM candidates
+  WHERE ${walkFailed}
+    AND ${free('candidates')}
+  ORDER BY ${orderBy(keys)}
+  LIMIT ${limit}
+)`;
+  let steps: RawBuilder<unknown>;
+  if (criteria.agencyId) {
+    // An agency's cars are few: sort them all.
+    steps = sql`${candidates},
+${sorted(sql`true`)},
+page AS (SELECT * FROM sorted)`;
+  } else if (byPrice) {
+    const walks = priceWalks.map((rows, index) => priceWalk(`${index + 1}`, rows));
+    // Each walk runs only when the one before it did not settle the page.
+    const settled = (step: string) =>
+      sql`(SELECT count(*) FROM ${sql.id(`walked_${step}`)}) = ${limit} OR NOT EXISTS (SELECT 1 FROM ${sql.id(`edge_${step}`)})`;
+    const unsettled = (upTo: number) =>
+      sql.join(
+        priceWalks.slice(0, upTo).map((_, index) => sql`NOT (${settled(`${index + 1}`)})`),
+        sql` AND `,
+      );
+    steps = sql`${sql.join(
+      walks.map((walk, index) => walk(index === 0 ? sql`true` : unsettled(index))),
+      sql`,
+`,
+    )},
+${candidates},
+${sorted(unsettled(priceWalks.length))},
+page AS (
+  ${sql.join(
+    priceWalks.map(
+      (_, index) => sql`SELECT * FROM ${sql.id(`walked_${index + 1}`)} WHERE ${index === 0 ? sql`true` : unsettled(index)} AND (${settled(`${index + 1}`)})`,
+    ),
+    sql`
+  UNION ALL
+  `,
+  )}
+  UNION ALL
+  SELECT * FROM sorted
+)`;
+  } else {
+    // Outside the walk's LIMIT, so the radius cannot steer the walk onto the GiST index.
+    const nearby = place ? sql`${withinRadius(sql.ref('walk.location'), place)} AND ` : sql``;
+    // The walk's LIMIT is a subquery the planner cannot read, so it plans for a tenth of the
+    // rows, off the ordering's index; a limit it can read, near the size of a small fleet, made it
+    // sort the whole fleet first (1.7 ms at 2,000 cars against 0.1 ms).
+    steps = sql`walk AS (
+  ${scored([])}
   LIMIT (SELECT ${walkLimit}::int8)
 ),
 walked AS (
   SELECT walk.* FROM walk
-  WHERE ${nearby}${free('walk.id')}
-  ORDER BY ${orderBy(keys, 'alias')}
+  WHERE ${nearby}${free('walk')}
+  ORDER BY ${orderBy(keys)}
   LIMIT ${limit}
 ),
-candidates AS (
-  ${matching(place ? [withinRadius(sql.ref('c.location'), place)] : [])}
-),
-sorted AS (
-  SELECT candidates.* FROM candidates
-  WHERE (SELECT count(*) FROM walked) < ${limit}
-    AND ${free('candidates.id')}
-  ORDER BY ${orderBy(keys, 'alias')}
-  LIMIT ${limit}
-),
+${candidates},
+${sorted(sql`(SELECT count(*) FROM walked) < ${limit}`)},
 page AS (
   SELECT * FROM walked WHERE (SELECT count(*) FROM walked) = ${limit}
   UNION ALL
   SELECT * FROM sorted
-)
+)`;
+  }
+
+  /**
+   * One walk in price order over `rows` rows of car_price_segments (see searchCars()), when
+   * `runs` holds: segments_<step> (the rows, and one more: the edge, the first row not walked),
+   * walk_<step> (the walked cars within the radius that no car beyond the edge can precede,
+   * with their stay prices, in order) and walked_<step> (those free, up to the page).
+   */
+  function priceWalk(step: string, rows: number) {
+    const ascending = criteria.ordering === 'price';
+    const bound = sql.ref(ascending ? 'g.low_day_price' : 'g.high_day_price');
+    const direction = sql.raw(ascending ? 'ASC' : 'DESC');
+    const reverse = sql.raw(ascending ? 'DESC' : 'ASC');
+    const segmentFilters = [segmentsOfStay('g', stay)];
+    if (criteria.carType) segmentFilters.push(sql`g.car_type = ${criteria.carType}`);
+    // A car whose every row costs more per day than max_price costs more per day, and vice versa.
+    if (ascending && criteria.maxPrice !== undefined) segmentFilters.push(sql`g.low_day_price <= ${criteria.maxPrice}::int4`);
+    if (!ascending && criteria.minPrice !== undefined) {
+      segmentFilters.push(sql`g.high_day_price >= ${criteria.minPrice}::int8 - (${MAX_AFTER_HOURS_FEES} + ${stay.days}::int8 - 1) / ${stay.days}::int8`);
+    }
+    const [segments, edge, walk, walked] = ['segments', 'edge', 'walk', 'walked'].map((name) => sql.id(`${name}_${step}`)) as [
+      RawBuilder<unknown>,
+      RawBuilder<unknown>,
+      RawBuilder<unknown>,
+      RawBuilder<unknown>,
+    ];
+    // Cars beyond the edge cost at least days × its bound (at most that plus the fees, descending); ties go by id.
+    const beforeEdge = ascending
+      ? sql`(scored.stay_price, scored.id) < (SELECT ${stay.days}::int8 * ${edge}.bound, ${edge}.car_id FROM ${edge})`
+      : sql`(scored.stay_price, scored.id) > (SELECT ${stay.days}::int8 * ${edge}.bound + ${MAX_AFTER_HOURS_FEES}, ${edge}.car_id FROM ${edge})`;
+    // The radius on the rows' own copy of the location, so that only nearby cars are priced; an
+    // array, so that the walked cars are read by their key (a semi-join made the planner scan every car).
+    const nearbyRows = place ? sql` WHERE ${withinRadius(sql.ref(`segments_${step}.location`), place)}` : sql``;
+    return (runs: RawBuilder<unknown>) => sql`${segments} AS (
+  SELECT g.car_id, ${bound} AS bound${place ? sql`, g.location` : sql``} FROM car_price_segments AS g
+  WHERE ${sql.join(
+    [...segmentFilters, runs],
+    sql`
+    AND `,
+  )}
+  ORDER BY ${bound} ${direction}, g.car_id ${direction}
+  LIMIT (SELECT ${rows + 1}::int8)
+),
+${edge} AS (
+  SELECT ${segments}.bound, ${segments}.car_id FROM ${segments}
+  WHERE (SELECT count(*) FROM ${segments}) > ${rows}
+  ORDER BY ${segments}.bound ${reverse}, ${segments}.car_id ${reverse}
+  LIMIT 1
+),
+${walk} AS (
+  ${scored([sql`c.id = ANY (ARRAY(SELECT DISTINCT ${segments}.car_id FROM ${segments}${nearbyRows}))`], [sql`(NOT EXISTS (SELECT 1 FROM ${edge}) OR ${beforeEdge})`])}
+),
+${walked} AS (
+  SELECT ${walk}.* FROM ${walk}
+  WHERE ${free(`walk_${step}`)}
+  ORDER BY ${orderBy(keys)}
+  LIMIT ${limit}
+)`;
+  }
+
+  return sql<SearchRow>`WITH ${steps}
 SELECT page.id, page.make, page.model, page.year, page.car_type, page.transmission, page.seats, page.fuel_type,
   page.daily_rate, page.currency, page.deposit_amount, a.id AS agency_id, a.name AS agency_name,
-  a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,${
-    place ? sql`\n  page.chord, ${greatCircleDistance(sql.ref('page.location'), place)} AS distance_m,` : sql``
-  }
+  a.rating_average AS agency_rating_average, a.review_count AS agency_review_count, page.stay_price,
+  ${rentalTermsJson('c', 'a')} AS terms,${place ? sql`\n  page.chord, ${greatCircleDistance(sql.ref('page.location'), place)} AS distance_m,` : sql``}
   ARRAY(
     SELECT i.s3_key FROM car_images AS i
     WHERE i.car_id = page.id AND i.status = 'ready'
     ORDER BY i.position, i.id) AS image_keys
-FROM page JOIN agencies AS a ON a.id = page.agency_id
-ORDER BY ${orderBy(keys, 'alias')}`;
+FROM page JOIN cars AS c ON c.id = page.id JOIN agencies AS a ON a.id = page.agency_id
+ORDER BY ${orderBy(keys)}`;
 }
 
-function orderBy(keys: SortKey[], as: 'expression' | 'alias'): RawBuilder<unknown> {
-  return sql.join(keys.map((key) => sql`${as === 'alias' ? sql.ref(key.alias) : key.expression} ${sql.raw(key.direction)}`));
+/**
+ * The rows of car_price_segments the first walk of a search in price order reads: enough to
+ * settle most pages; a second walk of the walk limit follows before sorting every match. Each
+ * walk prices every car it meets, so the first is kept short (measured: docs/benchmarks.md).
+ */
+export const FIRST_PRICE_WALK = 256;
+
+/** The keys as the scored subquery's columns (its aliases), for comparisons outside it. */
+function scoredKeys(keys: SortKey[]): SortKey[] {
+  return keys.map((key) => ({ ...key, expression: sql.ref(`scored.${key.alias}`) }));
 }
 
-function toResult(row: SearchRow, criteria: SearchCriteria, context: SearchContext): SearchResultJson {
-  const price = priceRental(
-    { dailyRate: row.daily_rate, depositAmount: row.deposit_amount, startDate: criteria.startDate, endDate: criteria.endDate },
-    context.rates,
-  );
+function orderBy(keys: SortKey[]): RawBuilder<unknown> {
+  return sql.join(keys.map((key) => sql`${sql.ref(key.alias)} ${sql.raw(key.direction)}`));
+}
+
+function toResult(row: SearchRow, request: RentalRequest, criteria: SearchCriteria, context: SearchContext): SearchResultJson {
+  const terms = parseRentalTerms(row.terms);
+  const price = quoteRental(terms, request, context.rates);
+  const landmark = criteria.deliveryLandmark;
+  const deliveryFee = landmark === undefined ? undefined : terms.deliveryFees[landmark];
   return {
     id: row.id,
     make: row.make,
@@ -188,9 +352,22 @@ function toResult(row: SearchRow, criteria: SearchCriteria, context: SearchConte
     currency: row.currency,
     days: price.days,
     total_price: price.total_price,
+    price_breakdown: price.breakdown,
     deposit_amount: row.deposit_amount,
     images: context.imageUrl ? row.image_keys.map((key) => ({ url: context.imageUrl!(key) })) : [],
     agency: { id: row.agency_id, name: row.agency_name, rating_average: row.agency_rating_average, review_count: row.agency_review_count },
     ...(row.distance_m !== undefined ? { distance_km: kilometres(row.distance_m) } : {}),
+    ...(landmark === undefined
+      ? {}
+      : {
+          delivery:
+            deliveryFee === undefined
+              ? null
+              : {
+                  landmark,
+                  fee: deliveryFee,
+                  total_price: quoteRental(terms, { ...request, pickupLandmark: landmark, returnLandmark: landmark }, context.rates).total_price,
+                },
+        }),
   };
 }
