@@ -7,15 +7,14 @@ import { sql, type Kysely } from 'kysely';
  * stays of from_days ≤ days < to_days), each with the per-day price after the tier's discount,
  * rounded down (low_day_price) and up (high_day_price).
  *
- * For a stay of D days, a car's price (the sum of its days' rates, less the discount of the tier
- * D reaches, plus after-hours fees) lies between D × the lowest low_day_price and D × the
- * highest high_day_price (plus fees) of its rows overlapping the stay in D's tier. Search walks
+ * For a stay of D days, a car's price of the days (the sum of its days' rates, less the discount
+ * of the tier D reaches) lies between D × the lowest low_day_price and D × the highest
+ * high_day_price of its rows overlapping the stay in D's tier. Search walks
  * the rows in that order and computes the exact price of the cars it meets
  * (core/search/stay-price.ts): the table only orders the walk, it never decides a price.
  *
  * Maintained by triggers on cars and car_seasons; derived data, so `down` just drops it.
- * Also: a btree on car_seasons for the exact price's per-car lookups (index-only), and one on
- * agencies' after-hours fee (the most a hand-over can add, for the descending walk's bound).
+ * Also: a btree on car_seasons for the exact price's per-car lookups (index-only).
  *
  * Frozen in time: migrations never import application code.
  */
@@ -25,6 +24,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       car_id         uuid NOT NULL REFERENCES cars (id) ON DELETE CASCADE,
       car_type       text NOT NULL,
       location       earth NOT NULL,
+      -- the car's buffer, so the walk can probe availability without reading the car
+      turnaround_days smallint NOT NULL,
       start_date     date NOT NULL,
       end_date       date NOT NULL,
       from_days      smallint NOT NULL,
@@ -35,14 +36,13 @@ export async function up(db: Kysely<any>): Promise<void> {
       high_day_price integer NOT NULL,
       CHECK (end_date >= start_date AND to_days > from_days)
     )`.execute(db);
-  const covering = sql`INCLUDE (start_date, end_date, from_days, to_days, location)`;
+  const covering = sql`INCLUDE (start_date, end_date, from_days, to_days, location, turnaround_days, daily_rate, percent)`;
   await sql`CREATE INDEX car_price_segments_low_idx ON car_price_segments (low_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_type_low_idx ON car_price_segments (car_type, low_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_high_idx ON car_price_segments (high_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_type_high_idx ON car_price_segments (car_type, high_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_car_idx ON car_price_segments (car_id)`.execute(db);
   await sql`CREATE INDEX car_seasons_car_idx ON car_seasons (car_id, end_date) INCLUDE (start_date, daily_rate, min_rental_days)`.execute(db);
-  await sql`CREATE INDEX agencies_after_hours_fee_idx ON agencies (after_hours_fee) WHERE after_hours_fee IS NOT NULL`.execute(db);
 
   // SECURITY DEFINER (here and in the triggers): whoever edits a car or a season (the app's role)
   // keeps the derived rows right without being able to write them directly.
@@ -57,7 +57,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       IF NOT FOUND THEN
         RETURN;
       END IF;
-      INSERT INTO car_price_segments (car_id, car_type, location, start_date, end_date, from_days, to_days,
+      INSERT INTO car_price_segments (car_id, car_type, location, turnaround_days, start_date, end_date, from_days, to_days,
                                       daily_rate, percent, low_day_price, high_day_price)
       WITH seasons AS (
         SELECT start_date, end_date, daily_rate FROM car_seasons WHERE car_id = p_car_id
@@ -83,12 +83,13 @@ export async function up(db: Kysely<any>): Promise<void> {
             SELECT *, lag(percent) OVER (ORDER BY from_days) AS previous
             FROM (VALUES (1, car.weekly_discount_days::int, 0),
                          (car.weekly_discount_days::int, car.monthly_discount_days::int, car.weekly_discount_percent::int),
-                         (car.monthly_discount_days::int, 91, car.monthly_discount_percent::int)) AS t (from_days, to_days, percent)
+                         (car.monthly_discount_days::int, 91,
+                          greatest(car.weekly_discount_percent, car.monthly_discount_percent)::int)) AS t (from_days, to_days, percent)
           ) AS ordered
         ) AS marked
         GROUP BY island, percent
       )
-      SELECT p_car_id, car.car_type, car.location, runs.start_date, runs.end_date, tiers.from_days, tiers.to_days,
+      SELECT p_car_id, car.car_type, car.location, car.turnaround_days, runs.start_date, runs.end_date, tiers.from_days, tiers.to_days,
              runs.daily_rate, tiers.percent,
              (runs.daily_rate::int8 * (100 - tiers.percent)) / 100,
              (runs.daily_rate::int8 * (100 - tiers.percent) + 99) / 100
@@ -98,10 +99,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE FUNCTION cars_refresh_price_segments() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
     BEGIN
       IF TG_OP = 'INSERT' OR (NEW.daily_rate, NEW.weekly_discount_days, NEW.weekly_discount_percent, NEW.monthly_discount_days,
-                              NEW.monthly_discount_percent, NEW.is_published, NEW.deleted_at, NEW.car_type, NEW.location::text)
+                              NEW.monthly_discount_percent, NEW.is_published, NEW.deleted_at, NEW.car_type, NEW.location::text, NEW.turnaround_days)
                              IS DISTINCT FROM
                              (OLD.daily_rate, OLD.weekly_discount_days, OLD.weekly_discount_percent, OLD.monthly_discount_days,
-                              OLD.monthly_discount_percent, OLD.is_published, OLD.deleted_at, OLD.car_type, OLD.location::text) THEN
+                              OLD.monthly_discount_percent, OLD.is_published, OLD.deleted_at, OLD.car_type, OLD.location::text, OLD.turnaround_days) THEN
         PERFORM refresh_car_price_segments(NEW.id);
       END IF;
       RETURN NULL;
@@ -145,7 +146,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TRIGGER cars_price_segments ON cars`.execute(db);
   await sql`DROP FUNCTION cars_refresh_price_segments`.execute(db);
   await sql`DROP FUNCTION refresh_car_price_segments`.execute(db);
-  await sql`DROP INDEX agencies_after_hours_fee_idx`.execute(db);
   await sql`DROP INDEX car_seasons_car_idx`.execute(db);
   await sql`DROP TABLE car_price_segments`.execute(db);
 }

@@ -152,6 +152,12 @@ describe('priceRental: length discounts', () => {
     expect(priced(7).subtotal).toBe(630_000);
   });
 
+  it('a monthly tier left at 0 % does not take the weekly discount away from a longer rental', () => {
+    const weeklyOnly = { weekly: { fromDays: 7, percent: 10 }, monthly: { fromDays: 28, percent: 0 } };
+    const price = priceRental({ dailyRate: 100_000, depositAmount: 0, startDate: '2027-02-01', endDate: '2027-03-02', lengthDiscounts: weeklyOnly });
+    expect(price.breakdown.length_discount).toEqual({ percent: 10, amount: 300_000 });
+  });
+
   it('27 days get the weekly percent; 28 the monthly one alone, never both', () => {
     expect(priced(27).breakdown.length_discount).toEqual({ percent: 10, amount: 270_000 });
     expect(priced(28).breakdown.length_discount).toEqual({ percent: 25, amount: 700_000 });
@@ -320,7 +326,7 @@ describe('priceRental: properties over random cars and rentals (fast-check, fixe
     );
   });
 
-  it('the subtotal is reproduced from the breakdown alone, and the discount is the longest tier reached', () => {
+  it('the subtotal is reproduced from the breakdown alone, and the discount is the largest percent of the tiers reached', () => {
     fc.assert(
       fc.property(inputArbitrary, (input) => {
         const price = priceRental(input);
@@ -328,7 +334,8 @@ describe('priceRental: properties over random cars and rentals (fast-check, fixe
         const rental = breakdown.daily_rates.reduce((sum, run) => sum + run.days * run.daily_rate, 0);
         expect(breakdown.rental).toBe(rental);
         const tiers = input.lengthDiscounts!;
-        const percent = price.days >= tiers.monthly.fromDays ? tiers.monthly.percent : price.days >= tiers.weekly.fromDays ? tiers.weekly.percent : 0;
+        const reached = [tiers.weekly, tiers.monthly].filter((tier) => price.days >= tier.fromDays);
+        const percent = Math.max(0, ...reached.map((tier) => tier.percent));
         expect(breakdown.length_discount).toEqual({ percent, amount: percentOf(rental, percent * 100) });
         const handOvers = [breakdown.pickup, breakdown.return].reduce((sum, charge) => sum + charge.delivery_fee + charge.after_hours_fee, 0);
         expect(price.subtotal).toBe(rental - breakdown.length_discount.amount + handOvers);

@@ -27,7 +27,7 @@ export interface LengthDiscount {
   percent: number;
 }
 
-/** The weekly and monthly tiers; the longest tier a rental reaches applies, alone. */
+/** The weekly and monthly tiers; the largest percent of the tiers a rental reaches applies, alone. */
 export interface LengthDiscounts {
   weekly: LengthDiscount;
   monthly: LengthDiscount;
@@ -99,7 +99,7 @@ const NO_HAND_OVER_CHARGE: HandOverCharge = { landmark: null, deliveryFee: 0, af
  *
  * days      = end − start + 1 (inclusive on both ends; one day when start = end)
  * rental    = the sum of each day's rate: its season's, else the car's base rate
- * discount  = rental × the length discount of the longest tier reached, rounded half-up
+ * discount  = rental × the largest length discount of the tiers reached, rounded half-up
  * subtotal  = rental − discount + delivery fees + after-hours fees (pick-up and return)
  * fees      = subtotal × service fee rate, rounded half-up to a satang
  * tax       = (subtotal + fees) × VAT rate, rounded half-up to a satang
@@ -152,16 +152,18 @@ export function priceRental(input: RentalPriceInput, rates: PricingRates = DEFAU
   };
 }
 
-/** The percent off a rental of `days` days: the monthly tier's from its threshold on, else the weekly tier's, else none. */
+/**
+ * The percent off a rental of `days` days: the largest of the tiers it reaches (so a monthly
+ * tier left at 0 % never takes the weekly discount away from a longer rental), else none.
+ */
 export function lengthDiscountPercent(days: number, discounts: LengthDiscounts | undefined): number {
   if (!discounts) return 0;
   for (const tier of [discounts.weekly, discounts.monthly]) {
     if (!Number.isInteger(tier.percent) || tier.percent < 0 || tier.percent > 90)
       throw new RangeError(`A length discount must be 0..90 %, got ${tier.percent}.`);
   }
-  if (days >= discounts.monthly.fromDays) return discounts.monthly.percent;
-  if (days >= discounts.weekly.fromDays) return discounts.weekly.percent;
-  return 0;
+  const reached = [discounts.weekly, discounts.monthly].filter((tier) => days >= tier.fromDays).map((tier) => tier.percent);
+  return Math.max(0, ...reached);
 }
 
 /** The rental's days in runs of one rate: each season's days at its rate, the rest at the base rate. */

@@ -8,7 +8,7 @@ import type { PricingRates } from '../pricing/pricing';
 import { DEFAULT_HAND_OVER_TIME, parseRentalTerms, quoteRental, rentalTermsJson, type RentalRequest, type RentalTermsRow } from '../pricing/terms';
 import { decodeSortCursor, sortKeys, sortPosition, type SortKey } from './ordering';
 import type { SearchResultJson } from './shape';
-import { MAX_AFTER_HOURS_FEES, segmentsOfStay, stayAllowed, stayJoins, stayOf, stayPrice, type Stay } from './stay-price';
+import { segmentsOfStay, stayAllowed, stayJoins, stayOf, stayPrice, type Stay } from './stay-price';
 
 export const ORDERINGS = ['price', '-price', 'distance', 'rating'] as const;
 export type Ordering = (typeof ORDERINGS)[number];
@@ -60,6 +60,8 @@ export interface SearchRow {
   agency_review_count: number;
   /** The stay price search orders by (stayPrice()): quoteRental()'s subtotal without delivery. */
   stay_price: number;
+  /** Only from the first price walk alone: whether rows were left unwalked (the page may then need the full statement); a row of nulls but this one when the page is empty. */
+  walk_cut_short?: boolean;
   terms: RentalTermsRow;
   chord?: number;
   distance_m?: number;
@@ -104,13 +106,27 @@ export async function searchCars(
   const after = decodeSortCursor(criteria.cursor, criteria.ordering, keys);
   const request = rentalRequestOf(criteria);
   const stay = stayOf(request, context.now ?? new Date());
-  const { rows } = await searchQuery(criteria, keys, after, stay).execute(db);
+  let rows: SearchRow[] | undefined;
+  if (isPriceWalk(criteria)) {
+    // Most pages in price order are settled by the first, short walk: a small statement, quick
+    // to plan. Only when it is cut short before filling the page does the full statement run,
+    // from the longer walk on.
+    const first = (await searchQuery(criteria, keys, after, stay, WALK_LIMIT, [FIRST_PRICE_WALK], 'first-walk').execute(db)).rows;
+    const found = first.filter((row) => row.id !== null);
+    if (found.length === rowsToFetch(criteria) || !first[0]!.walk_cut_short) rows = found;
+  }
+  rows ??= (await searchQuery(criteria, keys, after, stay, WALK_LIMIT, isPriceWalk(criteria) ? [WALK_LIMIT] : undefined).execute(db)).rows;
   return pageOfRows(
     rows,
     criteria,
     (row) => toResult(row, request, criteria, context),
     (row) => sortPosition(criteria.ordering, keys, row),
   );
+}
+
+/** Whether a search walks car_price_segments: in price order, without an agency filter (an agency's cars are few). */
+function isPriceWalk(criteria: SearchCriteria): boolean {
+  return (criteria.ordering === 'price' || criteria.ordering === '-price') && !criteria.agencyId;
 }
 
 /** The request every listed car is priced for: the dates and times, picked up and returned at the agency. */
@@ -142,6 +158,8 @@ export function searchQuery(
   stay: Stay,
   walkLimit = WALK_LIMIT,
   priceWalks: readonly number[] = [FIRST_PRICE_WALK, walkLimit],
+  /** 'first-walk': only the first price walk, each row saying whether that walk was cut short (searchCars()). */
+  shape: 'full' | 'first-walk' = 'full',
 ): RawBuilder<SearchRow> {
   const { place } = criteria;
   const limit = rowsToFetch(criteria);
@@ -165,7 +183,7 @@ export function searchQuery(
     SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
       c.daily_rate, c.currency, c.deposit_amount, c.agency_id, c.turnaround_days,
       a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,
-      ${stayPrice('c', 'a', stay)} AS stay_price${place ? sql`,\n      c.location, ${chordDistance(sql.ref('c.location'), place)} AS chord` : sql``}
+      ${stayPrice('c', stay)} AS stay_price${place ? sql`,\n      c.location, ${chordDistance(sql.ref('c.location'), place)} AS chord` : sql``}
     FROM cars AS c JOIN agencies AS a ON a.id = c.agency_id
     ${stayJoins('c', 'a', stay)}
     WHERE ${sql.join([...carFilters, ...extra], sql`\n      AND `)}
@@ -193,6 +211,9 @@ export function searchQuery(
     steps = sql`${candidates},
 ${sorted(sql`true`)},
 page AS (SELECT * FROM sorted)`;
+  } else if (byPrice && shape === 'first-walk') {
+    steps = sql`${priceWalk('1', priceWalks[0]!)(sql`true`)},
+page AS (SELECT * FROM walked_1)`;
   } else if (byPrice) {
     const walks = priceWalks.map((rows, index) => priceWalk(`${index + 1}`, rows));
     // Each walk runs only when the one before it did not settle the page.
@@ -263,8 +284,26 @@ page AS (
     // A car whose every row costs more per day than max_price costs more per day, and vice versa.
     if (ascending && criteria.maxPrice !== undefined) segmentFilters.push(sql`g.low_day_price <= ${criteria.maxPrice}::int4`);
     if (!ascending && criteria.minPrice !== undefined) {
-      segmentFilters.push(sql`g.high_day_price >= ${criteria.minPrice}::int8 - (${MAX_AFTER_HOURS_FEES} + ${stay.days}::int8 - 1) / ${stay.days}::int8`);
+      segmentFilters.push(sql`g.high_day_price >= ${criteria.minPrice}::int4`);
     }
+    if (ascending && criteria.minPrice !== undefined) {
+      // A row covering the whole stay is the car's only row in it, and prices it exactly: a car
+      // below min_price is skipped by the index, not walked (its rows may still come later, in
+      // another order, for other dates).
+      const rental = sql`g.daily_rate::int8 * ${stay.days}::int8`;
+      segmentFilters.push(
+        sql`NOT (g.start_date <= ${stay.startDate}::date AND g.end_date >= ${stay.endDate}::date
+          AND ${rental} - (${rental} * g.percent * 100 + 5000) / 10000 < ${criteria.minPrice}::int8 * ${stay.days}::int8)`,
+      );
+    }
+    // Within the radius, and free (the probe), on the rows as the index hands them over in bound
+    // order: the walk counts only cars that can be on the page, and only those are priced. The
+    // rows come from a subquery with a LIMIT the planner cannot read, so that it keeps the index
+    // order (it takes a radius for a handful of rows, and would rather sort them).
+    const onTheWay = [
+      ...(place ? [withinRadius(sql.ref('g.location'), place)] : []),
+      sql`NOT ${conflictExists(sql.ref('g.car_id'), stay, sql.ref('g.turnaround_days'))}`,
+    ];
     const [segments, edge, walk, walked] = ['segments', 'edge', 'walk', 'walked'].map((name) => sql.id(`${name}_${step}`)) as [
       RawBuilder<unknown>,
       RawBuilder<unknown>,
@@ -274,19 +313,22 @@ page AS (
     // Cars beyond the edge cost at least days × its bound (at most that plus the fees, descending); ties go by id.
     const beforeEdge = ascending
       ? sql`(scored.stay_price, scored.id) < (SELECT ${stay.days}::int8 * ${edge}.bound, ${edge}.car_id FROM ${edge})`
-      : sql`(scored.stay_price, scored.id) > (SELECT ${stay.days}::int8 * ${edge}.bound + ${MAX_AFTER_HOURS_FEES}, ${edge}.car_id FROM ${edge})`;
-    // The radius on the rows' own copy of the location, so that only nearby cars are priced; an
-    // array, so that the walked cars are read by their key (a semi-join made the planner scan every car).
-    const nearbyRows = place ? sql` WHERE ${withinRadius(sql.ref(`segments_${step}.location`), place)}` : sql``;
+      : sql`(scored.stay_price, scored.id) > (SELECT ${stay.days}::int8 * ${edge}.bound, ${edge}.car_id FROM ${edge})`;
+    // An array, so that the walked cars are read by their key (a semi-join made the planner scan every car).
     return (runs: RawBuilder<unknown>) => sql`${segments} AS (
-  SELECT g.car_id, ${bound} AS bound${place ? sql`, g.location` : sql``} FROM car_price_segments AS g
-  WHERE ${sql.join(
-    [...segmentFilters, runs],
-    sql`
-    AND `,
-  )}
-  ORDER BY ${bound} ${direction}, g.car_id ${direction}
-  LIMIT (SELECT ${rows + 1}::int8)
+  SELECT g.car_id, g.bound FROM (
+    SELECT g.car_id, ${bound} AS bound, g.location, g.turnaround_days FROM car_price_segments AS g
+    WHERE ${sql.join(
+      [...segmentFilters, runs],
+      sql`
+      AND `,
+    )}
+    ORDER BY ${bound} ${direction}, g.car_id ${direction}
+    LIMIT (SELECT ${WALK_LIMIT * 1_000}::int8)
+  ) AS g
+  WHERE ${sql.join(onTheWay, sql` AND `)}
+  ORDER BY g.bound ${direction}, g.car_id ${direction}
+  LIMIT ${rows + 1}
 ),
 ${edge} AS (
   SELECT ${segments}.bound, ${segments}.car_id FROM ${segments}
@@ -295,18 +337,16 @@ ${edge} AS (
   LIMIT 1
 ),
 ${walk} AS (
-  ${scored([sql`c.id = ANY (ARRAY(SELECT DISTINCT ${segments}.car_id FROM ${segments}${nearbyRows}))`], [sql`(NOT EXISTS (SELECT 1 FROM ${edge}) OR ${beforeEdge})`])}
+  ${scored([sql`c.id = ANY (ARRAY(SELECT DISTINCT ${segments}.car_id FROM ${segments}))`], [sql`(NOT EXISTS (SELECT 1 FROM ${edge}) OR ${beforeEdge})`])}
 ),
 ${walked} AS (
   SELECT ${walk}.* FROM ${walk}
-  WHERE ${free(`walk_${step}`)}
   ORDER BY ${orderBy(keys)}
   LIMIT ${limit}
 )`;
   }
 
-  return sql<SearchRow>`WITH ${steps}
-SELECT page.id, page.make, page.model, page.year, page.car_type, page.transmission, page.seats, page.fuel_type,
+  const result = sql`SELECT page.id, page.make, page.model, page.year, page.car_type, page.transmission, page.seats, page.fuel_type,
   page.daily_rate, page.currency, page.deposit_amount, a.id AS agency_id, a.name AS agency_name,
   a.rating_average AS agency_rating_average, a.review_count AS agency_review_count, page.stay_price,
   ${rentalTermsJson('c', 'a')} AS terms,${place ? sql`\n  page.chord, ${greatCircleDistance(sql.ref('page.location'), place)} AS distance_m,` : sql``}
@@ -314,7 +354,18 @@ SELECT page.id, page.make, page.model, page.year, page.car_type, page.transmissi
     SELECT i.s3_key FROM car_images AS i
     WHERE i.car_id = page.id AND i.status = 'ready'
     ORDER BY i.position, i.id) AS image_keys
-FROM page JOIN cars AS c ON c.id = page.id JOIN agencies AS a ON a.id = page.agency_id
+FROM page JOIN cars AS c ON c.id = page.id JOIN agencies AS a ON a.id = page.agency_id`;
+  if (shape === 'first-walk') {
+    // At least one row, even for an empty page, to say whether the walk was cut short: a row
+    // of nulls then (a page the walk settled as empty is empty; a cut-short one is not settled).
+    return sql<SearchRow>`WITH ${steps},
+result AS (${result})
+SELECT result.*, flag.walk_cut_short
+FROM (SELECT EXISTS (SELECT 1 FROM edge_1) AS walk_cut_short) AS flag LEFT JOIN result ON true
+ORDER BY ${orderBy(keys)}`;
+  }
+  return sql<SearchRow>`WITH ${steps}
+${result}
 ORDER BY ${orderBy(keys)}`;
 }
 
@@ -323,7 +374,7 @@ ORDER BY ${orderBy(keys)}`;
  * settle most pages; a second walk of the walk limit follows before sorting every match. Each
  * walk prices every car it meets, so the first is kept short (measured: docs/benchmarks.md).
  */
-export const FIRST_PRICE_WALK = 256;
+export const FIRST_PRICE_WALK = 64;
 
 /** The keys as the scored subquery's columns (its aliases), for comparisons outside it. */
 function scoredKeys(keys: SortKey[]): SortKey[] {

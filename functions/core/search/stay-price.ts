@@ -73,21 +73,21 @@ export function stayJoins(car: string, agency: string, stay: Stay): RawBuilder<u
  * THE stay price as search orders and filters by it (int8, satang), over stayJoins():
  *
  *   rental   = car_stay.rental: each day at its season's rate, else the base rate
- *   discount = rental × percent of the longest tier reached, half-up (percentOf: floor((rental × bps + 5000) / 10000))
- *   key      = rental − discount + the after-hours fee of each hand-over outside the opening hours
+ *   discount = rental × the largest percent of the tiers reached, half-up (percentOf: floor((rental × bps + 5000) / 10000))
+ *   key      = rental − discount
  *
- * = priceRental()'s subtotal without delivery fees (delivery depends on the place, not the car's
- * order). A car whose agency is closed at a hand-over and offers no after-hours fee is not
- * bookable at all (stayAllowed()).
+ * = priceRental()'s subtotal without the hand-over charges: the price of the days. Delivery and
+ * after-hours fees depend on where and when the car changes hands, not on the car's days, and
+ * are shown in each result's total_price; leaving them out keeps the key a function of the
+ * car's rates alone, which car_price_segments bounds exactly (migration 0016). A car whose agency
+ * is closed at a hand-over and offers no after-hours fee is not bookable at all (stayAllowed()).
  */
-export function stayPrice(car: string, agency: string, stay: Stay): RawBuilder<number> {
+export function stayPrice(car: string, stay: Stay): RawBuilder<number> {
   const c = (name: string) => column(car, name);
   const days = sql`${stay.days}::int4`;
-  const percent = sql`CASE WHEN ${days} >= ${c('monthly_discount_days')} THEN ${c('monthly_discount_percent')}
-      WHEN ${days} >= ${c('weekly_discount_days')} THEN ${c('weekly_discount_percent')} ELSE 0 END`;
-  const fee = sql`coalesce(${column(agency, 'after_hours_fee')}, 0)`;
-  return sql<number>`(car_stay.rental - (car_stay.rental * (${percent}) * 100 + 5000) / 10000
-      + CASE WHEN hand_overs.pickup_outside THEN ${fee} ELSE 0 END + CASE WHEN hand_overs.return_outside THEN ${fee} ELSE 0 END)`;
+  const percent = sql`greatest(CASE WHEN ${days} >= ${c('monthly_discount_days')} THEN ${c('monthly_discount_percent')} ELSE 0 END,
+      CASE WHEN ${days} >= ${c('weekly_discount_days')} THEN ${c('weekly_discount_percent')} ELSE 0 END)`;
+  return sql<number>`(car_stay.rental - (car_stay.rental * (${percent}) * 100 + 5000) / 10000)`;
 }
 
 /**
@@ -118,6 +118,3 @@ export function segmentsOfStay(segment: string, stay: Stay): RawBuilder<SqlBool>
   return sql<SqlBool>`${g('start_date')} <= ${stay.endDate}::date AND ${g('end_date')} >= ${stay.startDate}::date
     AND ${g('from_days')} <= ${stay.days}::int2 AND ${g('to_days')} > ${stay.days}::int2`;
 }
-
-/** The most after-hours fees can add to a stay (two hand-overs at the highest fee of any agency): the descending walk's slack. */
-export const MAX_AFTER_HOURS_FEES = sql<number>`(SELECT 2 * coalesce(max(after_hours_fee), 0)::int8 FROM agencies)`;
