@@ -84,12 +84,22 @@ export class BookingConflict extends Conflict {
   }
 }
 
+/**
+ * The rental rules a request can break, by the name a 409 rental-rule problem gives in `rule`
+ * (checked by rentalRuleBroken(), core/pricing/terms.ts, which re-exports them). Here rather
+ * than there because terms.ts imports this module.
+ */
+export const RENTAL_RULES = ['min_rental_days', 'min_notice', 'max_lead_days', 'delivery', 'opening_hours'] as const;
+export type RentalRule = (typeof RENTAL_RULES)[number];
+
 /** The agency's rental rules refuse this request (minimum days, notice, lead time, delivery, opening hours); `rule` names which. */
 export class RentalRuleBroken extends Conflict {
   override readonly title: string = 'Rental rule not met';
   override readonly slug: string = 'rental-rule';
-  constructor(rule: string, detail: string) {
+  readonly rule: RentalRule;
+  constructor(rule: RentalRule, detail: string) {
     super(detail, { extensions: { rule } });
+    this.rule = rule;
   }
 }
 

@@ -18,6 +18,17 @@ export const testDb = (): Kysely<Database> => getDb('write');
  */
 export const ownerUrl = (): string => process.env.DATABASE_URL!;
 
+/** The SQLSTATE and constraint a write was refused with, for tests of the database's own guarantees; throws if it was accepted. */
+export async function rejection(write: Promise<unknown>): Promise<{ code: string; constraint?: string }> {
+  try {
+    await write;
+  } catch (error) {
+    const { code, constraint } = error as { code: string; constraint?: string };
+    return { code, constraint };
+  }
+  throw new Error('expected the database to refuse this write, but it was accepted');
+}
+
 /** A Kysely on a URL with its own pool, for tests that need several connections at once. */
 export function connect<T = Database>(url: string, max = 10): Kysely<T> {
   const pool = new pg.Pool({ connectionString: url, max });

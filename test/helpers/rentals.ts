@@ -47,7 +47,7 @@ export async function insertAgency(
 
 export async function insertCar(
   agencyId: string,
-  overrides: { make?: string; model?: string; daily_rate?: number; pickup_address?: string | null } = {},
+  overrides: { make?: string; model?: string; daily_rate?: number; pickup_address?: string | null; turnaround_days?: number } = {},
   db: Kysely<Database> = getDb(),
 ): Promise<string> {
   const row = await db
@@ -67,10 +67,34 @@ export async function insertCar(
       lng: null,
       pickup_address: overrides.pickup_address === undefined ? null : overrides.pickup_address,
       is_published: true,
+      ...(overrides.turnaround_days === undefined ? {} : { turnaround_days: overrides.turnaround_days }),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** A car of a new agency, and `customers` customers (in one insert) to race for it: the booking races' world. */
+export async function insertCarAndCustomers(
+  db: Kysely<Database>,
+  customers: number,
+  car: Parameters<typeof insertCar>[1] = {},
+): Promise<{ carId: string; users: { id: string; email: string }[] }> {
+  const agency = await insertAgency({}, db);
+  const carId = await insertCar(agency.id, car, db);
+  const users = await db
+    .insertInto('users')
+    .values(
+      Array.from({ length: customers }, (_, index) => ({
+        cognito_sub: randomUUID(),
+        email: uniqueEmail(`racer-${index}`),
+        full_name: `Racer ${index}`,
+        role: 'customer' as const,
+      })),
+    )
+    .returning(['id', 'email'])
+    .execute();
+  return { carId, users };
 }
 
 /**

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBooking } from '#core/bookings/create';
-import type { Database } from '#core/database';
 import { BookingConflict } from '#core/errors';
 import type { PaymentProvider } from '#core/payments/provider';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
@@ -10,51 +9,9 @@ import { paymentProvider } from '#platform/payments';
 import { raceAtCarLocks } from '../helpers/barrier';
 import { bangkokDate } from '../helpers/cars';
 import { connect, createScratchDatabase } from '../helpers/db';
+import { insertCarAndCustomers } from '../helpers/rentals';
 
 const CONTENDERS = 50;
-
-async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
-  const admin = await db
-    .insertInto('users')
-    .values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Admin', role: 'agency_admin' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const agency = await db
-    .insertInto('agencies')
-    .values({ admin_user_id: admin.id, name: 'Race Rentals', phone: '+66 76 000 000', address: 'Patong', lat: 7.89, lng: 98.29 })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const car = await db
-    .insertInto('cars')
-    .values({
-      agency_id: agency.id,
-      make: 'Honda',
-      model: 'Click 160',
-      year: 2025,
-      car_type: 'scooter',
-      transmission: 'automatic',
-      seats: 2,
-      fuel_type: 'petrol',
-      daily_rate: 30_000,
-      deposit_amount: 200_000,
-      is_published: true,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const users = await db
-    .insertInto('users')
-    .values(
-      Array.from({ length: customers }, (_, index) => ({
-        cognito_sub: randomUUID(),
-        email: `racer-${index}-${randomUUID()}@example.com`,
-        full_name: `Racer ${index}`,
-        role: 'customer' as const,
-      })),
-    )
-    .returning(['id', 'email'])
-    .execute();
-  return { carId: car.id, users };
-}
 
 /**
  * CONTENDERS customers book the same car for the same dates, released together from a barrier
@@ -65,7 +22,7 @@ async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
 async function race(url: string) {
   const db = connect(url, CONTENDERS + 5);
   try {
-    const { carId, users } = await seedCarAndCustomers(db, CONTENDERS);
+    const { carId, users } = await insertCarAndCustomers(db, CONTENDERS);
     // Counts the deposit intents asked for: a loser must roll back before it pays anything.
     let intents = 0;
     const stripe = await paymentProvider();

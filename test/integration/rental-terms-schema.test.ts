@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Insertable } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReservationsTable } from '#core/reservations/table';
-import { testDb } from '../helpers/db';
+import { rejection, testDb } from '../helpers/db';
+import { insertAgency, insertCar, insertUser } from '../helpers/rentals';
 
 /**
  * Migration 0015's guarantees, with plain SQL (no application code between these rows and the
@@ -13,39 +13,8 @@ import { testDb } from '../helpers/db';
 let customerId: string;
 let agencyId: string;
 
-async function insertUser(role: 'customer' | 'agency_admin'): Promise<string> {
-  const unique = randomUUID();
-  const row = await testDb()
-    .insertInto('users')
-    .values({ cognito_sub: unique, email: `${role}-${unique}@example.com`, full_name: 'Terms Tester', role })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-async function newCar(turnaroundDays = 0): Promise<string> {
-  const row = await testDb()
-    .insertInto('cars')
-    .values({
-      agency_id: agencyId,
-      make: 'Honda',
-      model: 'Click 160',
-      year: 2025,
-      car_type: 'scooter',
-      transmission: 'automatic',
-      seats: 2,
-      fuel_type: 'petrol',
-      daily_rate: 30_000,
-      deposit_amount: 300_000,
-      lat: null,
-      lng: null,
-      pickup_address: null,
-      turnaround_days: turnaroundDays,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
+/** A fresh car per test, so no test's reservations hold another's days. */
+const newCar = (turnaroundDays = 0) => insertCar(agencyId, { turnaround_days: turnaroundDays }, testDb());
 
 /** A confirmed booking holding `turnaroundDays` after its end, as hold_booking() writes one. */
 function booking(carId: string, start: string, end: string, turnaroundDays: number): Insertable<ReservationsTable> {
@@ -72,27 +41,11 @@ async function insert(row: Insertable<ReservationsTable>): Promise<void> {
   await testDb().insertInto('reservations').values(row).execute();
 }
 
-async function rejection(write: Promise<unknown>): Promise<{ code: string; constraint?: string }> {
-  try {
-    await write;
-  } catch (error) {
-    const { code, constraint } = error as { code: string; constraint?: string };
-    return { code, constraint };
-  }
-  throw new Error('expected the database to refuse this write, but it was accepted');
-}
-
 const OVERLAP = { code: '23P01', constraint: 'reservations_no_overlap' };
 
 beforeAll(async () => {
-  customerId = await insertUser('customer');
-  const adminId = await insertUser('agency_admin');
-  const agency = await testDb()
-    .insertInto('agencies')
-    .values({ admin_user_id: adminId, name: 'Terms Rentals', phone: '+66 76 000 001', address: 'Kata', lat: 7.82, lng: 98.3 })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  agencyId = agency.id;
+  customerId = (await insertUser('customer', {}, testDb())).id;
+  agencyId = (await insertAgency({}, testDb())).id;
 });
 
 describe('the turnaround buffer is part of the exclusion constraint', () => {

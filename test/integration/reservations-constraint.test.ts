@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Insertable } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReservationsTable, ReservationStatus } from '#core/reservations/table';
-import { testDb } from '../helpers/db';
+import { rejection, testDb } from '../helpers/db';
 
 /**
  * The database's own guarantees for reservations (migrations/…_core_schema.ts), tested with
@@ -97,16 +97,6 @@ async function insert(row: Insertable<ReservationsTable>): Promise<string> {
 }
 
 /** Resolves with the error's SQLSTATE and constraint, or fails the test if the insert succeeded. */
-async function rejection(write: Promise<unknown>): Promise<{ code: string; constraint?: string }> {
-  try {
-    await write;
-  } catch (error) {
-    const { code, constraint } = error as { code: string; constraint?: string };
-    return { code, constraint };
-  }
-  throw new Error('expected the database to refuse this write, but it was accepted');
-}
-
 const OVERLAP = { code: '23P01', constraint: 'reservations_no_overlap' };
 const check = (constraint: string) => ({ code: '23514', constraint });
 

@@ -384,7 +384,7 @@ describe('GET /landmarks/', () => {
 });
 
 describe('GET /agencies/{id}/', () => {
-  it('shows the profile with its count of published cars', async () => {
+  it('shows the profile with its count of published cars, and no hand-over rules when the agency set none', async () => {
     const agency = await createAgency({ name: 'Chalong Motors', phone: '+66 76 111 333', lat: 7.84, lng: 98.34 });
     await createCar(agency.id);
     await createCar(agency.id);
@@ -402,6 +402,10 @@ describe('GET /agencies/{id}/', () => {
       rating_average: 0,
       review_count: 0,
       car_count: 2,
+      // No opening hours: cars are handed over at any time, so no after-hours fee; delivers nowhere.
+      opening_hours: [],
+      after_hours_fee: null,
+      delivery: [],
     });
   });
 

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { addDays } from '#core/availability/dates';
 import { createBooking } from '#core/bookings/create';
-import type { Database } from '#core/database';
 import { BookingConflict } from '#core/errors';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { getDb } from '#platform/db';
@@ -14,6 +13,7 @@ import { raceAtCarLocks } from '../helpers/barrier';
 import { book, bookingWorld, type BookingWorld } from '../helpers/bookings';
 import { bangkokDate, setCarTerms } from '../helpers/cars';
 import { connect, createScratchDatabase } from '../helpers/db';
+import { insertCarAndCustomers } from '../helpers/rentals';
 
 /**
  * The turnaround buffer (issue 17): a car with turnaround_days T cannot start a rental within T
@@ -100,50 +100,6 @@ describe('a car with one day of turnaround', () => {
 const TURNAROUND_DAYS = 14;
 const CONTENDERS = TURNAROUND_DAYS + 1;
 
-async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
-  const admin = await db
-    .insertInto('users')
-    .values({ cognito_sub: randomUUID(), email: `${randomUUID()}@example.com`, full_name: 'Admin', role: 'agency_admin' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const agency = await db
-    .insertInto('agencies')
-    .values({ admin_user_id: admin.id, name: 'Turnaround Rentals', phone: '+66 76 000 001', address: 'Chalong', lat: 7.82, lng: 98.34 })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const car = await db
-    .insertInto('cars')
-    .values({
-      agency_id: agency.id,
-      make: 'Toyota',
-      model: 'Fortuner',
-      year: 2025,
-      car_type: 'suv',
-      transmission: 'automatic',
-      seats: 7,
-      fuel_type: 'diesel',
-      daily_rate: 250_000,
-      deposit_amount: 1_000_000,
-      is_published: true,
-      turnaround_days: TURNAROUND_DAYS,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const users = await db
-    .insertInto('users')
-    .values(
-      Array.from({ length: customers }, (_, index) => ({
-        cognito_sub: randomUUID(),
-        email: `turnaround-${index}-${randomUUID()}@example.com`,
-        full_name: `Racer ${index}`,
-        role: 'customer' as const,
-      })),
-    )
-    .returning(['id', 'email'])
-    .execute();
-  return { carId: car.id, users };
-}
-
 /**
  * CONTENDERS customers each book one day of the car, on consecutive days: no two rentals share
  * a day, but each falls inside the others' buffer. They are released together from a barrier
@@ -152,7 +108,7 @@ async function seedCarAndCustomers(db: Kysely<Database>, customers: number) {
 async function race(url: string) {
   const db = connect(url, CONTENDERS + 5);
   try {
-    const { carId, users } = await seedCarAndCustomers(db, CONTENDERS);
+    const { carId, users } = await insertCarAndCustomers(db, CONTENDERS, { turnaround_days: TURNAROUND_DAYS });
     const payments = await paymentProvider();
     const outcomes = await raceAtCarLocks(db, [carId], CONTENDERS, () =>
       Promise.allSettled(

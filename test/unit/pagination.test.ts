@@ -4,6 +4,7 @@ import * as z from 'zod';
 import type { Database } from '#core/database';
 import { ValidationError } from '#core/errors';
 import { decodeCursor, encodeCursor, keysetAfter, keysetPage, PAGE_SIZE, pageFrom, pageOfRows, pagePosition, type SortKey } from '#core/pagination';
+import { decodeSortCursor, sortKeys, sortPosition, STAY_PRICE_BOUNDS } from '#core/search/ordering';
 import { PageQuery } from '#platform/pagination';
 
 /** Compiles queries as PostgreSQL would receive them; nothing is executed. */
@@ -156,5 +157,29 @@ describe('pageOfRows', () => {
       (row) => ['price', row.id],
     );
     expect(page).toEqual({ results: ['a'], next_cursor: encodeCursor(['price', 'a']) });
+  });
+});
+
+describe("search's price cursors", () => {
+  const keys = sortKeys('price', undefined);
+  const issued = (stayPrice: number) => encodeCursor(sortPosition('price', keys, { stay_price: stayPrice, id: ID }));
+
+  it('give back the stay price and id search issued them with, up to the dearest stay there can be', () => {
+    for (const stayPrice of [0, 123_450, STAY_PRICE_BOUNDS.max]) {
+      expect(decodeSortCursor(issued(stayPrice), 'price', keys)).toEqual([stayPrice, ID]);
+    }
+  });
+
+  it('refuse with a 400 a stay price no stay can have, and a cursor of another ordering or length', () => {
+    const forged = [
+      issued(99_999_999_999), // dearer than 90 days at the highest rate there is
+      issued(STAY_PRICE_BOUNDS.max + 1),
+      issued(-1),
+      issued(1.5),
+      encodeCursor(['price', '100', ID]),
+      encodeCursor(['-price', 100, ID]),
+      encodeCursor(['price', 100]),
+    ];
+    for (const cursor of forged) expect(() => decodeSortCursor(cursor, 'price', keys), cursor).toThrow(ValidationError);
   });
 });

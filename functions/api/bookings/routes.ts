@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { AgencyBookingJson, BlockJson, BookingJson, CancelledBookingJson, CreatedBookingJson } from '#core/bookings/shape';
+import { HandOverTime } from '#core/json';
 import { PAYMENT_EVENT_OUTCOMES } from '#core/payments/webhook';
+import { DEFAULT_HAND_OVER_TIME, RENTAL_RULES } from '#core/pricing/terms';
 import { RESERVATION_STATUSES } from '#core/reservations/table';
 import { PageQuery } from '#platform/pagination';
 import { defineRoute } from '#platform/route';
@@ -18,17 +20,9 @@ const HoldLimitProblem = ProblemSchema.extend({
 
 /** A booking's 409: taken dates, a key reused, or (type rental-rule) one of the car's rules, named by `rule`. */
 const BookingConflictProblem = ProblemSchema.extend({
-  rule: z
-    .enum(['min_rental_days', 'min_notice', 'max_lead_days', 'delivery', 'opening_hours'])
-    .optional()
-    .meta({ description: 'Only for problem type rental-rule: the rule the request breaks' }),
+  rule: z.enum(RENTAL_RULES).optional().meta({ description: 'Only for problem type rental-rule: the rule the request breaks' }),
 }).meta({ id: 'BookingConflictProblem' });
 
-/** A hand-over's time of day, to the minute. */
-const HandOverTime = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM (00:00–23:59)')
-  .meta({ description: 'HH:MM in Asia/Bangkok, 00:00–23:59; default 10:00', example: '10:00' });
 /** A hand-over's place: a landmark slug (GET /landmarks/), or null for the agency's own address. */
 const HandOverPlace = z
   .string()
@@ -42,8 +36,8 @@ export const CreateBookingBody = z
     car_id: Uuid,
     start_date: IsoDate,
     end_date: IsoDate,
-    pickup_time: HandOverTime.optional(),
-    return_time: HandOverTime.optional(),
+    pickup_time: HandOverTime.optional().meta({ description: `HH:MM in Asia/Bangkok on start_date, 00:00–23:59; default ${DEFAULT_HAND_OVER_TIME}` }),
+    return_time: HandOverTime.optional().meta({ description: `HH:MM in Asia/Bangkok on end_date, 00:00–23:59; default ${DEFAULT_HAND_OVER_TIME}` }),
     pickup_landmark: HandOverPlace.optional(),
     return_landmark: HandOverPlace.optional(),
   })

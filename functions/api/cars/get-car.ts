@@ -1,4 +1,4 @@
-import { DEFAULT_HAND_OVER_TIME } from '#core/pricing/terms';
+import { rentalRequestWithDefaults } from '#core/pricing/terms';
 import { getPublicCar } from '#core/search/car-detail';
 import { endpoint } from '#platform/http';
 import { hasPublicImages, publicImageUrl } from '#platform/image-urls';
@@ -8,14 +8,14 @@ import { searchRoutes } from './routes';
 export const handler = endpoint(searchRoutes.getCar, async ({ params, query, db }, reply) => {
   const request =
     query.start_date && query.end_date
-      ? {
+      ? rentalRequestWithDefaults({
           startDate: query.start_date,
           endDate: query.end_date,
-          pickupTime: query.pickup_time ?? DEFAULT_HAND_OVER_TIME,
-          returnTime: query.return_time ?? DEFAULT_HAND_OVER_TIME,
-          pickupLandmark: query.pickup_landmark ?? null,
-          returnLandmark: query.return_landmark ?? null,
-        }
+          pickupTime: query.pickup_time,
+          returnTime: query.return_time,
+          pickupLandmark: query.pickup_landmark,
+          returnLandmark: query.return_landmark,
+        })
       : undefined;
   const car = await getPublicCar(db, params.id, {
     request,

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { MAX_MONTHS_AHEAD, MAX_RENTAL_DAYS, rentalRangeProblems, todayInBangkok } from '#core/availability/dates';
 import { CAR_TYPES, TRANSMISSIONS } from '#core/cars/table';
 import { DEFAULT_RADIUS_KM, MAX_RADIUS_KM } from '#core/geo/place';
+import { HandOverTime } from '#core/json';
 import { DEFAULT_HAND_OVER_TIME } from '#core/pricing/terms';
 import { ORDERINGS } from '#core/search/search-cars';
 import { AgencyProfileJson, LandmarkJson, PublicCarJson, SearchResultJson } from '#core/search/shape';
@@ -49,12 +50,6 @@ function addDateProblems(ctx: z.RefinementCtx, startDate: string, endDate: strin
   }
 }
 
-/** A hand-over time, 'HH:MM' (00:00–23:59) in Asia/Bangkok. */
-export const HandOverTime = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time as HH:MM, 00:00 to 23:59')
-  .meta({ description: `A hand-over time, HH:MM in Asia/Bangkok (default ${DEFAULT_HAND_OVER_TIME})`, example: '09:30' });
-
 export const SearchQuery = z
   .strictObject({
     start_date: CalendarDate,
@@ -100,17 +95,18 @@ export const SearchQuery = z
     }
   });
 
-const HandOverPlace = z
-  .string()
-  .regex(/^[a-z0-9-]{1,60}$/, 'must be a landmark slug from /landmarks/')
-  .meta({ description: 'A landmark slug of GET /landmarks/ the agency delivers to; absent: its own address' });
+const HandOverPlace = Slug.meta({ description: 'A landmark slug of GET /landmarks/ the agency delivers to; absent: its own address' });
 
 export const CarQuery = z
   .strictObject({
     start_date: CalendarDate.optional(),
     end_date: CalendarDate.optional(),
-    pickup_time: HandOverTime.optional(),
-    return_time: HandOverTime.optional(),
+    pickup_time: HandOverTime.optional().meta({
+      description: `When the car would be picked up on start_date, HH:MM in Asia/Bangkok (default ${DEFAULT_HAND_OVER_TIME})`,
+    }),
+    return_time: HandOverTime.optional().meta({
+      description: `When the car would be returned on end_date, HH:MM in Asia/Bangkok (default ${DEFAULT_HAND_OVER_TIME})`,
+    }),
     pickup_landmark: HandOverPlace.optional(),
     return_landmark: HandOverPlace.optional(),
   })

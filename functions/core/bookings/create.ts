@@ -15,7 +15,15 @@ import {
 import { MIN_DEPOSIT_SATANG, type DepositIntent, type PaymentProvider } from '../payments/provider';
 import { runPaymentTasksAfterCommit, schedulePaymentTask } from '../payments/tasks';
 import type { PricingRates, RentalPrice } from '../pricing/pricing';
-import { DEFAULT_HAND_OVER_TIME, loadRentalTerms, quoteRental, rentalRuleBroken, type RentalRequest, type RentalTerms } from '../pricing/terms';
+import {
+  DEFAULT_HAND_OVER_TIME,
+  loadRentalTerms,
+  quoteRental,
+  rentalRequestWithDefaults,
+  rentalRuleBroken,
+  type RentalRequest,
+  type RentalTerms,
+} from '../pricing/terms';
 import { expireOverdueHolds } from './expiry';
 import { DEFAULT_HOLD_LIMITS, holdLimitRefusal, type HoldLimitReached, type HoldLimits } from './limits';
 import { createdBookingJson, type CreatedBookingJson } from './shape';
@@ -57,18 +65,6 @@ export interface CreatedBooking {
   replayed: boolean;
 }
 
-/** What the traveller asks of the car, the defaults filled in: what the rules are checked on and the price computed from. */
-export function rentalRequest(request: Omit<CreateBookingRequest, 'customerId' | 'customerEmail' | 'idempotencyKey' | 'carId'>): RentalRequest {
-  return {
-    startDate: request.startDate,
-    endDate: request.endDate,
-    pickupTime: request.pickupTime ?? DEFAULT_HAND_OVER_TIME,
-    returnTime: request.returnTime ?? DEFAULT_HAND_OVER_TIME,
-    pickupLandmark: request.pickupLandmark ?? null,
-    returnLandmark: request.returnLandmark ?? null,
-  };
-}
-
 /**
  * The body's identity for idempotency: same key with another body is refused. Compared with
  * the defaults filled in (a body that states '10:00' asks what one without times asks); a
@@ -76,7 +72,7 @@ export function rentalRequest(request: Omit<CreateBookingRequest, 'customerId' |
  * stored then still replays.
  */
 export function requestHash(request: Omit<CreateBookingRequest, 'customerId' | 'customerEmail' | 'idempotencyKey'>): string {
-  const rental = rentalRequest(request);
+  const rental = rentalRequestWithDefaults(request);
   const handOver = [rental.pickupTime, rental.returnTime, rental.pickupLandmark, rental.returnLandmark];
   const asBefore = [DEFAULT_HAND_OVER_TIME, DEFAULT_HAND_OVER_TIME, null, null];
   const datesAlone = handOver.every((value, index) => value === asBefore[index]);
@@ -226,7 +222,7 @@ async function bookableTerms(db: Kysely<Database>, carId: string, rental: Rental
 /** Step 1. */
 async function hold(db: Kysely<Database>, request: CreateBookingRequest, deps: BookingDependencies, now: Date): Promise<Held> {
   const hash = requestHash(request);
-  const rental = rentalRequest(request);
+  const rental = rentalRequestWithDefaults(request);
   let terms: RentalTerms;
   try {
     // Validation (400) before state (404, 409, 429).

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { todayInBangkok } from '../availability/dates';
-import { Currency, Instant, Satang } from '../json';
+import { Currency, Instant, MAX_SATANG, Satang, SatangAmount } from '../json';
 import { MIN_DEPOSIT_SATANG } from '../payments/provider';
 import { MAX_IMAGE_BYTES } from './images';
 import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from './table';
@@ -9,8 +9,6 @@ import { CAR_TYPES, FUEL_TYPES, IMAGE_CONTENT_TYPES, TRANSMISSIONS } from './tab
  * A car and its photos in the API: what an agency sends (CreateCarBody, UpdateCarBody,
  * ImageUploadBody, validated by the route before core sees it) and what it gets back.
  */
-
-const MAX_SATANG = 10_000_000; // 100,000.00 THB
 
 /** The length-discount tiers a new car gets unless told otherwise: none, from 7 and from 28 days. */
 export const DEFAULT_LENGTH_DISCOUNTS = { weekly: { from_days: 7, percent: 0 }, monthly: { from_days: 28, percent: 0 } } as const;
@@ -21,7 +19,6 @@ function latestModelYear(): number {
 }
 
 const Name = z.string().trim().min(1).max(200);
-const SatangAmount = z.number().int('must be an integer amount of satang');
 
 const carFields = {
   make: Name,
@@ -48,7 +45,7 @@ const carFields = {
   // The car's rental rules (issue 17): the pricing function and the booking rules read them (core/pricing/terms.ts).
   weekly_discount: lengthDiscount({ min: 2, max: 89 }, DEFAULT_LENGTH_DISCOUNTS.weekly),
   monthly_discount: lengthDiscount({ min: 3, max: 90 }, DEFAULT_LENGTH_DISCOUNTS.monthly).meta({
-    description: `Replaces the weekly discount from its from_days on, which must be more than the weekly tier's (only the longest tier reached applies); default ${JSON.stringify(DEFAULT_LENGTH_DISCOUNTS.monthly)}`,
+    description: `From its from_days on, which must be more than the weekly tier's, instead of the weekly discount when larger (the largest percent of the tiers reached applies, alone); default ${JSON.stringify(DEFAULT_LENGTH_DISCOUNTS.monthly)}`,
   }),
   min_rental_days: z.number().int().min(1).max(90).meta({ description: 'The fewest days a rental may have (a season may ask for more); default 1' }),
   min_notice_hours: z.number().int().min(0).max(720).meta({ description: 'Hours from booking to pick-up at least; default 0: none' }),
@@ -182,7 +179,9 @@ export const AgencyCarJson = CarSpecJson.extend({
   pickup_address: z.string().nullable(),
   is_published: z.boolean(),
   weekly_discount: LengthDiscountJson,
-  monthly_discount: LengthDiscountJson.meta({ description: 'Replaces the weekly discount from its from_days on (only the longest tier reached applies)' }),
+  monthly_discount: LengthDiscountJson.meta({
+    description: 'From its from_days on, instead of the weekly discount when larger (the largest percent of the tiers reached applies, alone)',
+  }),
   min_rental_days: z.number().int().meta({ description: 'The fewest days a rental may have (a season may ask for more)' }),
   min_notice_hours: z.number().int().meta({ description: 'Hours from booking to pick-up at least; 0: none' }),
   max_lead_days: z.number().int().nullable().meta({ description: 'A rental starts at most this many days after today; null: only the platform’s 24 months' }),

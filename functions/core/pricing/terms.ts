@@ -4,6 +4,8 @@ import type { Database } from '../database';
 import { RentalRuleBroken } from '../errors';
 import { priceRental, type LengthDiscounts, type PricingRates, type RentalPrice, type RentalPriceInput, type SeasonRate } from './pricing';
 
+export { RENTAL_RULES, type RentalRule } from '../errors';
+
 /** When a request names no time, the car is picked up and returned at 10:00 (Bangkok). */
 export const DEFAULT_HAND_OVER_TIME = '10:00';
 
@@ -52,9 +54,29 @@ export interface RentalRequest {
   returnLandmark: string | null;
 }
 
+/** A request as a client may send it: the days, and hand-over times and places it may leave out. */
+export type AskedRentalRequest = Pick<RentalRequest, 'startDate' | 'endDate'> & {
+  pickupTime?: string | undefined;
+  returnTime?: string | undefined;
+  pickupLandmark?: string | null | undefined;
+  returnLandmark?: string | null | undefined;
+};
+
+/** The request with the defaults filled in: a time left out is DEFAULT_HAND_OVER_TIME, a place left out the agency's own address. */
+export function rentalRequestWithDefaults(asked: AskedRentalRequest): RentalRequest {
+  return {
+    startDate: asked.startDate,
+    endDate: asked.endDate,
+    pickupTime: asked.pickupTime ?? DEFAULT_HAND_OVER_TIME,
+    returnTime: asked.returnTime ?? DEFAULT_HAND_OVER_TIME,
+    pickupLandmark: asked.pickupLandmark ?? null,
+    returnLandmark: asked.returnLandmark ?? null,
+  };
+}
+
 /** A request for the dates alone: pick-up and return at the agency, at the default time. */
 export function datesOnly(startDate: string, endDate: string): RentalRequest {
-  return { startDate, endDate, pickupTime: DEFAULT_HAND_OVER_TIME, returnTime: DEFAULT_HAND_OVER_TIME, pickupLandmark: null, returnLandmark: null };
+  return rentalRequestWithDefaults({ startDate, endDate });
 }
 
 /** The minimum rental for a request starting on `startDate`: the car's, or its season's when stricter. */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { rentalDays } from '../availability/dates';
-import { Day, Satang } from '../json';
+import { Day, MAX_SATANG, Satang, SatangAmount, TIME_OF_DAY } from '../json';
 
 /**
  * The agency's side of the rental rules in the API (issue 17): a car's seasons, rate plans over
@@ -10,8 +10,6 @@ import { Day, Satang } from '../json';
  * (core/cars/shape.ts).
  */
 
-/** Satang a rate or fee may be at most: 100,000.00 THB, as a car's daily rate. */
-export const MAX_SATANG = 10_000_000;
 /** Seasons (and one-off peaks) one car may have. */
 export const MAX_SEASONS_PER_CAR = 50;
 /** Cars one rate plan may be applied to at once. */
@@ -19,7 +17,6 @@ export const MAX_RATE_PLAN_CARS = 100;
 /** A rate plan's rate as a percentage of each car's base rate: 10 % to 500 %. */
 export const RATE_PLAN_PERCENT = { min: 10, max: 500 } as const;
 
-const SatangAmount = z.number().int('must be an integer amount of satang');
 const DailyRate = SatangAmount.min(1).max(MAX_SATANG).meta({ description: 'Satang per day, instead of the base rate, on every day of the season' });
 const SeasonName = z.string().trim().min(1).max(200);
 const SeasonMinimum = z
@@ -31,8 +28,25 @@ const SeasonMinimum = z
   .meta({ description: 'The minimum rental for rentals starting in this season, when stricter than the car’s; null or absent: the car’s' });
 
 /** 'HH:MM' as PostgreSQL's time reads it; both clock ends of a day are allowed (00:00, and 24:00 to close at midnight). */
-const CLOCK = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
-const ClockTime = z.string().regex(CLOCK, 'must be a time as HH:MM, 00:00 to 24:00');
+const ClockTime = z.string().regex(new RegExp(`^(${TIME_OF_DAY}|24:00)$`), 'must be a time as HH:MM, 00:00 to 24:00');
+
+/** An issue on each item of `list` whose key an earlier item has, naming the first (`repeats hours.0: one row per weekday`). */
+function refuseRepeats<Item>(
+  ctx: z.RefinementCtx,
+  items: readonly Item[],
+  how: { list: string; field?: string; keyOf: (item: Item) => unknown; rule?: string },
+): void {
+  const seen = new Map<unknown, number>();
+  items.forEach((item, index) => {
+    const key = how.keyOf(item);
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else {
+      const path = how.field === undefined ? [how.list, index] : [how.list, index, how.field];
+      ctx.addIssue({ code: 'custom', path, message: `repeats ${how.list}.${first}${how.rule ? `: ${how.rule}` : ''}` });
+    }
+  });
+}
 
 /** One season of a car as an agency sends it. */
 const SeasonInput = z.strictObject({
@@ -104,12 +118,7 @@ export const RatePlanBody = z
     if ((body.daily_rate === undefined) === (body.percent_of_base_rate === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['daily_rate'], message: 'send exactly one of daily_rate and percent_of_base_rate' });
     }
-    const seen = new Map<string, number>();
-    body.car_ids.forEach((id, index) => {
-      const first = seen.get(id);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['car_ids', index], message: `repeats car_ids.${first}` });
-      else seen.set(id, index);
-    });
+    refuseRepeats(ctx, body.car_ids, { list: 'car_ids', keyOf: (id) => id });
   })
   .meta({ id: 'RatePlanCreate' });
 export type RatePlanBody = z.output<typeof RatePlanBody>;
@@ -178,13 +187,10 @@ export const OpeningHoursBody = z
     after_hours_fee: AfterHoursFee,
   })
   .superRefine((body, ctx) => {
-    const seen = new Map<number, number>();
     body.hours.forEach((row, index) => {
       if (row.closes <= row.opens) ctx.addIssue({ code: 'custom', path: ['hours', index, 'closes'], message: `must be after opens (${row.opens})` });
-      const first = seen.get(row.weekday);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['hours', index, 'weekday'], message: `repeats hours.${first}: one row per weekday` });
-      else seen.set(row.weekday, index);
     });
+    refuseRepeats(ctx, body.hours, { list: 'hours', field: 'weekday', keyOf: (row) => row.weekday, rule: 'one row per weekday' });
   })
   .meta({ id: 'OpeningHoursReplace' });
 export type OpeningHoursBody = z.output<typeof OpeningHoursBody>;
@@ -214,13 +220,7 @@ export const DeliveryOptionsBody = z
       .meta({ description: 'One per landmark; an empty list: hand-overs at the agency’s own address only (always free)' }),
   })
   .superRefine((body, ctx) => {
-    const seen = new Map<string, number>();
-    body.options.forEach((option, index) => {
-      const first = seen.get(option.landmark);
-      if (first !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['options', index, 'landmark'], message: `repeats options.${first}: one fee per landmark` });
-      else seen.set(option.landmark, index);
-    });
+    refuseRepeats(ctx, body.options, { list: 'options', field: 'landmark', keyOf: (option) => option.landmark, rule: 'one fee per landmark' });
   })
   .meta({ id: 'DeliveryOptionsReplace' });
 export type DeliveryOptionsBody = z.output<typeof DeliveryOptionsBody>;

@@ -113,7 +113,7 @@ function requestAnswer(
     start_date: request.startDate,
     end_date: request.endDate,
     available: !context.taken && broken === undefined,
-    ...(broken ? { rule: { rule: String(broken.extensions?.rule), detail: broken.message } } : {}),
+    ...(broken ? { rule: { rule: broken.rule, detail: broken.message } } : {}),
   };
   let price;
   try {

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import { MAX_RENTAL_DAYS } from '../availability/dates';
 import { ValidationError } from '../errors';
+import { MAX_SATANG } from '../json';
 import { cursorKinds, decodeCursor, type SortKey as PageSortKey } from '../pagination';
 import { chordDistance, type Place } from '../geo/place';
 
@@ -11,9 +13,17 @@ import { chordDistance, type Place } from '../geo/place';
 export interface SortKey extends PageSortKey {
   alias: string;
   type: 'int4' | 'numeric' | 'float8' | 'uuid';
-  /** A numeric key whose values are whole numbers: a cursor carrying a fraction is refused. */
-  integer?: boolean;
+  /** A numeric key whose values are whole numbers within these bounds: a cursor carrying any other was not issued by search. */
+  wholeNumbers?: { min: number; max: number };
 }
+
+/**
+ * The most a stay can cost, in satang: the longest rental, each day at the highest rate a day can
+ * have (migration 0015 caps a season's rate at 100,000,000, above every rate the API sets: a base
+ * or season rate up to MAX_SATANG, a rate plan up to 500 % of a base rate), and both hand-overs
+ * after hours. A stay price is never negative (the largest discount is 90 %).
+ */
+export const STAY_PRICE_BOUNDS = { min: 0, max: MAX_RENTAL_DAYS * 100_000_000 + 2 * MAX_SATANG } as const;
 
 /**
  * The stable order of each `ordering`; every one ends in a unique key, so pages never overlap.
@@ -26,7 +36,7 @@ export interface SortKey extends PageSortKey {
  */
 export function sortKeys(ordering: 'price' | '-price' | 'distance' | 'rating', place: Place | undefined): SortKey[] {
   // The scored subquery of the search query computes it (stayPrice()); an exact integer, sent as numeric.
-  const rate = { alias: 'stay_price', expression: sql.ref('stay_price'), type: 'numeric', integer: true } as const;
+  const rate = { alias: 'stay_price', expression: sql.ref('stay_price'), type: 'numeric', wholeNumbers: STAY_PRICE_BOUNDS } as const;
   const id = { alias: 'id', expression: sql.ref('c.id'), type: 'uuid' } as const;
   switch (ordering) {
     case 'price':
@@ -68,11 +78,15 @@ export function decodeSortCursor(cursor: string | undefined, ordering: string, k
   if (position === undefined) return undefined;
   const [issuedFor, ...values] = position;
   // decodeCursor checked each value against its column's kind; what is left is the ordering
-  // and the whole-number keys.
-  if (issuedFor !== ordering || keys.some((key, index) => key.integer && !Number.isSafeInteger(values[index]))) {
+  // and the bounds of the whole-number keys.
+  if (issuedFor !== ordering || keys.some((key, index) => key.wholeNumbers && !isWholeNumberWithin(values[index], key.wholeNumbers))) {
     throw new ValidationError('The cursor is not valid.', {
       errors: [{ path: 'cursor', message: `is not a cursor this search issued for ordering=${ordering}` }],
     });
   }
   return values;
+}
+
+function isWholeNumberWithin(value: unknown, bounds: { min: number; max: number }): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= bounds.min && (value as number) <= bounds.max;
 }

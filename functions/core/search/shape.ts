@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CarSpecJson } from '../cars/shape';
+import { RENTAL_RULES } from '../errors';
 import { Currency, Day, Satang } from '../json';
 import { PriceBreakdownJson, RentalPriceJson } from '../pricing/shape';
 import { DeliveryOptionsJson, OpeningHoursJson } from '../rules/shape';
@@ -67,7 +68,9 @@ export const RentalTermsJson = z
       )
       .meta({ description: 'Seasons and one-off peaks ending today or later, by start date; the days no season covers are at daily_rate' }),
     weekly_discount: LengthDiscountJson,
-    monthly_discount: LengthDiscountJson.meta({ description: 'Replaces the weekly discount from its from_days on (only the longest tier reached applies)' }),
+    monthly_discount: LengthDiscountJson.meta({
+      description: 'From its from_days on, instead of the weekly discount when larger (the largest percent of the tiers reached applies, alone)',
+    }),
     min_rental_days: z.number().int().meta({ description: 'The fewest days a rental may have' }),
     min_notice_hours: z.number().int().meta({ description: 'Hours between booking and pick-up, at least; 0: none required' }),
     max_lead_days: z.number().int().nullable().meta({ description: 'A rental starts at most this many days after today; null: only the platform’s own limit' }),
@@ -99,7 +102,7 @@ export const PublicCarJson = SearchResultJson.omit({ days: true, total_price: tr
         .meta({ description: 'Free on those days (turnaround buffers included) and allowed by the car’s rental rules: a booking would be accepted' }),
       rule: z
         .object({
-          rule: z.string().meta({ description: 'min_rental_days, min_notice, max_lead_days, delivery or opening_hours' }),
+          rule: z.enum(RENTAL_RULES).meta({ description: 'The rule, by the name a booking’s 409 rental-rule problem gives it' }),
           detail: z.string().meta({ description: 'What the rule asks for, in a sentence' }),
         })
         .optional()
