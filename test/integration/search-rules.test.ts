@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays } from '#core/availability/dates';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
 import { sortKeys } from '#core/search/ordering';
-import { rentalRequestOf, searchQuery, type SearchCriteria } from '#core/search/search-cars';
+import { rentalRequestOf, searchCars, searchQuery, type SearchCriteria } from '#core/search/search-cars';
 import { stayOf } from '#core/search/stay-price';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
@@ -168,6 +168,24 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
       for (const walks of [[1], [2, 3], [1, 20], [20]]) {
         const { rows } = await searchQuery(criteria, keys, undefined, stay, 2_000, walks).execute(getDb());
         expect(rows.map((row) => row.id)).toEqual(order.slice(0, 5));
+      }
+      // The first walk (priced in Node) at any length, settling pages itself or handing them to
+      // the full statement: every page the same, in order.
+      for (const first of [1, 2, 5]) {
+        for (const limit of [1, 3]) {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await searchCars(
+              getDb(),
+              { ...criteria, limit, ...(cursor ? { cursor } : {}) },
+              { rates: DEFAULT_PRICING_RATES, imageUrl: undefined, priceWalks: { first, second: 2 } },
+            );
+            seen.push(...page.results.map((car) => car.id));
+            cursor = page.next_cursor ?? undefined;
+          } while (cursor);
+          expect(seen, `first walk ${first}, limit ${limit}`).toEqual(order);
+        }
       }
     }
   });

@@ -74,7 +74,7 @@ export const SearchQuery = z
       .default('price')
       .meta({
         description:
-          'price: the price of the requested stay (seasons, length discount and after-hours fees included, delivery not) then id (default); -price: the reverse; distance: nearest first (needs near or landmark); rating: best-rated agency first, then the stay price',
+          'price: the price of the requested days (each day at its season’s rate, less the length discount; delivery and after-hours fees are in total_price but not in the order) then id (default); -price: the reverse; distance: nearest first (needs near or landmark); rating: best-rated agency first, then the price of the days',
       }),
     ...PageQuery.shape,
   })

@@ -7,6 +7,7 @@ import { keysetAfter, pageOfRows, rowsToFetch } from '../pagination';
 import type { PricingRates } from '../pricing/pricing';
 import { DEFAULT_HAND_OVER_TIME, parseRentalTerms, quoteRental, rentalTermsJson, type RentalRequest, type RentalTermsRow } from '../pricing/terms';
 import { decodeSortCursor, sortKeys, sortPosition, type SortKey } from './ordering';
+import { firstPriceWalkQuery, pageOfFirstWalk } from './price-walk';
 import type { SearchResultJson } from './shape';
 import { segmentsOfStay, stayAllowed, stayJoins, stayOf, stayPrice, type Stay } from './stay-price';
 
@@ -40,6 +41,8 @@ export interface SearchContext {
   imageUrl: ((s3Key: string) => string) | undefined;
   /** The clock the notice and lead-time rules read; now when not given. */
   now?: Date;
+  /** Test seam: the lengths of the two price walks (FIRST_PRICE_WALK, SECOND_PRICE_WALK). */
+  priceWalks?: { first: number; second: number };
 }
 
 export interface SearchRow {
@@ -60,8 +63,6 @@ export interface SearchRow {
   agency_review_count: number;
   /** The stay price search orders by (stayPrice()): quoteRental()'s subtotal without delivery. */
   stay_price: number;
-  /** Only from the first price walk alone: whether rows were left unwalked (the page may then need the full statement); a row of nulls but this one when the page is empty. */
-  walk_cut_short?: boolean;
   terms: RentalTermsRow;
   chord?: number;
   distance_m?: number;
@@ -71,25 +72,26 @@ export interface SearchRow {
 /**
  * Public search: published, non-deleted cars matching the filters that the request could book
  * (free on the requested days with the turnaround buffers, and no rental rule broken), one
- * keyset page in the requested order, with their agency, ready photos and rental terms, in ONE
- * query. The price shown is quoteRental() of those terms, the booking's own pricing function.
+ * keyset page in the requested order, with their agency, ready photos and rental terms. The
+ * price shown is quoteRental() of those terms, the booking's own pricing function.
  *
  * The shape, chosen by measurement (docs/search.md, docs/benchmarks.md) and spelled out so the
  * planner cannot pick another:
+ * 0. price / -price without an agency filter (the default search): the first walk of
+ *    price-walk.ts, one small statement over car_price_segments (migration 0016) whose cars are
+ *    priced and checked in Node; it settles most pages. Otherwise, ONE statement:
  * 1. Walk.
- *    - price / -price: the stay price follows no column (seasons, discounts, after-hours fees),
- *      so the walk reads car_price_segments (migration 0016) in order of a bound of each car's
- *      price per day for these dates (its lowest, resp. highest, rate overlapping the stay in
- *      the discount tier the stay reaches), computes the exact stay price of the first
- *      WALK_LIMIT rows' cars, and keeps only the cars that no car beyond the walk can precede:
- *      (price, id) below days × the bound of the first row not walked (for -price, above it plus
- *      the largest after-hours fees). That set is a prefix of the true order; its first page
- *      is the page.
+ *    - price / -price: the stay price follows no column (seasons, discounts), so the walk reads
+ *      car_price_segments in order of a bound of each car's price per day for these dates (its
+ *      lowest, resp. highest, rate overlapping the stay in the discount tier the stay reaches),
+ *      keeping the rows of free cars within the radius as it goes, computes the exact stay price
+ *      of the first SECOND_PRICE_WALK rows' cars, and keeps only the cars that no car beyond the
+ *      walk can precede: (price, id) below days × the bound of the first row not walked (above
+ *      it, for -price). That set is a prefix of the true order; its first page is the page.
  *    - rating, distance: the first WALK_LIMIT matching cars in the ordering's order, off its
  *      index (agencies by rating then each agency's cars sorted by stay price, or nearest
- *      first), as before.
- *    Keep those within the radius if there is a place, probe each for a conflict (index-only,
- *    a few µs) in order, and stop when the page is full.
+ *      first), kept within the radius if there is a place and probed for a conflict (index-only,
+ *      a few µs) in order, until the page is full.
  * 2. Only when the walk did not fill the page (and, in price order, did not read every row):
  *    every matching car, sorted by the ordering (no probe yet), then probed in that order until
  *    the page is full; near a place the GiST index hands over the cars within the radius.
@@ -105,17 +107,18 @@ export async function searchCars(
   const keys = sortKeys(criteria.ordering, criteria.place);
   const after = decodeSortCursor(criteria.cursor, criteria.ordering, keys);
   const request = rentalRequestOf(criteria);
-  const stay = stayOf(request, context.now ?? new Date());
+  const now = context.now ?? new Date();
+  const stay = stayOf(request, now);
   let rows: SearchRow[] | undefined;
   if (isPriceWalk(criteria)) {
     // Most pages in price order are settled by the first, short walk: a small statement, quick
     // to plan. Only when it is cut short before filling the page does the full statement run,
     // from the longer walk on.
-    const first = (await searchQuery(criteria, keys, after, stay, WALK_LIMIT, [FIRST_PRICE_WALK], 'first-walk').execute(db)).rows;
-    const found = first.filter((row) => row.id !== null);
-    if (found.length === rowsToFetch(criteria) || !first[0]!.walk_cut_short) rows = found;
+    const walked = await firstPriceWalkQuery(criteria, stay, context.priceWalks?.first ?? FIRST_PRICE_WALK).execute(db);
+    rows = pageOfFirstWalk(walked.rows, criteria, request, stay, after, { rates: context.rates, now });
   }
-  rows ??= (await searchQuery(criteria, keys, after, stay, WALK_LIMIT, isPriceWalk(criteria) ? [SECOND_PRICE_WALK] : undefined).execute(db)).rows;
+  const secondWalk = context.priceWalks?.second ?? SECOND_PRICE_WALK;
+  rows ??= (await searchQuery(criteria, keys, after, stay, WALK_LIMIT, isPriceWalk(criteria) ? [secondWalk] : undefined).execute(db)).rows;
   return pageOfRows(
     rows,
     criteria,
@@ -158,8 +161,6 @@ export function searchQuery(
   stay: Stay,
   walkLimit = WALK_LIMIT,
   priceWalks: readonly number[] = [FIRST_PRICE_WALK, walkLimit],
-  /** 'first-walk': only the first price walk, each row saying whether that walk was cut short (searchCars()). */
-  shape: 'full' | 'first-walk' = 'full',
 ): RawBuilder<SearchRow> {
   const { place } = criteria;
   const limit = rowsToFetch(criteria);
@@ -211,9 +212,6 @@ export function searchQuery(
     steps = sql`${candidates},
 ${sorted(sql`true`)},
 page AS (SELECT * FROM sorted)`;
-  } else if (byPrice && shape === 'first-walk') {
-    steps = sql`${priceWalk('1', priceWalks[0]!)(sql`true`)},
-page AS (SELECT * FROM walked_1)`;
   } else if (byPrice) {
     const walks = priceWalks.map((rows, index) => priceWalk(`${index + 1}`, rows));
     // Each walk runs only when the one before it did not settle the page.
@@ -355,15 +353,6 @@ ${walked} AS (
     WHERE i.car_id = page.id AND i.status = 'ready'
     ORDER BY i.position, i.id) AS image_keys
 FROM page JOIN cars AS c ON c.id = page.id JOIN agencies AS a ON a.id = page.agency_id`;
-  if (shape === 'first-walk') {
-    // At least one row, even for an empty page, to say whether the walk was cut short: a row
-    // of nulls then (a page the walk settled as empty is empty; a cut-short one is not settled).
-    return sql<SearchRow>`WITH ${steps},
-result AS (${result})
-SELECT result.*, flag.walk_cut_short
-FROM (SELECT EXISTS (SELECT 1 FROM edge_1) AS walk_cut_short) AS flag LEFT JOIN result ON true
-ORDER BY ${orderBy(keys)}`;
-  }
   return sql<SearchRow>`WITH ${steps}
 ${result}
 ORDER BY ${orderBy(keys)}`;
