@@ -18,7 +18,10 @@ import * as holdBookingV1 from './2026_12_03_0012_booking_hold_function';
  *   fall inside each other's buffer, whatever order they arrive in, because each reservation
  *   holds its own days plus its buffer and the constraint refuses any two that overlap.
  * - terms_version on cars and agencies, bumped by triggers whenever anything a price or a rule
- *   is computed from changes: hold_booking() refuses a booking priced from older terms.
+ *   is computed from changes: hold_booking() refuses a booking priced from older terms. The same
+ *   triggers keep each car's seasons and each agency's hours and delivery places as JSON on its
+ *   row (derived, never written by the application), so a car's terms are read without a
+ *   subquery per list.
  *
  * Frozen in time: migrations never import application code.
  */
@@ -34,6 +37,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       ADD COLUMN max_lead_days            smallint CHECK (max_lead_days BETWEEN 1 AND 731),
       ADD COLUMN turnaround_days          smallint NOT NULL DEFAULT 0 CHECK (turnaround_days BETWEEN 0 AND 14),
       ADD COLUMN terms_version            integer NOT NULL DEFAULT 1,
+      -- derived: the car's seasons as JSON, kept by the seasons' trigger, so that reading a car's
+      -- terms (search reads ~65 cars' for a page) is a column, not a subquery per car
+      ADD COLUMN seasons_json             jsonb NOT NULL DEFAULT '[]',
       ADD CONSTRAINT cars_discount_tiers_ordered CHECK (monthly_discount_days > weekly_discount_days)`.execute(db);
 
   await sql`
@@ -55,7 +61,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     ALTER TABLE agencies
       ADD COLUMN after_hours_fee integer CHECK (after_hours_fee BETWEEN 0 AND 10000000),
-      ADD COLUMN terms_version   integer NOT NULL DEFAULT 1`.execute(db);
+      ADD COLUMN terms_version   integer NOT NULL DEFAULT 1,
+      -- derived, as cars.seasons_json: kept by the triggers of the two tables below
+      ADD COLUMN opening_hours_json jsonb NOT NULL DEFAULT '[]',
+      ADD COLUMN delivery_json      jsonb NOT NULL DEFAULT '[]'`.execute(db);
   await sql`
     CREATE TABLE agency_opening_hours (
       agency_id uuid NOT NULL REFERENCES agencies (id) ON DELETE CASCADE,
@@ -95,7 +104,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     CREATE FUNCTION bump_season_car_terms_version() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      UPDATE cars SET terms_version = terms_version + 1
+      UPDATE cars SET terms_version = terms_version + 1,
+        seasons_json = coalesce((
+          SELECT jsonb_agg(jsonb_build_object('name', s.name, 'start_date', s.start_date, 'end_date', s.end_date,
+                                              'daily_rate', s.daily_rate, 'min_rental_days', s.min_rental_days) ORDER BY s.start_date)
+          FROM car_seasons AS s WHERE s.car_id = cars.id), '[]')
       WHERE id IN (SELECT car_id FROM changed_seasons);
       RETURN NULL;
     END $$`.execute(db);
@@ -115,7 +128,14 @@ export async function up(db: Kysely<any>): Promise<void> {
         END IF;
         RETURN NEW;
       END IF;
-      UPDATE agencies SET terms_version = terms_version + 1
+      UPDATE agencies SET terms_version = terms_version + 1,
+        opening_hours_json = coalesce((
+          SELECT jsonb_agg(jsonb_build_object('weekday', h.weekday, 'opens', to_char(h.opens, 'HH24:MI'), 'closes', to_char(h.closes, 'HH24:MI'))
+                           ORDER BY h.weekday)
+          FROM agency_opening_hours AS h WHERE h.agency_id = agencies.id), '[]'),
+        delivery_json = coalesce((
+          SELECT jsonb_agg(jsonb_build_object('landmark', d.landmark_slug, 'fee', d.fee) ORDER BY d.landmark_slug)
+          FROM agency_delivery_options AS d WHERE d.agency_id = agencies.id), '[]')
       WHERE id IN (SELECT agency_id FROM changed_terms);
       RETURN NULL;
     END $$`.execute(db);
@@ -293,7 +313,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TABLE agency_opening_hours`.execute(db);
   await sql`DROP TRIGGER agencies_terms_version ON agencies`.execute(db);
   await sql`DROP FUNCTION bump_agency_terms_version`.execute(db);
-  await sql`ALTER TABLE agencies DROP COLUMN terms_version, DROP COLUMN after_hours_fee`.execute(db);
+  await sql`ALTER TABLE agencies DROP COLUMN delivery_json, DROP COLUMN opening_hours_json, DROP COLUMN terms_version, DROP COLUMN after_hours_fee`.execute(db);
   await sql`DROP TABLE car_seasons`.execute(db);
   await sql`DROP FUNCTION bump_season_car_terms_version`.execute(db);
   await sql`DROP TRIGGER cars_terms_version ON cars`.execute(db);
@@ -301,7 +321,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     ALTER TABLE cars
       DROP CONSTRAINT cars_discount_tiers_ordered,
-      DROP COLUMN terms_version, DROP COLUMN turnaround_days, DROP COLUMN max_lead_days, DROP COLUMN min_notice_hours,
+      DROP COLUMN seasons_json, DROP COLUMN terms_version, DROP COLUMN turnaround_days, DROP COLUMN max_lead_days, DROP COLUMN min_notice_hours,
       DROP COLUMN min_rental_days, DROP COLUMN monthly_discount_percent, DROP COLUMN monthly_discount_days,
       DROP COLUMN weekly_discount_percent, DROP COLUMN weekly_discount_days`.execute(db);
 }

@@ -143,4 +143,37 @@ describe('terms versions', () => {
     await sql`DELETE FROM agency_delivery_options WHERE agency_id = ${agencyId}::uuid`.execute(testDb());
     expect(await agencyVersion()).toBe(before + 4);
   });
+
+  it('keeps each car’s seasons and each agency’s hours and delivery places as JSON on its row', async () => {
+    const carId = await newCar();
+    const lists = async () =>
+      testDb()
+        .selectFrom('cars as c')
+        .innerJoin('agencies as a', 'a.id', 'c.agency_id')
+        .select(['c.seasons_json', 'a.opening_hours_json', 'a.delivery_json'])
+        .where('c.id', '=', carId)
+        .executeTakeFirstOrThrow();
+    await testDb()
+      .insertInto('car_seasons')
+      .values([
+        { car_id: carId, name: 'New Year', start_date: '2027-12-30', end_date: '2028-01-02', daily_rate: 60_000, min_rental_days: 3 },
+        { car_id: carId, name: 'High', start_date: '2027-12-15', end_date: '2027-12-29', daily_rate: 40_000 },
+      ])
+      .execute();
+    await testDb().deleteFrom('agency_opening_hours').where('agency_id', '=', agencyId).execute();
+    await testDb().insertInto('agency_opening_hours').values({ agency_id: agencyId, weekday: 6, opens: '09:30', closes: '18:00' }).execute();
+    await testDb().insertInto('agency_delivery_options').values({ agency_id: agencyId, landmark_slug: 'patong-beach', fee: 30_000 }).execute();
+    expect(await lists()).toEqual({
+      seasons_json: [
+        { name: 'High', start_date: '2027-12-15', end_date: '2027-12-29', daily_rate: 40_000, min_rental_days: null },
+        { name: 'New Year', start_date: '2027-12-30', end_date: '2028-01-02', daily_rate: 60_000, min_rental_days: 3 },
+      ],
+      opening_hours_json: [{ weekday: 6, opens: '09:30', closes: '18:00' }],
+      delivery_json: [{ landmark: 'patong-beach', fee: 30_000 }],
+    });
+    await testDb().deleteFrom('car_seasons').where('car_id', '=', carId).execute();
+    await testDb().deleteFrom('agency_opening_hours').where('agency_id', '=', agencyId).execute();
+    await testDb().deleteFrom('agency_delivery_options').where('agency_id', '=', agencyId).execute();
+    expect(await lists()).toEqual({ seasons_json: [], opening_hours_json: [], delivery_json: [] });
+  });
 });

@@ -46,6 +46,8 @@ export interface CarsTable {
   turnaround_days: Generated<number>;
   /** Moved by a trigger whenever a pricing or rule column or one of the car's seasons changes; never written. */
   terms_version: ColumnType<number, never, never>;
+  /** The car's seasons as rentalTermsJson() reads them, kept by a trigger (migration 0015); never written. */
+  seasons_json: ColumnType<unknown, never, never>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
   deleted_at: ColumnType<Date | null, never, Date | string | null>;

@@ -192,16 +192,10 @@ function minutesOfDay(time: string): number {
  * A car's rental terms as one JSON value, for any query over `cars AS <car>` joined with
  * `agencies AS <agency>`; parseRentalTerms() reads it back.
  */
-export function rentalTermsJson(car: string, agency: string, lists: Partial<RentalTermsLists> = {}): RawBuilder<RentalTermsRow> {
+export function rentalTermsJson(car: string, agency: string): RawBuilder<RentalTermsRow> {
   const c = (column: string) => sql.ref(`${car}.${column}`);
   const a = (column: string) => sql.ref(`${agency}.${column}`);
-  const seasons = lists.seasons ?? sql`ARRAY(SELECT ${termsListItem.season('s')} FROM car_seasons AS s WHERE s.car_id = ${c('id')} ORDER BY s.start_date)`;
-  const hours =
-    lists.openingHours ??
-    sql`ARRAY(SELECT ${termsListItem.openingHours('h')} FROM agency_opening_hours AS h WHERE h.agency_id = ${a('id')} ORDER BY h.weekday)`;
-  const delivery =
-    lists.delivery ??
-    sql`ARRAY(SELECT ${termsListItem.delivery('d')} FROM agency_delivery_options AS d WHERE d.agency_id = ${a('id')} ORDER BY d.landmark_slug)`;
+  // The three lists are derived columns the terms triggers keep (migration 0015).
   return sql<RentalTermsRow>`json_build_object(
     'car_id', ${c('id')}, 'agency_id', ${a('id')},
     'car_terms_version', ${c('terms_version')}, 'agency_terms_version', ${a('terms_version')},
@@ -211,30 +205,9 @@ export function rentalTermsJson(car: string, agency: string, lists: Partial<Rent
     'min_rental_days', ${c('min_rental_days')}, 'min_notice_hours', ${c('min_notice_hours')},
     'max_lead_days', ${c('max_lead_days')}, 'turnaround_days', ${c('turnaround_days')},
     'after_hours_fee', ${a('after_hours_fee')},
-    'seasons', ${seasons}, 'opening_hours', ${hours}, 'delivery', ${delivery}
+    'seasons', ${c('seasons_json')}, 'opening_hours', ${a('opening_hours_json')}, 'delivery', ${a('delivery_json')}
   )`;
 }
-
-/**
- * The three lists of a car's terms, as JSON arrays: by default read per car (correlated
- * subqueries); a query reading many cars' terms at once passes set-based ones instead (search's
- * price walk), built from the same items.
- */
-export interface RentalTermsLists {
-  seasons: RawBuilder<unknown>;
-  openingHours: RawBuilder<unknown>;
-  delivery: RawBuilder<unknown>;
-}
-
-/** One element of each list of rentalTermsJson(), over a row of its table under `alias`. */
-export const termsListItem = {
-  season: (alias: string) =>
-    sql`json_build_object('name', ${sql.ref(`${alias}.name`)}, 'start_date', ${sql.ref(`${alias}.start_date`)}, 'end_date', ${sql.ref(`${alias}.end_date`)},
-      'daily_rate', ${sql.ref(`${alias}.daily_rate`)}, 'min_rental_days', ${sql.ref(`${alias}.min_rental_days`)})`,
-  openingHours: (alias: string) =>
-    sql`json_build_object('weekday', ${sql.ref(`${alias}.weekday`)}, 'opens', to_char(${sql.ref(`${alias}.opens`)}, 'HH24:MI'), 'closes', to_char(${sql.ref(`${alias}.closes`)}, 'HH24:MI'))`,
-  delivery: (alias: string) => sql`json_build_object('landmark', ${sql.ref(`${alias}.landmark_slug`)}, 'fee', ${sql.ref(`${alias}.fee`)})`,
-};
 
 /** rentalTermsJson()'s value as node-postgres returns it. */
 export interface RentalTermsRow {

@@ -3,7 +3,7 @@ import { conflictExists } from '../availability/conflicts';
 import { greatCircleDistance, withinRadius } from '../geo/place';
 import { rowsToFetch } from '../pagination';
 import type { PricingRates } from '../pricing/pricing';
-import { parseRentalTerms, quoteRental, rentalRuleBroken, rentalTermsJson, termsListItem, type RentalRequest } from '../pricing/terms';
+import { parseRentalTerms, quoteRental, rentalRuleBroken, rentalTermsJson, type RentalRequest } from '../pricing/terms';
 import type { SearchCriteria, SearchRow } from './search-cars';
 import { segmentsOfStay, type Stay } from './stay-price';
 
@@ -81,46 +81,18 @@ edge AS (
   ORDER BY segments.bound ${reverse}, segments.car_id ${reverse}
   LIMIT 1
 ),
-walked_cars AS (
-  SELECT c.* FROM cars AS c
-  WHERE c.id = ANY (ARRAY(SELECT DISTINCT segments.car_id FROM segments))
-    AND ${sql.join(carFilters, sql` AND `)}
-),
--- Each list of the walked cars' terms in one pass over its table (not a subquery per car): the
--- seasons of the stay (all that pricing and the rules read), their agencies' hours, and their
--- delivery to the landmark searched around (the only place a result quotes).
-seasons AS (
-  SELECT s.car_id, array_agg(${termsListItem.season('s')} ORDER BY s.start_date) AS list FROM car_seasons AS s
-  WHERE s.car_id = ANY (ARRAY(SELECT id FROM walked_cars)) AND s.end_date >= ${stay.startDate}::date AND s.start_date <= ${stay.endDate}::date
-  GROUP BY s.car_id
-),
-hours AS (
-  SELECT h.agency_id, array_agg(${termsListItem.openingHours('h')} ORDER BY h.weekday) AS list FROM agency_opening_hours AS h
-  WHERE h.agency_id = ANY (ARRAY(SELECT agency_id FROM walked_cars))
-  GROUP BY h.agency_id
-),
-delivery AS (
-  SELECT d.agency_id, array_agg(${termsListItem.delivery('d')}) AS list FROM agency_delivery_options AS d
-  WHERE d.landmark_slug = ${criteria.deliveryLandmark ?? null} AND d.agency_id = ANY (ARRAY(SELECT agency_id FROM walked_cars))
-  GROUP BY d.agency_id
-),
 walked AS (
   SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
     c.daily_rate, c.currency, c.deposit_amount, a.id AS agency_id, a.name AS agency_name,
     a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,
-    ${rentalTermsJson('c', 'a', {
-      seasons: sql`coalesce(seasons.list, '{}')`,
-      openingHours: sql`coalesce(hours.list, '{}')`,
-      delivery: sql`coalesce(delivery.list, '{}')`,
-    })} AS terms,${place ? sql`\n    ${greatCircleDistance(sql.ref('c.location'), place)} AS distance_m,` : sql``}
+    ${rentalTermsJson('c', 'a')} AS terms,${place ? sql`\n    ${greatCircleDistance(sql.ref('c.location'), place)} AS distance_m,` : sql``}
     ARRAY(
       SELECT i.s3_key FROM car_images AS i
       WHERE i.car_id = c.id AND i.status = 'ready'
       ORDER BY i.position, i.id) AS image_keys
-  FROM walked_cars AS c JOIN agencies AS a ON a.id = c.agency_id
-  LEFT JOIN seasons ON seasons.car_id = c.id
-  LEFT JOIN hours ON hours.agency_id = c.agency_id
-  LEFT JOIN delivery ON delivery.agency_id = c.agency_id
+  FROM cars AS c JOIN agencies AS a ON a.id = c.agency_id
+  WHERE c.id = ANY (ARRAY(SELECT DISTINCT segments.car_id FROM segments))
+    AND ${sql.join(carFilters, sql` AND `)}
 )
 SELECT walked.*, edge.bound AS edge_bound, edge.car_id AS edge_car_id
 FROM (SELECT 1) AS one

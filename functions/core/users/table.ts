@@ -29,6 +29,9 @@ export interface AgenciesTable {
   after_hours_fee: ColumnType<number | null, number | null | undefined, number | null>;
   /** Moved by triggers when the after-hours fee, opening hours or delivery options change; never written. */
   terms_version: ColumnType<number, never, never>;
+  /** Opening hours and delivery places as rentalTermsJson() reads them, kept by triggers (migration 0015); never written. */
+  opening_hours_json: ColumnType<unknown, never, never>;
+  delivery_json: ColumnType<unknown, never, never>;
   created_at: ColumnType<Date, never, never>;
 }
 
