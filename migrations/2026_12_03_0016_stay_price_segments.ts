@@ -42,12 +42,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX car_price_segments_high_idx ON car_price_segments (high_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_type_high_idx ON car_price_segments (car_type, high_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_car_idx ON car_price_segments (car_id)`.execute(db);
-  // Search's first walk (core/search/price-walk.ts): the rows of a stay's dates, tier, type and
-  // radius, nearest first to the cheapest (or dearest) price, without reading the others.
-  await sql`
-    CREATE INDEX car_price_segments_walk_idx ON car_price_segments USING gist (
-      daterange(start_date, end_date, '[]'), int4range(from_days, to_days), location, car_type, low_day_price, high_day_price
-    ) INCLUDE (car_id, turnaround_days)`.execute(db);
   await sql`CREATE INDEX car_seasons_car_idx ON car_seasons (car_id, end_date) INCLUDE (start_date, daily_rate, min_rental_days)`.execute(db);
 
   // SECURITY DEFINER (here and in the triggers): whoever edits a car or a season (the app's role)
