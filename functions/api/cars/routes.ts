@@ -17,7 +17,8 @@ const CalendarDate = IsoDate.meta({
 });
 
 const Satang = queryInteger(0, 2_147_483_647).meta({
-  description: 'Price per day of the requested stay in satang (its price without delivery ÷ its days; inclusive bound)',
+  description:
+    'Price per day of the requested days in satang (each day at its season’s rate, less the length discount, ÷ the days; without delivery and after-hours fees; inclusive bound)',
 });
 
 const LatLng = z

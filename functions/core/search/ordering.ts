@@ -27,7 +27,7 @@ export const STAY_PRICE_BOUNDS = { min: 0, max: MAX_RENTAL_DAYS * 100_000_000 + 
 
 /**
  * The stable order of each `ordering`; every one ends in a unique key, so pages never overlap.
- * stay_price is the price of the requested stay without delivery (core/search/stay-price.ts):
+ * stay_price is the price of the requested days, without the hand-overs' charges (core/search/stay-price.ts):
  * - price    stay_price ASC, id ASC (the default)
  * - -price   stay_price DESC, id DESC
  * - distance straight-line distance to the place ASC (the great-circle order), id ASC

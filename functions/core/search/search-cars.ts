@@ -61,7 +61,7 @@ export interface SearchRow {
   agency_name: string;
   agency_rating_average: number;
   agency_review_count: number;
-  /** The stay price search orders by (stayPrice()): quoteRental()'s subtotal without delivery. */
+  /** The stay price search orders by (stayPrice()): quoteRental()'s subtotal without the hand-overs' charges. */
   stay_price: number;
   terms: RentalTermsRow;
   chord?: number;
