@@ -33,12 +33,27 @@ export interface PriceWalkRow extends Omit<SearchRow, 'stay_price'> {
   edge_car_id: string | null;
 }
 
-/** The statement of step 1; one row of nulls but the edge when no walked car passes the filters. */
-export function firstPriceWalkQuery(criteria: SearchCriteria, stay: Stay, walkRows: number): RawBuilder<PriceWalkRow> {
+/**
+ * Two CTEs, `<segments>` and `<edge>`: the walk of car_price_segments in bound order (cheapest
+ * per day first for `price`, dearest first for `-price`), keeping the rows of the stay's dates,
+ * tier and car type, of cars within the radius and free on the dates with their buffers, `rows`
+ * of them and one more; and that one more, the first row not walked, if the walk was cut short.
+ * Every car the walk did not meet costs at least days × the edge's bound (at most, descending),
+ * ties going by id. Both the first walk and the full statement's walk (searchQuery()) are this;
+ * `extra` is a condition on the rows (the full statement's: run only if an earlier walk failed).
+ */
+export function segmentWalk(
+  names: { segments: string; edge: string },
+  criteria: SearchCriteria,
+  stay: Stay,
+  rows: number,
+  extra: RawBuilder<unknown> = sql`true`,
+): RawBuilder<unknown> {
   const ascending = criteria.ordering === 'price';
   const bound = sql.ref(ascending ? 'g.low_day_price' : 'g.high_day_price');
   const direction = sql.raw(ascending ? 'ASC' : 'DESC');
   const reverse = sql.raw(ascending ? 'DESC' : 'ASC');
+  const segments = sql.id(names.segments);
   const { place } = criteria;
   const rowFilters: RawBuilder<unknown>[] = [segmentsOfStay('g', stay)];
   if (criteria.carType) rowFilters.push(sql`g.car_type = ${criteria.carType}`);
@@ -54,17 +69,16 @@ export function firstPriceWalkQuery(criteria: SearchCriteria, stay: Stay, walkRo
     rowFilters.push(sql`NOT (${covering} AND ${coveringKey} < ${criteria.minPrice}::int8 * ${stay.days}::int8)`);
   if (!ascending && criteria.maxPrice !== undefined)
     rowFilters.push(sql`NOT (${covering} AND ${coveringKey} > ${criteria.maxPrice}::int8 * ${stay.days}::int8)`);
+  rowFilters.push(extra);
+  // Within the radius, and free (the probe), on the rows as the index hands them over in bound
+  // order: the walk counts only cars that can be on the page, and only those are priced.
   const onTheWay = [
     ...(place ? [withinRadius(sql.ref('g.location'), place)] : []),
     sql`NOT ${conflictExists(sql.ref('g.car_id'), stay, sql.ref('g.turnaround_days'))}`,
   ];
-  const carFilters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
-  if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
-  if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
-
   // The rows come from a subquery with a LIMIT the planner cannot read, so that it keeps the
   // index order (it takes a radius for a handful of rows, and would rather sort them).
-  return sql<PriceWalkRow>`WITH segments AS (
+  return sql`${segments} AS (
   SELECT g.car_id, g.bound FROM (
     SELECT g.car_id, ${bound} AS bound, g.location, g.turnaround_days FROM car_price_segments AS g
     WHERE ${sql.join(rowFilters, sql`\n      AND `)}
@@ -73,14 +87,23 @@ export function firstPriceWalkQuery(criteria: SearchCriteria, stay: Stay, walkRo
   ) AS g
   WHERE ${sql.join(onTheWay, sql` AND `)}
   ORDER BY g.bound ${direction}, g.car_id ${direction}
-  LIMIT ${walkRows + 1}
+  LIMIT ${rows + 1}
 ),
-edge AS (
-  SELECT segments.bound, segments.car_id FROM segments
-  WHERE (SELECT count(*) FROM segments) > ${walkRows}
-  ORDER BY segments.bound ${reverse}, segments.car_id ${reverse}
+${sql.id(names.edge)} AS (
+  SELECT ${segments}.bound, ${segments}.car_id FROM ${segments}
+  WHERE (SELECT count(*) FROM ${segments}) > ${rows}
+  ORDER BY ${segments}.bound ${reverse}, ${segments}.car_id ${reverse}
   LIMIT 1
-),
+)`;
+}
+
+/** The statement of step 1; one row of nulls but the edge when no walked car passes the filters. */
+export function firstPriceWalkQuery(criteria: SearchCriteria, stay: Stay, walkRows: number): RawBuilder<PriceWalkRow> {
+  const { place } = criteria;
+  const carFilters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
+  if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
+  if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
+  return sql<PriceWalkRow>`WITH ${segmentWalk({ segments: 'segments', edge: 'edge' }, criteria, stay, walkRows)},
 walked AS (
   SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
     c.daily_rate, c.currency, c.deposit_amount, a.id AS agency_id, a.name AS agency_name,

@@ -5,11 +5,11 @@ import type { Database } from '../database';
 import { chordDistance, greatCircleDistance, kilometres, withinRadius, type Place } from '../geo/place';
 import { keysetAfter, pageOfRows, rowsToFetch } from '../pagination';
 import type { PricingRates } from '../pricing/pricing';
-import { DEFAULT_HAND_OVER_TIME, parseRentalTerms, quoteRental, rentalTermsJson, type RentalRequest, type RentalTermsRow } from '../pricing/terms';
+import { parseRentalTerms, quoteRental, rentalRequestWithDefaults, rentalTermsJson, type RentalRequest, type RentalTermsRow } from '../pricing/terms';
 import { decodeSortCursor, sortKeys, sortPosition, type SortKey } from './ordering';
-import { firstPriceWalkQuery, pageOfFirstWalk } from './price-walk';
+import { firstPriceWalkQuery, pageOfFirstWalk, segmentWalk } from './price-walk';
 import type { SearchResultJson } from './shape';
-import { segmentsOfStay, stayAllowed, stayJoins, stayOf, stayPrice, type Stay } from './stay-price';
+import { stayAllowed, stayJoins, stayOf, stayPrice, type Stay } from './stay-price';
 
 export const ORDERINGS = ['price', '-price', 'distance', 'rating'] as const;
 export type Ordering = (typeof ORDERINGS)[number];
@@ -117,8 +117,7 @@ export async function searchCars(
     const walked = await firstPriceWalkQuery(criteria, stay, context.priceWalks?.first ?? FIRST_PRICE_WALK).execute(db);
     rows = pageOfFirstWalk(walked.rows, criteria, request, stay, after, { rates: context.rates, now });
   }
-  const secondWalk = context.priceWalks?.second ?? SECOND_PRICE_WALK;
-  rows ??= (await searchQuery(criteria, keys, after, stay, WALK_LIMIT, isPriceWalk(criteria) ? [secondWalk] : undefined).execute(db)).rows;
+  rows ??= (await searchQuery(criteria, keys, after, stay, WALK_LIMIT, [context.priceWalks?.second ?? SECOND_PRICE_WALK]).execute(db)).rows;
   return pageOfRows(
     rows,
     criteria,
@@ -134,14 +133,12 @@ function isPriceWalk(criteria: SearchCriteria): boolean {
 
 /** The request every listed car is priced for: the dates and times, picked up and returned at the agency. */
 export function rentalRequestOf(criteria: SearchCriteria): RentalRequest {
-  return {
+  return rentalRequestWithDefaults({
     startDate: criteria.startDate,
     endDate: criteria.endDate,
-    pickupTime: criteria.pickupTime ?? DEFAULT_HAND_OVER_TIME,
-    returnTime: criteria.returnTime ?? DEFAULT_HAND_OVER_TIME,
-    pickupLandmark: null,
-    returnLandmark: null,
-  };
+    pickupTime: criteria.pickupTime,
+    returnTime: criteria.returnTime,
+  });
 }
 
 /**
@@ -274,66 +271,18 @@ page AS (
    */
   function priceWalk(step: string, rows: number) {
     const ascending = criteria.ordering === 'price';
-    const bound = sql.ref(ascending ? 'g.low_day_price' : 'g.high_day_price');
-    const direction = sql.raw(ascending ? 'ASC' : 'DESC');
-    const reverse = sql.raw(ascending ? 'DESC' : 'ASC');
-    const segmentFilters = [segmentsOfStay('g', stay)];
-    if (criteria.carType) segmentFilters.push(sql`g.car_type = ${criteria.carType}`);
-    // A car whose every row costs more per day than max_price costs more per day, and vice versa.
-    if (ascending && criteria.maxPrice !== undefined) segmentFilters.push(sql`g.low_day_price <= ${criteria.maxPrice}::int4`);
-    if (!ascending && criteria.minPrice !== undefined) {
-      segmentFilters.push(sql`g.high_day_price >= ${criteria.minPrice}::int4`);
-    }
-    if (ascending && criteria.minPrice !== undefined) {
-      // A row covering the whole stay is the car's only row in it, and prices it exactly: a car
-      // below min_price is skipped by the index, not walked (its rows may still come later, in
-      // another order, for other dates).
-      const rental = sql`g.daily_rate::int8 * ${stay.days}::int8`;
-      segmentFilters.push(
-        sql`NOT (g.start_date <= ${stay.startDate}::date AND g.end_date >= ${stay.endDate}::date
-          AND ${rental} - (${rental} * g.percent * 100 + 5000) / 10000 < ${criteria.minPrice}::int8 * ${stay.days}::int8)`,
-      );
-    }
-    // Within the radius, and free (the probe), on the rows as the index hands them over in bound
-    // order: the walk counts only cars that can be on the page, and only those are priced. The
-    // rows come from a subquery with a LIMIT the planner cannot read, so that it keeps the index
-    // order (it takes a radius for a handful of rows, and would rather sort them).
-    const onTheWay = [
-      ...(place ? [withinRadius(sql.ref('g.location'), place)] : []),
-      sql`NOT ${conflictExists(sql.ref('g.car_id'), stay, sql.ref('g.turnaround_days'))}`,
-    ];
     const [segments, edge, walk, walked] = ['segments', 'edge', 'walk', 'walked'].map((name) => sql.id(`${name}_${step}`)) as [
       RawBuilder<unknown>,
       RawBuilder<unknown>,
       RawBuilder<unknown>,
       RawBuilder<unknown>,
     ];
-    // Cars beyond the edge cost at least days × its bound (at most that plus the fees, descending); ties go by id.
+    // Cars beyond the edge cost at least days × its bound (at most, descending); ties go by id.
     const beforeEdge = ascending
       ? sql`(scored.stay_price, scored.id) < (SELECT ${stay.days}::int8 * ${edge}.bound, ${edge}.car_id FROM ${edge})`
       : sql`(scored.stay_price, scored.id) > (SELECT ${stay.days}::int8 * ${edge}.bound, ${edge}.car_id FROM ${edge})`;
     // An array, so that the walked cars are read by their key (a semi-join made the planner scan every car).
-    return (runs: RawBuilder<unknown>) => sql`${segments} AS (
-  SELECT g.car_id, g.bound FROM (
-    SELECT g.car_id, ${bound} AS bound, g.location, g.turnaround_days FROM car_price_segments AS g
-    WHERE ${sql.join(
-      [...segmentFilters, runs],
-      sql`
-      AND `,
-    )}
-    ORDER BY ${bound} ${direction}, g.car_id ${direction}
-    LIMIT (SELECT ${WALK_LIMIT * 1_000}::int8)
-  ) AS g
-  WHERE ${sql.join(onTheWay, sql` AND `)}
-  ORDER BY g.bound ${direction}, g.car_id ${direction}
-  LIMIT ${rows + 1}
-),
-${edge} AS (
-  SELECT ${segments}.bound, ${segments}.car_id FROM ${segments}
-  WHERE (SELECT count(*) FROM ${segments}) > ${rows}
-  ORDER BY ${segments}.bound ${reverse}, ${segments}.car_id ${reverse}
-  LIMIT 1
-),
+    return (runs: RawBuilder<unknown>) => sql`${segmentWalk({ segments: `segments_${step}`, edge: `edge_${step}` }, criteria, stay, rows, runs)},
 ${walk} AS (
   ${scored([sql`c.id = ANY (ARRAY(SELECT DISTINCT ${segments}.car_id FROM ${segments}))`], [sql`(NOT EXISTS (SELECT 1 FROM ${edge}) OR ${beforeEdge})`])}
 ),
