@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isCalendarDate, rentalRangeProblems, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
-import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, sqlState, ValidationError, type FieldProblem } from '../errors';
-import { findLandmark } from '../geo/landmarks';
+import { BookingConflict, Conflict, DomainError, NotFound, ServiceUnavailable, sqlState, ValidationError } from '../errors';
+import { unknownHandOverPlaces } from '../geo/landmarks';
 import {
   bookingNotice,
   bookingNotifications,
@@ -94,14 +94,8 @@ export function assertBookableDates(startDate: string, endDate: string, now: Dat
 /** A booking's own validation (400): its dates, and its pick-up and return places, which must be known landmarks. */
 async function assertValidBooking(db: Kysely<Database>, request: CreateBookingRequest, now: Date): Promise<void> {
   assertBookableDates(request.startDate, request.endDate, now);
-  const problems: FieldProblem[] = [];
-  for (const [path, slug] of [
-    ['pickup_landmark', request.pickupLandmark],
-    ['return_landmark', request.returnLandmark],
-  ] as const) {
-    // Read from the landmark list each process caches (core/geo/landmarks.ts): a round trip only while it is cold.
-    if (slug != null && !(await findLandmark(db, slug))) problems.push({ path, message: 'is not a known landmark: see GET /api/v1/landmarks/' });
-  }
+  // Read from the landmark list each process caches (core/geo/landmarks.ts): a round trip only while it is cold.
+  const problems = await unknownHandOverPlaces(db, request);
   if (problems.length > 0) throw new ValidationError('The pick-up or return place is not a landmark.', { errors: problems });
 }
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database';
-import { ValidationError } from '../errors';
+import { ValidationError, type FieldProblem } from '../errors';
 import { keysetPage, pageFrom, pagePosition, type Page, type PageRequest, type SortKey } from '../pagination';
 import { DEFAULT_RADIUS_KM, type Place } from './place';
 import type { Landmark } from './table';
@@ -17,6 +17,24 @@ export async function listLandmarks(db: Kysely<Database>, page: PageRequest): Pr
 
 export async function findLandmark(db: Kysely<Database>, slug: string): Promise<Landmark | undefined> {
   return (await landmarksBySlug(db)).get(slug);
+}
+
+/**
+ * A rental's pick-up and return places that name no landmark, as the 400's field problems
+ * (booking and car detail both take them; null or absent: the agency's own address).
+ */
+export async function unknownHandOverPlaces(
+  db: Kysely<Database>,
+  places: { pickupLandmark?: string | null | undefined; returnLandmark?: string | null | undefined },
+): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  for (const [path, slug] of [
+    ['pickup_landmark', places.pickupLandmark],
+    ['return_landmark', places.returnLandmark],
+  ] as const) {
+    if (slug != null && !(await findLandmark(db, slug))) problems.push({ path, message: 'is not a known landmark: see GET /api/v1/landmarks/' });
+  }
+  return problems;
 }
 
 /** How long a process keeps the landmarks it read. */

@@ -3,7 +3,7 @@ import { conflictExists, unavailableRanges } from '../availability/conflicts';
 import { addDays, todayInBangkok } from '../availability/dates';
 import type { Database } from '../database';
 import { NotFound, RentalRuleBroken, ValidationError } from '../errors';
-import { findLandmark } from '../geo/landmarks';
+import { unknownHandOverPlaces } from '../geo/landmarks';
 import type { PricingRates } from '../pricing/pricing';
 import { parseRentalTerms, quoteRental, rentalRuleBroken, rentalTermsJson, type RentalRequest, type RentalTerms } from '../pricing/terms';
 import type { PublicCarJson, RentalTermsJson } from './shape';
@@ -165,12 +165,6 @@ function publicRentalTerms(terms: RentalTerms, today: string): RentalTermsJson {
 
 /** A landmark slug that names no landmark is a bad query parameter (400), as in search. */
 async function requireKnownLandmarks(db: Kysely<Database>, request: RentalRequest): Promise<void> {
-  const errors = [];
-  for (const [path, slug] of [
-    ['pickup_landmark', request.pickupLandmark],
-    ['return_landmark', request.returnLandmark],
-  ] as const) {
-    if (slug !== null && !(await findLandmark(db, slug))) errors.push({ path, message: 'is not a known landmark: see GET /api/v1/landmarks/' });
-  }
+  const errors = await unknownHandOverPlaces(db, request);
   if (errors.length > 0) throw new ValidationError('The request names a landmark that does not exist.', { errors });
 }
