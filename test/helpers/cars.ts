@@ -110,21 +110,25 @@ export async function addSeason(carId: string, season: { name: string; start: st
     .execute();
 }
 
+/** The same opening hours ('HH:MM') every day of the week, as setAgencyTerms() takes them. */
+export function everyDay(opens: string, closes: string): { weekday: number; opens: string; closes: string }[] {
+  return [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, opens, closes }));
+}
+
 /**
- * The agency's hand-over terms: the same opening hours every day of the week ('HH:MM'), its
- * after-hours fee (null: not offered) and the landmarks it delivers to with their fees.
+ * The agency's hand-over terms, each replacing what it had when given: its opening hours by ISO
+ * weekday ('HH:MM'; an empty list: hand-overs at any time), its after-hours fee (null: not
+ * offered) and the landmarks it delivers to with their fees.
  */
 export async function setAgencyTerms(
   agencyId: string,
-  terms: { hours?: { opens: string; closes: string }; afterHoursFee?: number | null; delivery?: Record<string, number> },
+  terms: { hours?: { weekday: number; opens: string; closes: string }[]; afterHoursFee?: number | null; delivery?: Record<string, number> },
 ): Promise<void> {
   const db = getDb();
   if (terms.hours) {
     await db.deleteFrom('agency_opening_hours').where('agency_id', '=', agencyId).execute();
-    await db
-      .insertInto('agency_opening_hours')
-      .values([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ agency_id: agencyId, weekday, opens: terms.hours!.opens, closes: terms.hours!.closes })))
-      .execute();
+    const hours = terms.hours.map((day) => ({ agency_id: agencyId, ...day }));
+    if (hours.length > 0) await db.insertInto('agency_opening_hours').values(hours).execute();
   }
   if (terms.afterHoursFee !== undefined) await db.updateTable('agencies').set({ after_hours_fee: terms.afterHoursFee }).where('id', '=', agencyId).execute();
   if (terms.delivery) {

@@ -5,6 +5,7 @@ import { priceRental } from '#core/pricing/pricing';
 import { isoWeekday } from '#core/pricing/terms';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
+import { setAgencyTerms } from '../helpers/cars';
 import { createAgency, createBooking, createCar, inDays, type CarFixture } from '../helpers/catalog';
 import { apiEvent, lambdaContext } from '../helpers/events';
 import { useRoundTripCounter } from '../helpers/round-trips';
@@ -40,22 +41,7 @@ async function rentalCar(
 ) {
   const { id: agencyId } = await createAgency();
   const db = getDb();
-  await db
-    .updateTable('agencies')
-    .set({ after_hours_fee: agency.afterHoursFee ?? null })
-    .where('id', '=', agencyId)
-    .execute();
-  if (agency.hours?.length)
-    await db
-      .insertInto('agency_opening_hours')
-      .values(agency.hours.map((hours) => ({ agency_id: agencyId, ...hours })))
-      .execute();
-  const delivery = Object.entries(agency.delivery ?? {});
-  if (delivery.length)
-    await db
-      .insertInto('agency_delivery_options')
-      .values(delivery.map(([landmark_slug, fee]) => ({ agency_id: agencyId, landmark_slug, fee })))
-      .execute();
+  await setAgencyTerms(agencyId, { afterHoursFee: null, ...agency });
   const created = await createCar(agencyId, car);
   if (seasons.length) {
     await db

@@ -6,6 +6,7 @@ import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
 import { createCustomer, type TestUser } from '../helpers/auth';
 import { book } from '../helpers/bookings';
+import { setAgencyTerms } from '../helpers/cars';
 import { createAgency, createBooking, createCar, inDays } from '../helpers/catalog';
 
 /**
@@ -144,20 +145,7 @@ const EXAMPLES: Scenario[] = [
 async function arrange(scenario: Scenario) {
   const db = getDb();
   const agency = await createAgency();
-  await db.updateTable('agencies').set({ after_hours_fee: scenario.agency.afterHoursFee }).where('id', '=', agency.id).execute();
-  if (scenario.agency.hours.length > 0) {
-    await db
-      .insertInto('agency_opening_hours')
-      .values(scenario.agency.hours.map((hours) => ({ agency_id: agency.id, ...hours })))
-      .execute();
-  }
-  const delivery = Object.entries(scenario.agency.delivery);
-  if (delivery.length > 0) {
-    await db
-      .insertInto('agency_delivery_options')
-      .values(delivery.map(([landmark_slug, fee]) => ({ agency_id: agency.id, landmark_slug, fee })))
-      .execute();
-  }
+  await setAgencyTerms(agency.id, scenario.agency);
   const { car: terms } = scenario;
   const car = await createCar(agency.id, {
     daily_rate: terms.dailyRate,

@@ -6,7 +6,7 @@ import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
 import { createCustomer, type TestUser } from '../helpers/auth';
 import { book, bookingWorld, type BookingWorld } from '../helpers/bookings';
-import { addSeason, bangkokDate, insertBooking, setAgencyTerms, setCarTerms } from '../helpers/cars';
+import { addSeason, bangkokDate, everyDay, insertBooking, setAgencyTerms, setCarTerms } from '../helpers/cars';
 import { connect, ownerUrl } from '../helpers/db';
 
 /**
@@ -100,7 +100,7 @@ describe('each rule refuses with 409 rental-rule naming it, and writes nothing',
   });
 
   it('opening_hours: a hand-over outside the hours is refused when the agency offers no after-hours service', async () => {
-    await setAgencyTerms(agencyId, { hours: { opens: '08:00', closes: '18:00' }, afterHoursFee: null });
+    await setAgencyTerms(agencyId, { hours: everyDay('08:00', '18:00'), afterHoursFee: null });
     await expectRefusedBy('opening_hours', { start_date: bangkokDate(20), end_date: bangkokDate(21), pickup_time: '20:00' });
     // Closing time itself is outside (opens ≤ time < closes).
     await expectRefusedBy('opening_hours', { start_date: bangkokDate(20), end_date: bangkokDate(21), return_time: '18:00' });
@@ -241,7 +241,7 @@ describe('what the rules allow is charged as the pricing function says, and stor
   });
 
   it('the after-hours fee for each hand-over outside the opening hours, when the agency offers it', async () => {
-    await setAgencyTerms(agencyId, { hours: { opens: '08:00', closes: '18:00' }, afterHoursFee: 30_000 });
+    await setAgencyTerms(agencyId, { hours: everyDay('08:00', '18:00'), afterHoursFee: 30_000 });
     const late = await bookAsNewCustomer({ start_date: bangkokDate(20), end_date: bangkokDate(21), pickup_time: '21:30', return_time: '09:00' });
     expect(late.answer.status, late.answer.text).toBe(201);
     expect(late.answer.body).toMatchObject({

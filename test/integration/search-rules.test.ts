@@ -7,6 +7,7 @@ import { rentalRequestOf, searchCars, searchQuery, type SearchCriteria } from '#
 import { stayOf } from '#core/search/stay-price';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
+import { addSeason, everyDay, setAgencyTerms } from '../helpers/cars';
 import { createAgency, createBooking, createCar, inDays, type CarFixture } from '../helpers/catalog';
 
 /**
@@ -40,20 +41,6 @@ async function search(params: Record<string, string | number>): Promise<Result[]
   return answer.body.results;
 }
 
-async function addSeason(carId: string, startDate: string, endDate: string, dailyRate: number, minRentalDays: number | null = null) {
-  await getDb()
-    .insertInto('car_seasons')
-    .values({ car_id: carId, name: `Season ${startDate}`, start_date: startDate, end_date: endDate, daily_rate: dailyRate, min_rental_days: minRentalDays })
-    .execute();
-}
-
-async function openEveryDay(agencyId: string, opens: string, closes: string) {
-  await getDb()
-    .insertInto('agency_opening_hours')
-    .values([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ agency_id: agencyId, weekday, opens, closes })))
-    .execute();
-}
-
 const ids = (results: Result[]) => results.map((car) => car.id);
 
 describe('GET /cars/ orders and filters by the price of the requested stay', () => {
@@ -62,7 +49,7 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
   it('lists a car whose high season makes it dearer after a car with a higher base rate', async () => {
     const { near, agency } = await placeWithAgency();
     const seasonal = await createCar(agency.id, { daily_rate: 100_000 });
-    await addSeason(seasonal.id, addDays(START, -10), addDays(END, 10), 200_000);
+    await addSeason(seasonal.id, { name: 'High', start: addDays(START, -10), end: addDays(END, 10), dailyRate: 200_000 });
     const steady = await createCar(agency.id, { daily_rate: 150_000 });
 
     const results = await search({ start_date: START, end_date: END, near, radius_km: 1 });
@@ -78,7 +65,7 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
   it('bounds the stay’s price per day with min_price and max_price, both inclusive', async () => {
     const { near, agency } = await placeWithAgency();
     const seasonal = await createCar(agency.id, { daily_rate: 100_000 });
-    await addSeason(seasonal.id, START, addDays(START, 1), 300_000); // 2 days of 4 at 3,000 THB: 2,000 a day
+    await addSeason(seasonal.id, { name: 'Peak', start: START, end: addDays(START, 1), dailyRate: 300_000 }); // 2 days of 4 at 3,000 THB: 2,000 a day
     const steady = await createCar(agency.id, { daily_rate: 150_000 });
     const base = { start_date: START, end_date: END, near, radius_km: 1 };
 
@@ -119,7 +106,7 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
     for (const { car: fixture, season } of fixtures) {
       const car = await createCar(agency.id, fixture);
       const seasons = season ? [{ name: 'S', startDate: addDays(START, season[0]), endDate: addDays(START, season[1]), dailyRate: season[2] }] : [];
-      for (const s of seasons) await addSeason(car.id, s.startDate, s.endDate, s.dailyRate);
+      for (const s of seasons) await addSeason(car.id, { name: s.name, start: s.startDate, end: s.endDate, dailyRate: s.dailyRate });
       const discount = { fromDays: fixture.weekly_discount_days ?? 7, percent: fixture.weekly_discount_percent ?? 0 };
       const price = priceRental({
         dailyRate: car.daily_rate,
@@ -196,7 +183,7 @@ describe('GET /cars/ lists only cars the request could book', () => {
     const { near, agency } = await placeWithAgency();
     const threeDays = await createCar(agency.id, { min_rental_days: 3 });
     const seasonal = await createCar(agency.id);
-    await addSeason(seasonal.id, inDays(30), inDays(40), 90_000, 5);
+    await addSeason(seasonal.id, { name: 'Long stays', start: inDays(30), end: inDays(40), dailyRate: 90_000, minRentalDays: 5 });
     const where = { near, radius_km: 1 };
 
     expect(ids(await search({ ...where, start_date: inDays(20), end_date: inDays(21) }))).toEqual([seasonal.id]);
@@ -223,10 +210,10 @@ describe('GET /cars/ lists only cars the request could book', () => {
 
   it('a closed agency’s car is not listed at the pick-up time unless it charges an after-hours fee, then with the fee', async () => {
     const closed = await placeWithAgency();
-    await openEveryDay(closed.agency.id, '09:00', '17:00');
+    await setAgencyTerms(closed.agency.id, { hours: everyDay('09:00', '17:00') });
     const closedCar = await createCar(closed.agency.id, { daily_rate: 100_000 });
     const withFee = await placeWithAgency();
-    await openEveryDay(withFee.agency.id, '09:00', '17:00');
+    await setAgencyTerms(withFee.agency.id, { hours: everyDay('09:00', '17:00') });
     await getDb().updateTable('agencies').set({ after_hours_fee: 50_000 }).where('id', '=', withFee.agency.id).execute();
     const feeCar = await createCar(withFee.agency.id, { daily_rate: 100_000 });
     const [start, end] = [inDays(12), inDays(14)];
