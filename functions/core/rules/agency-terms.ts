@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../database';
-import { ValidationError } from '../errors';
+import { ValidationError, type FieldProblem } from '../errors';
+import { findLandmark } from '../geo/landmarks';
 import type { DeliveryOptionsBody, DeliveryOptionsJson, OpeningHoursBody, OpeningHoursJson } from './shape';
 
 /**
@@ -17,21 +18,17 @@ async function lockAgency(trx: Kysely<Database>, agencyId: string): Promise<void
 }
 
 /**
- * The agency's opening hours by weekday, as JSON, for any query over `agencies AS <agency>`: the
- * agency API and the public profile show them alike.
+ * The agency's opening hours by weekday, for any query over `agencies AS <agency>`: the column
+ * the terms triggers keep (migration 0015), which rental terms read too; the agency API and
+ * the public profile show them alike.
  */
 export function openingHoursJson(agency: string): RawBuilder<OpeningHoursJson['hours']> {
-  return sql<OpeningHoursJson['hours']>`(
-    SELECT coalesce(json_agg(json_build_object('weekday', h.weekday, 'opens', to_char(h.opens, 'HH24:MI'), 'closes', to_char(h.closes, 'HH24:MI'))
-                             ORDER BY h.weekday), '[]')
-    FROM agency_opening_hours AS h WHERE h.agency_id = ${sql.ref(`${agency}.id`)})`;
+  return sql<OpeningHoursJson['hours']>`${sql.ref(`${agency}.opening_hours_json`)}`;
 }
 
-/** The agency's delivery options by landmark slug, as JSON, for any query over `agencies AS <agency>`. */
+/** The agency's delivery options by landmark slug, as openingHoursJson() reads the hours. */
 export function deliveryOptionsJson(agency: string): RawBuilder<DeliveryOptionsJson['options']> {
-  return sql<DeliveryOptionsJson['options']>`(
-    SELECT coalesce(json_agg(json_build_object('landmark', d.landmark_slug, 'fee', d.fee) ORDER BY d.landmark_slug), '[]')
-    FROM agency_delivery_options AS d WHERE d.agency_id = ${sql.ref(`${agency}.id`)})`;
+  return sql<DeliveryOptionsJson['options']>`${sql.ref(`${agency}.delivery_json`)}`;
 }
 
 export async function getOpeningHours(db: Kysely<Database>, agencyId: string): Promise<OpeningHoursJson> {
@@ -64,25 +61,14 @@ export async function getDeliveryOptions(db: Kysely<Database>, agencyId: string)
 /** 400 naming each option whose landmark does not exist (the foreign key is the backstop). */
 export async function replaceDeliveryOptions(db: Kysely<Database>, agencyId: string, body: DeliveryOptionsBody): Promise<DeliveryOptionsJson> {
   return db.transaction().execute(async (trx) => {
-    if (body.options.length > 0) {
-      const known = new Set(
-        (
-          await trx
-            .selectFrom('landmarks')
-            .select('slug')
-            .where(
-              'slug',
-              'in',
-              body.options.map((option) => option.landmark),
-            )
-            .execute()
-        ).map((row) => row.slug),
-      );
-      const unknown = body.options.flatMap((option, index) =>
-        known.has(option.landmark) ? [] : [{ path: `options.${index}.landmark`, message: 'is not a known landmark: see GET /api/v1/landmarks/' }],
-      );
-      if (unknown.length > 0) throw new ValidationError('The request body failed validation.', { errors: unknown });
+    // The landmark list each process caches (core/geo/landmarks.ts), as booking checks its places.
+    const unknown: FieldProblem[] = [];
+    for (const [index, option] of body.options.entries()) {
+      if (!(await findLandmark(trx, option.landmark))) {
+        unknown.push({ path: `options.${index}.landmark`, message: 'is not a known landmark: see GET /api/v1/landmarks/' });
+      }
     }
+    if (unknown.length > 0) throw new ValidationError('The request body failed validation.', { errors: unknown });
     await lockAgency(trx, agencyId);
     await trx.deleteFrom('agency_delivery_options').where('agency_id', '=', agencyId).execute();
     if (body.options.length > 0) {
