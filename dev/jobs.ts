@@ -2,6 +2,7 @@ import { runExpiry } from '#core/bookings/expiry';
 import { runObjectDeletions } from '#core/cars/object-deletions';
 import { drainOutbox } from '#core/notifications/delivery';
 import { queuePickupReminders } from '#core/notifications/reminders';
+import { extendPriceHorizon } from '#core/search/price-horizon';
 import { getDb } from '#platform/db';
 import { notificationSender } from '#platform/notifications';
 import { paymentProvider } from '#platform/payments';
@@ -13,7 +14,8 @@ import { s3ImageStorage } from '#platform/s3';
  * - every 3 s the outbox is drained through the same render and idempotent send the queue
  *   consumer uses, to the SES emulator (its web view at SES_ENDPOINT lists the mail);
  * - pickup reminders are queued at start and hourly (once per booking, so repeating is harmless);
- * - every 5 minutes photo objects left by a failed removal are removed (the delete-objects job).
+ * - every 5 minutes photo objects left by a failed removal are removed (the delete-objects job);
+ * - at start and daily, search's price rows reach the furthest month a search can (extend-price-horizon).
  * Returns the function that stops them and waits for a run in progress.
  */
 export function startLocalJobs(options: { log?: (message: string) => void } = {}): () => Promise<void> {
@@ -43,6 +45,7 @@ export function startLocalJobs(options: { log?: (message: string) => void } = {}
   every(3_000, 'outbox drain', () => drainOutbox(getDb('write'), notificationSender()));
   every(3_600_000, 'pickup reminders', () => queuePickupReminders(getDb('write')), { now: true });
   every(300_000, 'object deletions', () => runObjectDeletions(getDb('write'), s3ImageStorage));
+  every(86_400_000, 'price horizon', () => extendPriceHorizon(getDb('write')), { now: true });
 
   return async () => {
     for (const timer of timers) clearInterval(timer);

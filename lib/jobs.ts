@@ -10,11 +10,13 @@ import type { StageSettings } from './stage';
 
 /**
  * Scheduled work: every minute, unpaid holds past their 15 minutes expire (and payment tasks are
- * carried out); every 5 minutes, photo objects a request could not remove are removed.
+ * carried out); every 5 minutes, photo objects a request could not remove are removed; daily,
+ * search's price rows are extended to the furthest month a search can reach.
  */
 export class Jobs extends Construct {
   readonly expireHolds: ApiFunction;
   readonly deleteObjects: ApiFunction;
+  readonly extendPriceHorizon: ApiFunction;
 
   constructor(scope: Construct, id: string, props: { stage: StageSettings; data: Data; storage: Storage; stripeSecret: secretsmanager.ISecret }) {
     super(scope, id);
@@ -49,6 +51,21 @@ export class Jobs extends Construct {
       description: 'Remove photo objects left behind by a failed removal',
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(this.deleteObjects, { retryAttempts: 0 })],
+    });
+
+    this.extendPriceHorizon = new ApiFunction(this, 'ExtendPriceHorizonFn', {
+      handlerModule: 'jobs/extend-price-horizon',
+      description: "Extends search's price rows of each car to the furthest month a search can reach",
+      timeout: Duration.minutes(5),
+      stage,
+      ...data.functionNetwork(),
+      environment: { STAGE: stage.name, ...data.clientEnvironment('write') },
+    });
+    data.grantConnect(this.extendPriceHorizon, 'write');
+    new events.Rule(this, 'Daily', {
+      description: "Extend search's price rows (car_price_segments) month by month",
+      schedule: events.Schedule.cron({ minute: '30', hour: '17' }), // 00:30 in Bangkok, after the month turns there
+      targets: [new targets.LambdaFunction(this.extendPriceHorizon, { retryAttempts: 2 })],
     });
   }
 }

@@ -71,12 +71,18 @@ export class RentalStack extends Stack {
     this.jobs = new Jobs(this, 'Jobs', { stage, data: this.data, storage: this.storage, stripeSecret: this.stripeSecret });
     this.notifications = new Notifications(this, 'Notifications', { stage, data: this.data });
     // Expand/contract: the new schema is in place before any function runs the new code.
-    this.migrations.trigger.executeBefore(...this.api.functions.values(), this.jobs.expireHolds, this.jobs.deleteObjects, ...this.notifications.functions);
+    this.migrations.trigger.executeBefore(
+      ...this.api.functions.values(),
+      this.jobs.expireHolds,
+      this.jobs.deleteObjects,
+      this.jobs.extendPriceHorizon,
+      ...this.notifications.functions,
+    );
     this.observability = new Observability(this, 'Observability', {
       stage,
       api: this.api,
       data: this.data,
-      jobs: [this.jobs.expireHolds, this.jobs.deleteObjects, ...this.notifications.functions],
+      jobs: [this.jobs.expireHolds, this.jobs.deleteObjects, this.jobs.extendPriceHorizon, ...this.notifications.functions],
       otherAlarms: [this.notifications.deadLetterAlarm],
       deadLetterQueueDepth: this.notifications.deadLetterQueue.metricApproximateNumberOfMessagesVisible(),
     });

@@ -16,6 +16,7 @@ import * as objectDeletions from './2026_12_03_0013_object_deletions';
 import * as identityDeletions from './2026_12_03_0014_identity_deletions';
 import * as rentalRules from './2026_12_03_0015_rental_rules';
 import * as stayPriceSegments from './2026_12_03_0016_stay_price_segments';
+import * as priceSegmentsByMonth from './2026_12_03_0017_price_segments_by_month';
 
 /**
  * Every migration, imported statically: a bundled Lambda cannot list a folder at run time.
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_0014_identity_deletions': identityDeletions,
   '2026_12_03_0015_rental_rules': rentalRules,
   '2026_12_03_0016_stay_price_segments': stayPriceSegments,
+  '2026_12_03_0017_price_segments_by_month': priceSegmentsByMonth,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -142,7 +142,7 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
         } while (cursor);
         expect(seen).toEqual(order);
       }
-      // Any lengths of the walks give the same answer: too short to settle, then the fallback.
+      // The full statement alone (what runs when the walks do not settle a page): the same page.
       const criteria: SearchCriteria = {
         startDate: START,
         endDate: END,
@@ -151,14 +151,11 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
         limit: 4,
       };
       const stay = stayOf(rentalRequestOf(criteria), new Date());
-      const keys = sortKeys(ordering, criteria.place);
-      for (const walks of [[1], [2, 3], [1, 20], [20]]) {
-        const { rows } = await searchQuery(criteria, keys, undefined, stay, 2_000, walks).execute(getDb());
-        expect(rows.map((row) => row.id)).toEqual(order.slice(0, 5));
-      }
-      // The first walk (priced in Node) at any length, settling pages itself or handing them to
-      // the full statement: every page the same, in order.
-      for (const first of [1, 2, 5]) {
+      const { rows } = await searchQuery(criteria, sortKeys(ordering, criteria.place), undefined, stay).execute(getDb());
+      expect(rows.map((row) => row.id)).toEqual(order.slice(0, 5));
+      // The walks (priced in Node) at any lengths, settling pages themselves, resuming where the
+      // last stopped, or handing them to the full statement: every page the same, in order.
+      for (const walks of [[1], [1, 1], [2, 3], [1, 20], [20], Array.from({ length: 12 }, () => 1)]) {
         for (const limit of [1, 3]) {
           const seen: string[] = [];
           let cursor: string | undefined;
@@ -166,12 +163,12 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
             const page = await searchCars(
               getDb(),
               { ...criteria, limit, ...(cursor ? { cursor } : {}) },
-              { rates: DEFAULT_PRICING_RATES, imageUrl: undefined, priceWalks: { first, second: 2 } },
+              { rates: DEFAULT_PRICING_RATES, imageUrl: undefined, priceWalks: walks },
             );
             seen.push(...page.results.map((car) => car.id));
             cursor = page.next_cursor ?? undefined;
           } while (cursor);
-          expect(seen, `first walk ${first}, limit ${limit}`).toEqual(order);
+          expect(seen, `walks ${JSON.stringify(walks)}, limit ${limit}`).toEqual(order);
         }
       }
     }

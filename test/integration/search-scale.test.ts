@@ -1,62 +1,70 @@
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { sortKeys } from '#core/search/ordering';
-import { FIRST_PRICE_WALK, rentalRequestOf, searchCars, searchQuery, type SearchCriteria } from '#core/search/search-cars';
+import { PRICE_WALKS } from '#core/search/price-walk';
+import { rentalRequestOf, searchCars, searchQuery, type SearchCriteria } from '#core/search/search-cars';
 import { stayOf } from '#core/search/stay-price';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
 import { createAgency, createBooking, createCar, inDays } from '../helpers/catalog';
-import { connect, ownerUrl } from '../helpers/db';
 
 useApi(); // the test file's database and environment
 
 const context = { rates: DEFAULT_PRICING_RATES, imageUrl: undefined };
 
-/** `count` published scooters standing at the agency, at daily rates dailyRate + 1, + 2, … */
+/** `count` published scooters standing at the agency, at daily rates dailyRate + 1, + 2, … (500 a statement: each car's price rows are written by a trigger, within the statement's time budget). */
 async function createCarsAt(agencyId: string, count: number, dailyRate: number) {
-  await sql`
-    INSERT INTO cars (agency_id, make, model, year, car_type, transmission, seats, fuel_type, daily_rate, deposit_amount, is_published)
-    SELECT ${agencyId}::uuid, 'Honda', 'Click 160', 2025, 'scooter', 'automatic', 2, 'petrol', ${dailyRate}::int4 + n, 100000, true
-    FROM generate_series(1, ${count}::int4) AS n`.execute(getDb());
+  for (let from = 1; from <= count; from += 500) {
+    await sql`
+      INSERT INTO cars (agency_id, make, model, year, car_type, transmission, seats, fuel_type, daily_rate, deposit_amount, is_published)
+      SELECT ${agencyId}::uuid, 'Honda', 'Click 160', 2025, 'scooter', 'automatic', 2, 'petrol', ${dailyRate}::int4 + n, 100000, true
+      FROM generate_series(${from}::int4, ${Math.min(count, from + 499)}::int4) AS n`.execute(getDb());
+  }
 }
 
-/** How many rows the search's statement read from `cars`, summed over every scan of it (EXPLAIN ANALYZE). */
-async function carsRead(criteria: SearchCriteria): Promise<number> {
-  const query = searchQuery(criteria, sortKeys(criteria.ordering, criteria.place), undefined, stayOf(rentalRequestOf(criteria), new Date())).compile(getDb());
-  const { rows } = await getDb().executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-    CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, [...query.parameters]),
-  );
-  const read = (node: PlanNode): number =>
-    (node['Relation Name'] === 'cars' ? node['Actual Rows'] * node['Actual Loops'] : 0) + (node.Plans ?? []).reduce((sum, child) => sum + read(child), 0);
-  return read(rows[0]!['QUERY PLAN'][0].Plan);
-}
-
-interface PlanNode {
-  'Relation Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  Plans?: PlanNode[];
+/**
+ * What one search read, from PostgreSQL's counters of the transaction it ran in: index entries of
+ * car_price_segments (the walks) and rows of cars (the walked cars, read by their key).
+ */
+async function searchReads(criteria: SearchCriteria): Promise<{ page: string[]; segmentEntries: number; carsRead: number }> {
+  return getDb()
+    .transaction()
+    .execute(async (trx) => {
+      const page = await searchCars(trx, criteria, context);
+      const { rows } = await sql<{ segment_entries: string; cars_read: string }>`
+        SELECT (SELECT sum(pg_stat_get_xact_tuples_returned(indexrelid)) FROM pg_index WHERE indrelid = 'car_price_segments'::regclass) AS segment_entries,
+               pg_stat_get_xact_tuples_returned('cars_pkey'::regclass) AS cars_read`.execute(trx);
+      return { page: page.results.map((car) => car.id), segmentEntries: Number(rows[0]!.segment_entries), carsRead: Number(rows[0]!.cars_read) };
+    });
 }
 
 describe('GET /cars/ near a place, as the fleet grows', () => {
-  it('reads about a page of cars around a busy place, not every car within the radius', async () => {
+  it('walks only the rows of the map cells around the place, not the cheaper cars of the rest of the fleet', async () => {
     const centre = { lat: 6.9, lng: 97.9 }; // the Andaman Sea, away from every other test's cars
     const agency = await createAgency(centre);
-    await createCarsAt(agency.id, 600, 1_000); // the cheapest cars of this file's database
-    await createCarsAt((await createAgency({ lat: 6.0, lng: 97.0 })).id, 3_000, 50_000); // the rest of the fleet, far away
-    // As autovacuum would (the owner's right): the planner then knows the fleet.
-    const owner = connect(ownerUrl(), 1);
-    await sql`ANALYZE cars`.execute(owner);
-    await owner.destroy();
+    await createCarsAt(agency.id, 600, 4_000);
+    // The rest of the fleet, ~140 km away and cheaper than every car near the centre.
+    await createCarsAt((await createAgency({ lat: 6.0, lng: 97.0 })).id, 3_000, 500);
     // No agency filter: that would hand the agency's cars over in price order either way.
-    const criteria: SearchCriteria = { startDate: inDays(10), endDate: inDays(12), place: { ...centre, radiusKm: 5 }, ordering: 'price', limit: 20 };
+    // Days 5–7 of a month ahead: one month of rows (a stay across two walks both months' rows).
+    const month = inDays(40).slice(0, 8);
+    const near: SearchCriteria = { startDate: `${month}05`, endDate: `${month}07`, place: { ...centre, radiusKm: 5 }, ordering: 'price', limit: 20 };
 
-    const page = await searchCars(getDb(), criteria, context);
-    expect(page.results.map((car) => car.daily_rate)).toEqual(Array.from({ length: 20 }, (_, index) => 1_001 + index));
-    // Sorting the radius first read all 600; the first walk prices its rows' cars (and the
-    // edge's), then the page's rows are read once more for their terms.
-    expect(await carsRead(criteria)).toBeLessThanOrEqual(FIRST_PRICE_WALK + 1 + 21);
+    const nearby = await searchReads(near);
+    const expected = (await searchCars(getDb(), near, context)).results;
+    expect(expected.map((car) => car.daily_rate)).toEqual(Array.from({ length: 20 }, (_, index) => 4_001 + index));
+    expect(nearby.page).toEqual(expected.map((car) => car.id));
+    // One short walk: the first PRICE_WALKS[0] + 1 rows of the centre's cells (each car has one
+    // row a month here), and their cars.
+    expect(nearby.segmentEntries).toBeLessThanOrEqual(2 * (PRICE_WALKS[0]! + 1));
+    expect(nearby.carsRead).toBeLessThanOrEqual(PRICE_WALKS[0]! + 1);
+
+    // Counter-proof: a radius too wide for the cells (more than four) walks the fleet's rows in
+    // price order, the 3,000 cheaper cars' first, keeping only those within the radius.
+    const wide = await searchReads({ ...near, place: { ...centre, radiusKm: 12 } });
+    expect(wide.page).toEqual(expected.map((car) => car.id));
+    expect(wide.segmentEntries).toBeGreaterThan(3_000);
   });
 
   it('falls back to every car within the radius when the walk does not fill the page, with the same answer', async () => {

@@ -48,3 +48,28 @@ export function greatCircleDistance(location: Expression<string>, place: Place):
 export function kilometres(metres: number): number {
   return Math.round(metres / 10) / 100;
 }
+
+/**
+ * The map cells (migration 0017's price_segment_cell(): a tenth of a degree each way) that hold
+ * every point within the place's radius, or undefined when there are more than `max` of them or
+ * the radius reaches a pole or the antimeridian (search then walks without cells). The bounding
+ * box is widened by 1 % and a millionth of a degree, so a point on a cell's edge, whose
+ * latitude() may round to the cell next to it, is never left out.
+ */
+export function cellsAround(place: Place, max: number): number[] | undefined {
+  const degreesPerKm = 180 / (Math.PI * (EARTH_RADIUS_M / 1000));
+  const dLat = place.radiusKm * degreesPerKm * 1.01 + 1e-6;
+  const [south, north] = [place.lat - dLat, place.lat + dLat];
+  if (south <= -89 || north >= 89) return undefined;
+  const dLng = dLat / Math.cos((Math.max(Math.abs(south), Math.abs(north)) * Math.PI) / 180);
+  const [west, east] = [place.lng - dLng, place.lng + dLng];
+  if (west <= -180 || east >= 180) return undefined;
+  const rows = Math.floor(north * 10) - Math.floor(south * 10) + 1;
+  const columns = Math.floor(east * 10) - Math.floor(west * 10) + 1;
+  if (rows * columns > max) return undefined;
+  const cells: number[] = [];
+  for (let row = Math.floor(south * 10); row <= Math.floor(north * 10); row++) {
+    for (let column = Math.floor(west * 10); column <= Math.floor(east * 10); column++) cells.push((row + 900) * 10_000 + column + 1800);
+  }
+  return cells;
+}

@@ -190,11 +190,18 @@ function minutesOfDay(time: string): number {
 
 /**
  * A car's rental terms as one JSON value, for any query over `cars AS <car>` joined with
- * `agencies AS <agency>`; parseRentalTerms() reads it back.
+ * `agencies AS <agency>`; parseRentalTerms() reads it back. With `stay`, only the seasons
+ * overlapping those days: all that pricing and the rules of a rental of them read (search, which
+ * reads the terms of every car it walks, sends ~1 kB less a car).
  */
-export function rentalTermsJson(car: string, agency: string): RawBuilder<RentalTermsRow> {
+export function rentalTermsJson(car: string, agency: string, stay?: { startDate: string; endDate: string }): RawBuilder<RentalTermsRow> {
   const c = (column: string) => sql.ref(`${car}.${column}`);
   const a = (column: string) => sql.ref(`${agency}.${column}`);
+  // ISO dates compare as strings.
+  const seasons = stay
+    ? sql`jsonb_path_query_array(${c('seasons_json')}, '$[*] ? (@.end_date >= $start && @.start_date <= $end)',
+        jsonb_build_object('start', ${stay.startDate}::text, 'end', ${stay.endDate}::text))`
+    : c('seasons_json');
   // The three lists are derived columns the terms triggers keep (migration 0015).
   return sql<RentalTermsRow>`json_build_object(
     'car_id', ${c('id')}, 'agency_id', ${a('id')},
@@ -205,7 +212,7 @@ export function rentalTermsJson(car: string, agency: string): RawBuilder<RentalT
     'min_rental_days', ${c('min_rental_days')}, 'min_notice_hours', ${c('min_notice_hours')},
     'max_lead_days', ${c('max_lead_days')}, 'turnaround_days', ${c('turnaround_days')},
     'after_hours_fee', ${a('after_hours_fee')},
-    'seasons', ${c('seasons_json')}, 'opening_hours', ${a('opening_hours_json')}, 'delivery', ${a('delivery_json')}
+    'seasons', ${seasons}, 'opening_hours', ${a('opening_hours_json')}, 'delivery', ${a('delivery_json')}
   )`;
 }
 

@@ -7,7 +7,7 @@ import { keysetAfter, pageOfRows, rowsToFetch } from '../pagination';
 import type { PricingRates } from '../pricing/pricing';
 import { parseRentalTerms, quoteRental, rentalRequestWithDefaults, rentalTermsJson, type RentalRequest, type RentalTermsRow } from '../pricing/terms';
 import { decodeSortCursor, sortKeys, sortPosition, type SortKey } from './ordering';
-import { firstPriceWalkQuery, pageOfFirstWalk, segmentWalk } from './price-walk';
+import { walkInPriceOrder } from './price-walk';
 import type { SearchResultJson } from './shape';
 import { stayAllowed, stayJoins, stayOf, stayPrice, type Stay } from './stay-price';
 
@@ -41,8 +41,8 @@ export interface SearchContext {
   imageUrl: ((s3Key: string) => string) | undefined;
   /** The clock the notice and lead-time rules read; now when not given. */
   now?: Date;
-  /** Test seam: the lengths of the two price walks (FIRST_PRICE_WALK, SECOND_PRICE_WALK). */
-  priceWalks?: { first: number; second: number };
+  /** Test seam: the lengths of the walks in price order (PRICE_WALKS). */
+  priceWalks?: readonly number[];
 }
 
 export interface SearchRow {
@@ -77,25 +77,19 @@ export interface SearchRow {
  *
  * The shape, chosen by measurement (docs/search.md, docs/benchmarks.md) and spelled out so the
  * planner cannot pick another:
- * 0. price / -price without an agency filter (the default search): the first walk of
- *    price-walk.ts, one small statement over car_price_segments (migration 0016) whose cars are
- *    priced and checked in Node; it settles most pages. Otherwise, ONE statement:
  * 1. Walk.
- *    - price / -price: the stay price follows no column (seasons, discounts), so the walk reads
- *      car_price_segments in order of a bound of each car's price per day for these dates (its
- *      lowest, resp. highest, rate overlapping the stay in the discount tier the stay reaches),
- *      keeping the rows of free cars within the radius as it goes, computes the exact stay price
- *      of the first SECOND_PRICE_WALK rows' cars, and keeps only the cars that no car beyond the
- *      walk can precede: (price, id) below days × the bound of the first row not walked (above
- *      it, for -price). That set is a prefix of the true order; its first page is the page.
- *    - rating, distance: the first WALK_LIMIT matching cars in the ordering's order, off its
- *      index (agencies by rating then each agency's cars sorted by stay price, or nearest
- *      first), kept within the radius if there is a place and probed for a conflict (index-only,
- *      a few µs) in order, until the page is full.
- * 2. Only when the walk did not fill the page (and, in price order, did not read every row):
- *    every matching car, sorted by the ordering (no probe yet), then probed in that order until
- *    the page is full; near a place the GiST index hands over the cars within the radius.
- *    With an agency filter the walk is skipped: an agency's cars are few.
+ *    - price / -price without an agency filter (the default search): the walks of
+ *      price-walk.ts, small statements over car_price_segments (migration 0017) whose cars are
+ *      priced and checked in Node, each resuming where the last stopped; they settle nearly
+ *      every page.
+ *    - rating, distance: ONE statement. The first WALK_LIMIT matching cars in the ordering's
+ *      order, off its index (agencies by rating then each agency's cars sorted by stay price, or
+ *      nearest first), kept within the radius if there is a place and probed for a conflict
+ *      (index-only, a few µs) in order, until the page is full.
+ * 2. Only when the walk did not fill the page (and, in price order, did not read every row), or
+ *    with an agency filter (an agency's cars are few): ONE statement, every matching car with
+ *    its stay price, sorted by the ordering (no probe yet), then probed in that order until the
+ *    page is full; near a place the GiST index hands over the cars within the radius.
  * Correctness never depends on the data: a walk that does not fill the page falls back.
  * Subqueries marked OFFSET 0 are kept whole so each stay price is computed once a car.
  */
@@ -111,13 +105,9 @@ export async function searchCars(
   const stay = stayOf(request, now);
   let rows: SearchRow[] | undefined;
   if (isPriceWalk(criteria)) {
-    // Most pages in price order are settled by the first, short walk: a small statement, quick
-    // to plan. Only when it is cut short before filling the page does the full statement run,
-    // from the longer walk on.
-    const walked = await firstPriceWalkQuery(criteria, stay, context.priceWalks?.first ?? FIRST_PRICE_WALK).execute(db);
-    rows = pageOfFirstWalk(walked.rows, criteria, request, stay, after, { rates: context.rates, now });
+    rows = await walkInPriceOrder(db, criteria, request, stay, after, { rates: context.rates, now, lengths: context.priceWalks });
   }
-  rows ??= (await searchQuery(criteria, keys, after, stay, WALK_LIMIT, [context.priceWalks?.second ?? SECOND_PRICE_WALK]).execute(db)).rows;
+  rows ??= (await searchQuery(criteria, keys, after, stay).execute(db)).rows;
   return pageOfRows(
     rows,
     criteria,
@@ -157,7 +147,6 @@ export function searchQuery(
   after: (string | number)[] | undefined,
   stay: Stay,
   walkLimit = WALK_LIMIT,
-  priceWalks: readonly number[] = [FIRST_PRICE_WALK, walkLimit],
 ): RawBuilder<SearchRow> {
   const { place } = criteria;
   const limit = rowsToFetch(criteria);
@@ -177,7 +166,7 @@ export function searchQuery(
   // The car's own buffer after the requested end, and existing rentals' buffers (held_until).
   const free = (alias: string) => sql`NOT ${conflictExists(sql.ref(`${alias}.id`), stay, sql.ref(`${alias}.turnaround_days`))}`;
   // Every matching car the request could book, with its stay price, in the ordering's order.
-  const scored = (extra: RawBuilder<unknown>[], extraScored: RawBuilder<unknown>[] = []) => sql`SELECT scored.* FROM (
+  const scored = (extra: RawBuilder<unknown>[]) => sql`SELECT scored.* FROM (
     SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
       c.daily_rate, c.currency, c.deposit_amount, c.agency_id, c.turnaround_days,
       a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,
@@ -188,7 +177,7 @@ export function searchQuery(
     ORDER BY ${orderBy(keys)}
     OFFSET 0
   ) AS scored${sql.join(
-    [...scoredFilters, ...extraScored].map((filter, index) => sql`${sql.raw(index === 0 ? '\n  WHERE' : '\n    AND')} ${filter}`),
+    scoredFilters.map((filter, index) => sql`${sql.raw(index === 0 ? '\n  WHERE' : '\n    AND')} ${filter}`),
     sql``,
   )}`;
   const byPrice = criteria.ordering === 'price' || criteria.ordering === '-price';
@@ -204,40 +193,11 @@ export function searchQuery(
   LIMIT ${limit}
 )`;
   let steps: RawBuilder<unknown>;
-  if (criteria.agencyId) {
-    // An agency's cars are few: sort them all.
+  if (criteria.agencyId || byPrice) {
+    // An agency's cars are few: sort them all. In price order, the walks (price-walk.ts) came first.
     steps = sql`${candidates},
 ${sorted(sql`true`)},
 page AS (SELECT * FROM sorted)`;
-  } else if (byPrice) {
-    const walks = priceWalks.map((rows, index) => priceWalk(`${index + 1}`, rows));
-    // Each walk runs only when the one before it did not settle the page.
-    const settled = (step: string) =>
-      sql`(SELECT count(*) FROM ${sql.id(`walked_${step}`)}) = ${limit} OR NOT EXISTS (SELECT 1 FROM ${sql.id(`edge_${step}`)})`;
-    const unsettled = (upTo: number) =>
-      sql.join(
-        priceWalks.slice(0, upTo).map((_, index) => sql`NOT (${settled(`${index + 1}`)})`),
-        sql` AND `,
-      );
-    steps = sql`${sql.join(
-      walks.map((walk, index) => walk(index === 0 ? sql`true` : unsettled(index))),
-      sql`,
-`,
-    )},
-${candidates},
-${sorted(unsettled(priceWalks.length))},
-page AS (
-  ${sql.join(
-    priceWalks.map(
-      (_, index) => sql`SELECT * FROM ${sql.id(`walked_${index + 1}`)} WHERE ${index === 0 ? sql`true` : unsettled(index)} AND (${settled(`${index + 1}`)})`,
-    ),
-    sql`
-  UNION ALL
-  `,
-  )}
-  UNION ALL
-  SELECT * FROM sorted
-)`;
   } else {
     // Outside the walk's LIMIT, so the radius cannot steer the walk onto the GiST index.
     const nearby = place ? sql`${withinRadius(sql.ref('walk.location'), place)} AND ` : sql``;
@@ -263,40 +223,10 @@ page AS (
 )`;
   }
 
-  /**
-   * One walk in price order over `rows` rows of car_price_segments (see searchCars()), when
-   * `runs` holds: segments_<step> (the rows, and one more: the edge, the first row not walked),
-   * walk_<step> (the walked cars within the radius that no car beyond the edge can precede,
-   * with their stay prices, in order) and walked_<step> (those free, up to the page).
-   */
-  function priceWalk(step: string, rows: number) {
-    const ascending = criteria.ordering === 'price';
-    const [segments, edge, walk, walked] = ['segments', 'edge', 'walk', 'walked'].map((name) => sql.id(`${name}_${step}`)) as [
-      RawBuilder<unknown>,
-      RawBuilder<unknown>,
-      RawBuilder<unknown>,
-      RawBuilder<unknown>,
-    ];
-    // Cars beyond the edge cost at least days × its bound (at most, descending); ties go by id.
-    const beforeEdge = ascending
-      ? sql`(scored.stay_price, scored.id) < (SELECT ${stay.days}::int8 * ${edge}.bound, ${edge}.car_id FROM ${edge})`
-      : sql`(scored.stay_price, scored.id) > (SELECT ${stay.days}::int8 * ${edge}.bound, ${edge}.car_id FROM ${edge})`;
-    // An array, so that the walked cars are read by their key (a semi-join made the planner scan every car).
-    return (runs: RawBuilder<unknown>) => sql`${segmentWalk({ segments: `segments_${step}`, edge: `edge_${step}` }, criteria, stay, rows, runs)},
-${walk} AS (
-  ${scored([sql`c.id = ANY (ARRAY(SELECT DISTINCT ${segments}.car_id FROM ${segments}))`], [sql`(NOT EXISTS (SELECT 1 FROM ${edge}) OR ${beforeEdge})`])}
-),
-${walked} AS (
-  SELECT ${walk}.* FROM ${walk}
-  ORDER BY ${orderBy(keys)}
-  LIMIT ${limit}
-)`;
-  }
-
   const result = sql`SELECT page.id, page.make, page.model, page.year, page.car_type, page.transmission, page.seats, page.fuel_type,
   page.daily_rate, page.currency, page.deposit_amount, a.id AS agency_id, a.name AS agency_name,
   a.rating_average AS agency_rating_average, a.review_count AS agency_review_count, page.stay_price,
-  ${rentalTermsJson('c', 'a')} AS terms,${place ? sql`\n  page.chord, ${greatCircleDistance(sql.ref('page.location'), place)} AS distance_m,` : sql``}
+  ${rentalTermsJson('c', 'a', stay)} AS terms,${place ? sql`\n  page.chord, ${greatCircleDistance(sql.ref('page.location'), place)} AS distance_m,` : sql``}
   ARRAY(
     SELECT i.s3_key FROM car_images AS i
     WHERE i.car_id = page.id AND i.status = 'ready'
@@ -306,19 +236,6 @@ FROM page JOIN cars AS c ON c.id = page.id JOIN agencies AS a ON a.id = page.age
 ${result}
 ORDER BY ${orderBy(keys)}`;
 }
-
-/**
- * The free cars' rows of car_price_segments the first walk of a search in price order reads, in
- * a statement of its own: three times a page, enough to settle ~95 % of pages at 10,000 cars
- * (docs/benchmarks.md). Each walked car is priced, so the walk is kept short.
- */
-export const FIRST_PRICE_WALK = 64;
-/**
- * The walk of the full statement, when the first did not settle the page: eight times as long,
- * before it falls back to sorting every match (each walked car is priced, so a walk as long as
- * WALK_LIMIT cost ~20 ms).
- */
-export const SECOND_PRICE_WALK = 512;
 
 /** The keys as the scored subquery's columns (its aliases), for comparisons outside it. */
 function scoredKeys(keys: SortKey[]): SortKey[] {

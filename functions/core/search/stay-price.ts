@@ -79,7 +79,7 @@ export function stayJoins(car: string, agency: string, stay: Stay): RawBuilder<u
  * = priceRental()'s subtotal without the hand-over charges: the price of the days. Delivery and
  * after-hours fees depend on where and when the car changes hands, not on the car's days, and
  * are shown in each result's total_price; leaving them out keeps the key a function of the
- * car's rates alone, which car_price_segments bounds exactly (migration 0016). A car whose agency
+ * car's rates alone, which car_price_segments bounds exactly (migrations 0016, 0017). A car whose agency
  * is closed at a hand-over and offers no after-hours fee is not bookable at all (stayAllowed()).
  */
 export function stayPrice(car: string, stay: Stay): RawBuilder<number> {
@@ -108,7 +108,7 @@ export function stayAllowed(car: string, agency: string, stay: Stay): RawBuilder
 }
 
 /**
- * Bounds of the stay price from car_price_segments (migration 0016), for the walk of search in
+ * Bounds of the stay price from car_price_segments (migrations 0016, 0017), for the walk of search in
  * price order: the rows of the car's timeline overlapping the stay, in the discount tier its
  * length reaches. The car's stay price is at least days × its lowest low_day_price, and at most
  * days × its highest high_day_price plus two after-hours fees.
