@@ -154,6 +154,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX car_price_segments_type_low_idx ON car_price_segments (month, car_type, low_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_high_idx ON car_price_segments (month, high_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_type_high_idx ON car_price_segments (month, car_type, high_day_price, car_id) ${covering}`.execute(db);
+  // A car's rows of the stay's months, for its exact stay price (search prices the cars it walks from them).
+  await sql`DROP INDEX car_price_segments_car_idx`.execute(db);
+  await sql`
+    CREATE INDEX car_price_segments_car_month_idx ON car_price_segments (car_id, month)
+    INCLUDE (start_date, end_date, from_days, to_days, daily_rate, percent)`.execute(db);
   // Near a place: the cell's rows, with the location for the exact radius (and the type, for a filter).
   await sql`
     CREATE INDEX car_price_segments_cell_low_idx ON car_price_segments (month, cell, low_day_price, car_id)

@@ -5,7 +5,7 @@ import { addMonths, todayInBangkok } from '#core/availability/dates';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { cellsAround, EARTH_RADIUS_M } from '#core/geo/place';
 import { extendPriceHorizon } from '#core/search/price-horizon';
-import { segmentMonth } from '#core/search/price-walk';
+import { segmentMonth } from '#core/search/stay-price';
 import { searchCars } from '#core/search/search-cars';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';

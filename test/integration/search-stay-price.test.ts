@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays, rentalDays } from '#core/availability/dates';
 import { priceRental } from '#core/pricing/pricing';
 import { loadRentalTerms, rentalPriceInput, rentalRuleBroken, type RentalRequest } from '#core/pricing/terms';
-import { segmentsOfStay, stayAllowed, stayJoins, stayOf, stayPrice } from '#core/search/stay-price';
+import { segmentsOfStay, segmentStayPrice, stayAllowed, stayJoins, stayOf, stayPrice } from '#core/search/stay-price';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
 import { createAgency, createCar, inDays } from '../helpers/catalog';
@@ -14,7 +14,7 @@ import { createAgency, createCar, inDays } from '../helpers/catalog';
  * (core/pricing/): for random cars, seasons, discounts, opening hours, fees, dates and times,
  * the stay price search orders by is priceRental()'s subtotal (no delivery), search lists the
  * car exactly when rentalRuleBroken() finds no rule broken, and the price segments search walks
- * bound the stay price. Fixed seed: a failure is reproducible.
+ * bound the stay price and sum to it (segmentStayPrice()). Fixed seed: a failure is reproducible.
  */
 useApi(); // the test file's database and environment
 
@@ -106,13 +106,16 @@ describe('the stay price and rules of search = the pricing function and the rule
         };
         const stay = stayOf(request, now);
 
-        const { rows } = await sql<{ price: number; allowed: boolean; lowest: number; highest: number }>`
+        const { rows } = await sql<{ price: number; allowed: boolean; lowest: number; highest: number; segment_price: string }>`
           SELECT ${stayPrice('c', stay)} AS price, ${stayAllowed('c', 'a', stay)} AS allowed,
+            ${segmentStayPrice(sql.ref('c.id'), stay)} AS segment_price,
             (SELECT min(g.low_day_price) FROM car_price_segments AS g WHERE g.car_id = c.id AND ${segmentsOfStay('g', stay)}) AS lowest,
             (SELECT max(g.high_day_price) FROM car_price_segments AS g WHERE g.car_id = c.id AND ${segmentsOfStay('g', stay)}) AS highest
           FROM cars AS c JOIN agencies AS a ON a.id = c.agency_id ${stayJoins('c', 'a', stay)}
           WHERE c.id = ${car.id}::uuid`.execute(db);
         const searched = rows[0]!;
+        // What the walks price the cars they meet by: the same, from the car's price rows.
+        expect(Number(searched.segment_price)).toBe(Number(searched.price));
         const terms = (await loadRentalTerms(db, car.id))!;
         const broken = rentalRuleBroken(terms, request, now);
         expect(searched.allowed, broken?.message).toBe(broken === undefined);

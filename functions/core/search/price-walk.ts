@@ -3,9 +3,9 @@ import type { Database } from '../database';
 import { cellsAround, greatCircleDistance } from '../geo/place';
 import { rowsToFetch } from '../pagination';
 import type { PricingRates } from '../pricing/pricing';
-import { parseRentalTerms, quoteRental, rentalRuleBroken, rentalTermsJson, type RentalRequest } from '../pricing/terms';
+import { parseRentalTerms, rentalRuleBroken, rentalTermsJson, type RentalRequest } from '../pricing/terms';
 import type { SearchCriteria, SearchRow } from './search-cars';
-import type { Stay } from './stay-price';
+import { segmentMonth, segmentStayPrice, type Stay } from './stay-price';
 
 /**
  * Search in price order, as walks of car_price_segments plus the pricing function:
@@ -47,30 +47,46 @@ export interface WalkEdge {
   carId: string;
 }
 
-export interface PriceWalkRow extends Omit<SearchRow, 'stay_price'> {
+/**
+ * A car one walk met (or met before, beyond the edge): its stay price, whether it is settled (no
+ * car beyond the edge can precede it), and, if settled, the car with its terms (null when a car
+ * filter rejects it).
+ */
+export interface PriceWalkRow extends Omit<SearchRow, 'id' | 'stay_price'> {
+  car_id: string | null;
+  /** int8 as node-postgres returns it. */
+  stay_price: string | null;
+  settled: boolean | null;
+  id: string | null;
   edge_bound: number | null;
   edge_car_id: string | null;
 }
 
-/** The month of a calendar date as migration 0017's price_segment_month() numbers it: year × 12 + month − 1. */
-export function segmentMonth(date: string): number {
-  return Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;
-}
-
-/** The statement of one walk (step 1); one row of nulls but the edge when no new car passes the filters. */
+/**
+ * The statement of one walk: the walk (price_walk()), the edge, the stay price of each car met
+ * for the first time and of each `pending` one (met before, beyond the old edge), from its rows
+ * of car_price_segments (the sum of its days' rates less the discount of the stay's tier:
+ * stayPrice()'s arithmetic), within the price band and after the cursor; and the car, its agency,
+ * terms and photos only for the settled ones. One row of nulls but the edge when there are none.
+ */
 export function priceWalkQuery(
   criteria: SearchCriteria,
   stay: Stay,
   rows: number,
-  resume: WalkEdge | undefined,
-  seen: readonly string[],
+  position: { resume?: WalkEdge; seen: readonly string[]; pending: readonly string[]; after?: { price: number; id: string } },
 ): RawBuilder<PriceWalkRow> {
   const ascending = criteria.ordering === 'price';
   const reverse = sql.raw(ascending ? 'DESC' : 'ASC');
+  const before = sql.raw(ascending ? '<' : '>');
   const { place } = criteria;
+  const { resume, seen, pending, after } = position;
   const carFilters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
   if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
   if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
+  const keyFilters: RawBuilder<unknown>[] = [sql`k.stay_price IS NOT NULL`];
+  if (criteria.minPrice !== undefined) keyFilters.push(sql`k.stay_price >= ${criteria.minPrice}::int8 * ${stay.days}::int8`);
+  if (criteria.maxPrice !== undefined) keyFilters.push(sql`k.stay_price <= ${criteria.maxPrice}::int8 * ${stay.days}::int8`);
+  if (after) keyFilters.push(sql`(${after.price}::int8, ${after.id}::uuid) ${before} (k.stay_price, met.car_id)`);
   const cells = place ? cellsAround(place, MAX_CELLS) : undefined;
   return sql<PriceWalkRow>`WITH segments AS MATERIALIZED (
   SELECT * FROM price_walk(${!ascending}, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2,
@@ -85,25 +101,42 @@ edge AS (
   ORDER BY segments.bound ${reverse}, segments.car_id ${reverse}
   LIMIT 1
 ),
-walked AS (
+met AS (
+  SELECT segments.car_id FROM segments WHERE segments.car_id <> ALL (${[...seen]}::uuid[])
+  UNION
+  SELECT unnest(${[...pending]}::uuid[])
+),
+keyed AS (
+  SELECT met.car_id, k.stay_price,
+    NOT EXISTS (SELECT 1 FROM edge)
+      OR (k.stay_price, met.car_id) ${before} (SELECT ${stay.days}::int8 * edge.bound, edge.car_id FROM edge) AS settled
+  FROM met
+  CROSS JOIN LATERAL (SELECT ${segmentStayPrice(sql.ref('met.car_id'), stay)} AS stay_price) AS k
+  WHERE ${sql.join(keyFilters, sql` AND `)}
+)
+SELECT keyed.car_id, keyed.stay_price, keyed.settled, car.*, edge.bound AS edge_bound, edge.car_id AS edge_car_id
+FROM (SELECT 1) AS one
+LEFT JOIN edge ON true
+LEFT JOIN keyed ON true
+LEFT JOIN LATERAL (
   SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
     c.daily_rate, c.currency, c.deposit_amount, a.id AS agency_id, a.name AS agency_name,
     a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,
-    ${rentalTermsJson('c', 'a', stay)} AS terms,${place ? sql`\n    ${greatCircleDistance(sql.ref('c.location'), place)} AS distance_m,` : sql``}
+    ${rentalTermsJson('c', 'a', stay)} AS terms,${
+      place
+        ? sql`
+    ${greatCircleDistance(sql.ref('c.location'), place)} AS distance_m,`
+        : sql``
+    }
     ARRAY(
       SELECT i.s3_key FROM car_images AS i
       WHERE i.car_id = c.id AND i.status = 'ready'
       ORDER BY i.position, i.id) AS image_keys
   FROM cars AS c
-  -- Each car's agency by its key (a join hashed every agency: 2 ms at 2,000 agencies).
+  -- The car's agency by its key (a join hashed every agency: 2 ms at 2,000 agencies).
   CROSS JOIN LATERAL (SELECT * FROM agencies WHERE agencies.id = c.agency_id OFFSET 0) AS a
-  WHERE c.id = ANY (ARRAY(SELECT DISTINCT segments.car_id FROM segments WHERE segments.car_id <> ALL (${[...seen]}::uuid[])))
-    AND ${sql.join(carFilters, sql` AND `)}
-)
-SELECT walked.*, edge.bound AS edge_bound, edge.car_id AS edge_car_id
-FROM (SELECT 1) AS one
-LEFT JOIN edge ON true
-LEFT JOIN walked ON true`;
+  WHERE keyed.settled AND c.id = keyed.car_id AND ${sql.join(carFilters, sql` AND `)}
+) AS car ON true`;
 }
 
 /**
@@ -124,28 +157,29 @@ export async function walkInPriceOrder(
     ascending ? a.price < b.price || (a.price === b.price && a.id < b.id) : a.price > b.price || (a.price === b.price && a.id > b.id);
   const cursor = after ? { price: Number(after[0]), id: String(after[1]) } : undefined;
   const seen: string[] = [];
+  const pending = new Set<string>();
   const candidates: SearchRow[] = [];
   let resume: WalkEdge | undefined;
   for (const length of context.lengths ?? PRICE_WALKS) {
-    const { rows } = await priceWalkQuery(criteria, stay, length, resume, seen).execute(db);
+    const { rows } = await priceWalkQuery(criteria, stay, length, { resume, seen, pending: [...pending], after: cursor }).execute(db);
     for (const row of rows) {
-      if (row.id === null) continue;
-      seen.push(row.id);
-      const terms = parseRentalTerms(row.terms);
-      if (rentalRuleBroken(terms, request, context.now)) continue;
-      const { breakdown } = quoteRental(terms, request, context.rates);
-      const price = breakdown.rental - breakdown.length_discount.amount;
-      if (criteria.minPrice !== undefined && price < criteria.minPrice * stay.days) continue;
-      if (criteria.maxPrice !== undefined && price > criteria.maxPrice * stay.days) continue;
-      if (cursor && !precedes(cursor, { price, id: row.id })) continue;
-      const { edge_bound: _bound, edge_car_id: _car, ...car } = row;
-      candidates.push({ ...car, stay_price: price });
+      if (row.car_id === null) continue;
+      if (!pending.delete(row.car_id)) seen.push(row.car_id);
+      if (!row.settled) {
+        pending.add(row.car_id); // beyond the edge: priced again by the next walk, whose edge is further
+        continue;
+      }
+      if (row.id === null) continue; // a car filter rejects it
+      if (rentalRuleBroken(parseRentalTerms(row.terms), request, context.now)) continue;
+      const { car_id: _carId, stay_price: stayPrice, settled: _settled, edge_bound: _bound, edge_car_id: _car, ...car } = row;
+      candidates.push({ ...car, id: row.id, stay_price: Number(stayPrice) });
     }
     resume = rows[0]?.edge_car_id ? { bound: rows[0].edge_bound!, carId: rows[0].edge_car_id } : undefined;
-    const edge = resume && { price: stay.days * resume.bound, id: resume.carId };
-    const settled = candidates.filter((car) => !edge || precedes({ price: car.stay_price, id: car.id }, edge));
-    settled.sort((a, b) => (precedes({ price: a.stay_price, id: a.id }, { price: b.stay_price, id: b.id }) ? -1 : 1));
-    if (settled.length >= rowsToFetch(criteria) || !edge) return settled.slice(0, rowsToFetch(criteria));
+    // Every settled car precedes every car not met yet: the candidates' first page is the page.
+    if (candidates.length >= rowsToFetch(criteria) || !resume) {
+      candidates.sort((a, b) => (precedes({ price: a.stay_price, id: a.id }, { price: b.stay_price, id: b.id }) ? -1 : 1));
+      return candidates.slice(0, rowsToFetch(criteria));
+    }
   }
   return undefined;
 }
