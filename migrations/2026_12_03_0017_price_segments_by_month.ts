@@ -145,9 +145,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       SELECT daily_rate::int8 * days - (daily_rate::int8 * days * percent * 100 + 5000) / 10000
     $$`.execute(db);
+  // A car's price of the days of a stay from its rows: stayPrice()'s arithmetic (core/search/stay-price.ts) on
+  // the rows overlapping the stay in the stay's tier (each day in exactly one). Null without rows.
+  await sql`
+    CREATE FUNCTION segment_stay_price(p_car_id uuid, p_start date, p_end date, p_days smallint) RETURNS bigint
+    LANGUAGE sql STABLE AS $$
+      SELECT r.rental - (r.rental * r.percent * 100 + 5000) / 10000
+      FROM (
+        SELECT sum((least(g.end_date, p_end) - greatest(g.start_date, p_start) + 1)::int8 * g.daily_rate)::int8 AS rental,
+               max(g.percent)::int8 AS percent
+        FROM car_price_segments AS g
+        WHERE g.car_id = p_car_id
+          AND g.month BETWEEN price_segment_month(p_start) AND price_segment_month(p_end)
+          AND g.start_date <= p_end AND g.end_date >= p_start AND g.from_days <= p_days AND g.to_days > p_days
+      ) AS r
+    $$`.execute(db);
   await sql.raw(priceWalkFunction()).execute(db);
-  await sql`REVOKE ALL ON FUNCTION price_walk FROM PUBLIC`.execute(db);
-  await sql`GRANT EXECUTE ON FUNCTION price_walk TO rental_app, rental_reader`.execute(db);
+  await sql.raw(searchPriceWalkFunction()).execute(db);
+  await sql`REVOKE ALL ON FUNCTION price_walk, search_price_walk FROM PUBLIC`.execute(db);
+  await sql`GRANT EXECUTE ON FUNCTION price_walk, search_price_walk TO rental_app, rental_reader`.execute(db);
 
   const covering = sql`INCLUDE (start_date, end_date, from_days, to_days, turnaround_days, daily_rate, percent)`;
   await sql`CREATE INDEX car_price_segments_low_idx ON car_price_segments (month, low_day_price, car_id) ${covering}`.execute(db);
@@ -170,7 +186,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP FUNCTION search_price_walk`.execute(db);
   await sql`DROP FUNCTION price_walk`.execute(db);
+  await sql`DROP FUNCTION segment_stay_price`.execute(db);
   await sql`DROP FUNCTION covering_key`.execute(db);
   await sql`DROP FUNCTION extend_price_segment_horizon`.execute(db);
   // 0016's table, function and indexes, as 0016 made them: its down, then its up (which rebuilds the rows).
@@ -190,7 +208,7 @@ const WALK_CELLS = 4;
  * car_price_segments of the stay's months, in the order of their bound (low_day_price
  * ascending, or high_day_price descending), that belong to cars free on the dates with their
  * turnaround buffers (the probe: the rule of conflictExists()) and within the radius if there is
- * one: p_rows of them and one more, the edge, from p_resume on. Each shape of walk is one static
+ * one: p_rows of them and one more, the edge, from p_resume on, and none beyond p_until. Each shape of walk is one static
  * statement of its own (so each keeps its plan): plain, by car type, and, ascending, by map cell.
  * Each merges one index range per month (and cell): a branch whose month lies past the stay, or
  * whose cell is null, reads nothing.
@@ -206,7 +224,10 @@ export function priceWalkFunction(): string {
       ...(by === 'type' ? ['s.car_type = p_car_type'] : by === 'cell' ? ['(p_car_type IS NULL OR s.car_type = p_car_type)'] : []),
       // Rows that cost more per day than the band (less, descending) cannot be in it; a row covering the
       // whole stay prices its car exactly, so one outside the band is skipped here.
-      ascending ? 's.low_day_price <= coalesce(p_max_price, 2147483647)' : 's.high_day_price >= coalesce(p_min_price, 0)',
+      // …and no further than p_until, when the caller knows how far it needs to go.
+      ascending
+        ? 's.low_day_price <= least(coalesce(p_max_price, 2147483647), coalesce(p_until, 2147483647))'
+        : 's.high_day_price >= greatest(coalesce(p_min_price, 0), coalesce(p_until, 0))',
       ascending
         ? 'NOT (p_min_price IS NOT NULL AND s.start_date <= p_start AND s.end_date >= p_end AND covering_key(s.daily_rate, s.percent, p_days) < p_min_price::int8 * p_days)'
         : 'NOT (p_max_price IS NOT NULL AND s.start_date <= p_start AND s.end_date >= p_end AND covering_key(s.daily_rate, s.percent, p_days) > p_max_price::int8 * p_days)',
@@ -256,7 +277,7 @@ export function priceWalkFunction(): string {
       p_descending boolean, p_start date, p_end date, p_days smallint, p_first_month integer, p_last_month integer,
       p_car_type text, p_min_price integer, p_max_price integer,
       p_lat double precision, p_lng double precision, p_radius_m double precision, p_cells integer[],
-      p_resume_bound integer, p_resume_car uuid, p_rows integer)
+      p_resume_bound integer, p_resume_car uuid, p_until integer, p_rows integer)
     RETURNS TABLE (car_id uuid, bound integer)
     -- One plan per statement and connection, whatever the parameters: planning them is the cost
     -- this function exists to save, and their shape (index ranges merged in order) suits every value.
@@ -284,5 +305,64 @@ export function priceWalkFunction(): string {
       ELSE
         ${variant('desc', 'plain')}
       END IF;
+    END $$`;
+}
+
+/**
+ * search_price_walk(): one walk of search in price order, whole (core/search/price-walk.ts), so
+ * that its statement too is planned once per connection: price_walk()'s rows and their edge (the
+ * first row not walked; with p_until, a walk that stopped there walked every row up to it, and
+ * the edge is just past it); every car met for the first time (not in p_seen) and every p_pending
+ * one (met before, beyond the old edge) with its stay price (segment_stay_price()), within the
+ * price band and after the cursor, and whether it is settled: no car beyond the edge can precede
+ * it. The caller reads the settled cars' details.
+ */
+export function searchPriceWalkFunction(): string {
+  const precedes = (a: string, b: string) => `CASE WHEN p_descending THEN (${a}) > (${b}) ELSE (${a}) < (${b}) END`;
+  return `
+    CREATE FUNCTION search_price_walk(
+      p_descending boolean, p_start date, p_end date, p_days smallint,
+      p_car_type text, p_min_price integer, p_max_price integer,
+      p_lat double precision, p_lng double precision, p_radius_m double precision, p_cells integer[],
+      p_resume_bound integer, p_resume_car uuid, p_until integer, p_rows integer,
+      p_seen uuid[], p_pending uuid[], p_after_price bigint, p_after_car uuid)
+    RETURNS TABLE (car_id uuid, stay_price bigint, settled boolean, edge_bound integer, edge_car_id uuid)
+    LANGUAGE plpgsql STABLE SET search_path = public SET plan_cache_mode = force_generic_plan AS $$
+    #variable_conflict use_column
+    BEGIN
+      RETURN QUERY
+      WITH segments AS MATERIALIZED (
+        SELECT w.car_id, w.bound, w.n
+        FROM price_walk(p_descending, p_start, p_end, p_days, price_segment_month(p_start), price_segment_month(p_end),
+                        p_car_type, p_min_price, p_max_price, p_lat, p_lng, p_radius_m, p_cells,
+                        p_resume_bound, p_resume_car, p_until, p_rows) WITH ORDINALITY AS w (car_id, bound, n)
+      ),
+      edge AS (
+        SELECT segments.bound, segments.car_id FROM segments WHERE segments.n = p_rows + 1
+        UNION ALL
+        SELECT CASE WHEN p_descending THEN p_until - 1 ELSE p_until + 1 END,
+               CASE WHEN p_descending THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid ELSE '00000000-0000-0000-0000-000000000000'::uuid END
+        WHERE p_until IS NOT NULL AND NOT EXISTS (SELECT 1 FROM segments WHERE segments.n = p_rows + 1)
+      ),
+      met AS (
+        SELECT segments.car_id FROM segments WHERE segments.car_id <> ALL (p_seen)
+        UNION
+        SELECT unnest(p_pending)
+      ),
+      keyed AS MATERIALIZED (
+        SELECT met.car_id, k.stay_price,
+               NOT EXISTS (SELECT 1 FROM edge)
+                 OR (SELECT ${precedes('k.stay_price, met.car_id', 'p_days::int8 * edge.bound, edge.car_id')} FROM edge) AS settled
+        FROM met
+        CROSS JOIN LATERAL (SELECT segment_stay_price(met.car_id, p_start, p_end, p_days) AS stay_price OFFSET 0) AS k
+        WHERE k.stay_price IS NOT NULL
+          AND (p_min_price IS NULL OR k.stay_price >= p_min_price::int8 * p_days)
+          AND (p_max_price IS NULL OR k.stay_price <= p_max_price::int8 * p_days)
+          AND (p_after_car IS NULL OR ${precedes('p_after_price, p_after_car', 'k.stay_price, met.car_id')})
+      )
+      SELECT keyed.car_id, keyed.stay_price, keyed.settled, edge.bound, edge.car_id
+      FROM (SELECT 1) AS one
+      LEFT JOIN edge ON true
+      LEFT JOIN keyed ON true;
     END $$`;
 }

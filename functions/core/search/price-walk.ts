@@ -5,7 +5,7 @@ import { rowsToFetch } from '../pagination';
 import type { PricingRates } from '../pricing/pricing';
 import { parseRentalTerms, rentalRuleBroken, rentalTermsJson, type RentalRequest } from '../pricing/terms';
 import type { SearchCriteria, SearchRow } from './search-cars';
-import { segmentMonth, segmentStayPrice, type Stay } from './stay-price';
+import type { Stay } from './stay-price';
 
 /**
  * Search in price order, as walks of car_price_segments plus the pricing function:
@@ -32,11 +32,13 @@ import { segmentMonth, segmentStayPrice, type Stay } from './stay-price';
  */
 
 /**
- * The lengths of the successive walks, in free rows. A page of 20 (21 rows) is settled by the
- * first 21–24 free rows for ~75 % of searches at 10,000 cars, by 120 for ~99 % (docs/benchmarks.md);
- * each walked car costs its terms and photos, so the first walk is kept short.
+ * The lengths of the successive walks, in free rows (a walk after the first also stops where the
+ * cars already known would fill the page: walkUntil()). A page of 20 (21 rows) is settled by the
+ * first 21–24 free rows for ~75 % of searches at 10,000 cars; most of the rest are stays across a
+ * change of rate and need 40–90 (docs/benchmarks.md). Each walk costs a statement (~3 ms here),
+ * each row a probe, so the walks start short and grow.
  */
-export const PRICE_WALKS: readonly number[] = [24, 96, 384];
+export const PRICE_WALKS: readonly number[] = [24, 48, 192, 768];
 
 /** The map cells around a place that price_walk() merges at most (migration 0017); more, and it walks without cells. */
 const MAX_CELLS = 4;
@@ -63,71 +65,35 @@ export interface PriceWalkRow extends Omit<SearchRow, 'id' | 'stay_price'> {
 }
 
 /**
- * The statement of one walk: the walk (price_walk()), the edge, the stay price of each car met
- * for the first time and of each `pending` one (met before, beyond the old edge), from its rows
- * of car_price_segments (the sum of its days' rates less the discount of the stay's tier:
- * stayPrice()'s arithmetic), within the price band and after the cursor; and the car, its agency,
- * terms and photos only for the settled ones. One row of nulls but the edge when there are none.
+ * The statement of one walk: search_price_walk() (migration 0017: the walk, its edge, and the stay
+ * price of each car met for the first time and of each `pending` one, within the price band and
+ * after the cursor, and whether it is settled), and the car, its agency, terms and photos only for
+ * the settled ones. One row of nulls but the edge when there are none.
  */
 export function priceWalkQuery(
   criteria: SearchCriteria,
   stay: Stay,
   rows: number,
-  position: { resume?: WalkEdge; seen: readonly string[]; pending: readonly string[]; after?: { price: number; id: string } },
+  position: { resume?: WalkEdge; until?: number; seen: readonly string[]; pending: readonly string[]; after?: { price: number; id: string } },
 ): RawBuilder<PriceWalkRow> {
   const ascending = criteria.ordering === 'price';
-  const reverse = sql.raw(ascending ? 'DESC' : 'ASC');
-  const before = sql.raw(ascending ? '<' : '>');
   const { place } = criteria;
-  const { resume, seen, pending, after } = position;
+  const { resume, until, seen, pending, after } = position;
   const carFilters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
   if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
   if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
-  const keyFilters: RawBuilder<unknown>[] = [sql`k.stay_price IS NOT NULL`];
-  if (criteria.minPrice !== undefined) keyFilters.push(sql`k.stay_price >= ${criteria.minPrice}::int8 * ${stay.days}::int8`);
-  if (criteria.maxPrice !== undefined) keyFilters.push(sql`k.stay_price <= ${criteria.maxPrice}::int8 * ${stay.days}::int8`);
-  if (after) keyFilters.push(sql`(${after.price}::int8, ${after.id}::uuid) ${before} (k.stay_price, met.car_id)`);
   const cells = place ? cellsAround(place, MAX_CELLS) : undefined;
-  return sql<PriceWalkRow>`WITH segments AS MATERIALIZED (
-  SELECT * FROM price_walk(${!ascending}, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2,
-    ${segmentMonth(stay.startDate)}::int4, ${segmentMonth(stay.endDate)}::int4,
-    ${criteria.carType ?? null}::text, ${criteria.minPrice ?? null}::int4, ${criteria.maxPrice ?? null}::int4,
-    ${place?.lat ?? null}::float8, ${place?.lng ?? null}::float8, ${place ? place.radiusKm * 1000 : null}::float8, ${cells ?? null}::int4[],
-    ${resume?.bound ?? null}::int4, ${resume?.carId ?? null}::uuid, ${rows}::int4)
-),
-edge AS (
-  SELECT segments.bound, segments.car_id FROM segments
-  WHERE (SELECT count(*) FROM segments) > ${rows}
-  ORDER BY segments.bound ${reverse}, segments.car_id ${reverse}
-  LIMIT 1
-),
-met AS (
-  SELECT segments.car_id FROM segments WHERE segments.car_id <> ALL (${[...seen]}::uuid[])
-  UNION
-  SELECT unnest(${[...pending]}::uuid[])
-),
-keyed AS (
-  SELECT met.car_id, k.stay_price,
-    NOT EXISTS (SELECT 1 FROM edge)
-      OR (k.stay_price, met.car_id) ${before} (SELECT ${stay.days}::int8 * edge.bound, edge.car_id FROM edge) AS settled
-  FROM met
-  CROSS JOIN LATERAL (SELECT ${segmentStayPrice(sql.ref('met.car_id'), stay)} AS stay_price) AS k
-  WHERE ${sql.join(keyFilters, sql` AND `)}
-)
-SELECT keyed.car_id, keyed.stay_price, keyed.settled, car.*, edge.bound AS edge_bound, edge.car_id AS edge_car_id
-FROM (SELECT 1) AS one
-LEFT JOIN edge ON true
-LEFT JOIN keyed ON true
+  return sql<PriceWalkRow>`SELECT w.car_id, w.stay_price, w.settled, w.edge_bound, w.edge_car_id, car.*
+FROM search_price_walk(${!ascending}, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2,
+  ${criteria.carType ?? null}::text, ${criteria.minPrice ?? null}::int4, ${criteria.maxPrice ?? null}::int4,
+  ${place?.lat ?? null}::float8, ${place?.lng ?? null}::float8, ${place ? place.radiusKm * 1000 : null}::float8, ${cells ?? null}::int4[],
+  ${resume?.bound ?? null}::int4, ${resume?.carId ?? null}::uuid, ${until ?? null}::int4, ${rows}::int4,
+  ${[...seen]}::uuid[], ${[...pending]}::uuid[], ${after?.price ?? null}::int8, ${after?.id ?? null}::uuid) AS w
 LEFT JOIN LATERAL (
   SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
     c.daily_rate, c.currency, c.deposit_amount, a.id AS agency_id, a.name AS agency_name,
     a.rating_average AS agency_rating_average, a.review_count AS agency_review_count,
-    ${rentalTermsJson('c', 'a', stay)} AS terms,${
-      place
-        ? sql`
-    ${greatCircleDistance(sql.ref('c.location'), place)} AS distance_m,`
-        : sql``
-    }
+    ${rentalTermsJson('c', 'a', stay)} AS terms,${place ? sql`\n    ${greatCircleDistance(sql.ref('c.location'), place)} AS distance_m,` : sql``}
     ARRAY(
       SELECT i.s3_key FROM car_images AS i
       WHERE i.car_id = c.id AND i.status = 'ready'
@@ -135,7 +101,9 @@ LEFT JOIN LATERAL (
   FROM cars AS c
   -- The car's agency by its key (a join hashed every agency: 2 ms at 2,000 agencies).
   CROSS JOIN LATERAL (SELECT * FROM agencies WHERE agencies.id = c.agency_id OFFSET 0) AS a
-  WHERE keyed.settled AND c.id = keyed.car_id AND ${sql.join(carFilters, sql` AND `)}
+  WHERE w.settled AND c.id = w.car_id AND ${sql.join(carFilters, sql` AND `)}
+  -- Kept whole, so that an unsettled car is not read at all (pulled up, it was read, then dropped).
+  OFFSET 0
 ) AS car ON true`;
 }
 
@@ -157,16 +125,18 @@ export async function walkInPriceOrder(
     ascending ? a.price < b.price || (a.price === b.price && a.id < b.id) : a.price > b.price || (a.price === b.price && a.id > b.id);
   const cursor = after ? { price: Number(after[0]), id: String(after[1]) } : undefined;
   const seen: string[] = [];
-  const pending = new Set<string>();
+  /** Cars met beyond the edge, with their stay prices: priced again by the next walk, whose edge is further. */
+  const pending = new Map<string, number>();
   const candidates: SearchRow[] = [];
   let resume: WalkEdge | undefined;
   for (const length of context.lengths ?? PRICE_WALKS) {
-    const { rows } = await priceWalkQuery(criteria, stay, length, { resume, seen, pending: [...pending], after: cursor }).execute(db);
+    const until = resume && walkUntil(candidates, pending);
+    const { rows } = await priceWalkQuery(criteria, stay, length, { resume, until, seen, pending: [...pending.keys()], after: cursor }).execute(db);
     for (const row of rows) {
       if (row.car_id === null) continue;
       if (!pending.delete(row.car_id)) seen.push(row.car_id);
       if (!row.settled) {
-        pending.add(row.car_id); // beyond the edge: priced again by the next walk, whose edge is further
+        pending.set(row.car_id, Number(row.stay_price));
         continue;
       }
       if (row.id === null) continue; // a car filter rejects it
@@ -182,4 +152,18 @@ export async function walkInPriceOrder(
     }
   }
   return undefined;
+
+  /**
+   * How far the next walk needs to go (in bound per day), when the cars known already would fill
+   * the page: just far enough that the page's worth of cheapest of them (dearest, descending)
+   * are settled, if the rules let them all through. Walks of a fixed length overshot: a stay
+   * across a change of rate needs ~40–80 rows, not 120.
+   */
+  function walkUntil(settled: SearchRow[], beyond: Map<string, number>): number | undefined {
+    const prices = [...settled.map((car) => car.stay_price), ...beyond.values()].sort((a, b) => (ascending ? a - b : b - a));
+    const last = prices[rowsToFetch(criteria) - 1];
+    if (last === undefined) return undefined;
+    // Every car with a bound beyond this costs more than `last` (less, descending): last < days × (until + 1).
+    return ascending ? Math.floor(last / stay.days) : Math.ceil(last / stay.days);
+  }
 }

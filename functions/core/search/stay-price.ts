@@ -121,22 +121,14 @@ export function segmentsOfStay(segment: string, stay: Stay): RawBuilder<SqlBool>
 
 /**
  * THE stay price (stayPrice()) of one car from its rows of car_price_segments instead of its
- * seasons: the sum over the rows overlapping the stay in the stay's tier (each day in exactly
- * one) of days × daily_rate, less the tier's percent, half-up. What the walks of search price the
- * cars they meet by; test/integration/search-stay-price.test.ts holds it equal to stayPrice().
- * Null when the car has no rows (not published, or deleted).
+ * seasons (segment_stay_price(), migration 0017): the sum over the rows overlapping the stay in
+ * the stay's tier (each day in exactly one) of days × daily_rate, less the tier's percent,
+ * half-up. What the walks of search price the cars they meet by;
+ * test/integration/search-stay-price.test.ts holds it equal to stayPrice(). Null when the car
+ * has no rows (not published, or deleted).
  */
 export function segmentStayPrice(carId: Expression<string>, stay: Stay): RawBuilder<number | null> {
-  return sql<number | null>`(
-    SELECT r.rental - (r.rental * r.percent * 100 + 5000) / 10000
-    FROM (
-      SELECT sum((least(g.end_date, ${stay.endDate}::date) - greatest(g.start_date, ${stay.startDate}::date) + 1)::int8 * g.daily_rate)::int8 AS rental,
-             max(g.percent)::int8 AS percent
-      FROM car_price_segments AS g
-      WHERE g.car_id = ${carId}
-        AND g.month BETWEEN ${segmentMonth(stay.startDate)}::int4 AND ${segmentMonth(stay.endDate)}::int4
-        AND ${segmentsOfStay('g', stay)}
-    ) AS r)`;
+  return sql<number | null>`segment_stay_price(${carId}, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2)`;
 }
 
 /** The month of a calendar date as migration 0017's price_segment_month() numbers it: year × 12 + month − 1. */
