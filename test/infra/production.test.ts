@@ -183,6 +183,7 @@ describe.each(['dev', 'prod'] as const)('the %s stack', (stage) => {
       'DatabaseAtMaxCapacity',
       'DeadLettersAlarm',
       'ExpireHoldsErrors',
+      'ExtendPriceHorizonErrors',
       'SendErrors',
       'DispatchErrors',
       'RemindersErrors',
