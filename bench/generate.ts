@@ -94,7 +94,13 @@ export async function generateBenchData(pool: pg.Pool, size: BenchSize, options:
   );
   log(`  ${agencies.length} agencies, ${customers.length} customers`);
 
-  // Cars.
+  // Cars. Their price rows (migration 0017) are written once, after the rules: each trigger run
+  // rewrites a car's rows, and a car's insert, rules and seasons would write them three times.
+  const setPriceRowTriggers = async (state: 'ENABLE' | 'DISABLE') => {
+    await pool.query(`ALTER TABLE cars ${state} TRIGGER cars_price_segments`);
+    await pool.query(`ALTER TABLE car_seasons ${state} TRIGGER car_seasons_price_segments_insert`);
+  };
+  await setPriceRowTriggers('DISABLE');
   const cars = Array.from({ length: size.cars }, () => {
     const agency = random.pick(agencies);
     const model = random.pick(random.weighted(FLEET).models);
@@ -149,7 +155,9 @@ export async function generateBenchData(pool: pg.Pool, size: BenchSize, options:
     FROM cars CROSS JOIN LATERAL generate_series(0, (abs(hashtext(cars.id::text)) % 5)) AS n`);
   log(`  ${cars.length} cars`);
   const turnaround = await generateRentalRules(pool, agencies, cars, options.today);
-  log(`  rental rules: seasons, discounts, minimums, buffers, opening hours, delivery`);
+  await setPriceRowTriggers('ENABLE');
+  await pool.query(`SELECT refresh_car_price_segments(id) FROM cars`);
+  log(`  rental rules: seasons, discounts, minimums, buffers, opening hours, delivery; search's price rows`);
 
   // Reservations, walked per car through time.
   const perCar = Math.round(size.reservations / size.cars);
