@@ -2,30 +2,29 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../database';
 import { cellsAround, greatCircleDistance } from '../geo/place';
 import { rowsToFetch } from '../pagination';
-import type { PricingRates } from '../pricing/pricing';
 import { parseRentalTerms, rentalRuleBroken, rentalTermsJson, type RentalRequest } from '../pricing/terms';
 import type { SearchCriteria, SearchRow } from './search-cars';
 import type { Stay } from './stay-price';
 
 /**
- * Search in price order, as walks of car_price_segments plus the pricing function:
+ * Search in price order, as walks of car_price_segments (migration 0017) plus the rules:
  *
- * 1. SQL reads car_price_segments in order of the bound of each car's price per day for these
- *    dates (low_day_price ascending for `price`, high_day_price descending for `-price`), only
- *    the rows of the stay's months (and, near a place, of the map cells around it: migration
- *    0017), merged from one index range per month and cell. As the rows come, it keeps those of
+ * 1. SQL (price_walk()) reads car_price_segments in order of the bound of each car's price per
+ *    day for these dates (low_day_price ascending for `price`, high_day_price descending for
+ *    `-price`), only the rows of the stay's months (and, near a place, of the map cells around
+ *    it), merged from one index range per month and cell. As the rows come, it keeps those of
  *    cars within the radius and free on the dates with their turnaround buffers (the probe), up
- *    to `rows` of them and one more: the edge, the first row not walked. It answers the walked
- *    cars it has not answered before that pass the car filters, each with its rental terms.
- * 2. Node applies the rental rules (rentalRuleBroken()) and prices each car with quoteRental(),
- *    the functions booking uses, so search lists exactly what booking accepts at the price it
- *    charges; the key is the price of the days (the subtotal without the hand-overs' charges,
- *    as stayPrice() computes it in the full statement).
- * 3. A walked car can be on the page only if no car beyond the edge can precede it: every such
- *    car costs at least days × the edge's bound (at most, descending), ties going by id. The
- *    page is settled when it is full of such cars, or when the walk read every row. If not, the
- *    next, longer walk resumes at the edge (PRICE_WALKS); after the last, searchCars() runs the
- *    full statement.
+ *    to `rows` of them and one more: the edge, the first row not walked.
+ * 2. SQL (search_price_walk()) prices each car met with segment_stay_price(), the arithmetic of
+ *    stayPrice() on the car's own rows: the price of the days, without the hand-overs' charges.
+ *    A car can be on the page only if no car beyond the edge can precede it: every such car
+ *    costs at least days × the edge's bound (at most, descending), ties going by id. Only those
+ *    settled cars are read with their terms and photos.
+ * 3. Node applies the rental rules (rentalRuleBroken()), the function booking uses, so search
+ *    lists exactly what booking accepts. The page is settled when it is full of settled cars, or
+ *    when the walk read every row. If not, the next, longer walk resumes at the edge
+ *    (PRICE_WALKS), pricing again the cars met beyond the old one; after the last, searchCars()
+ *    runs the full statement.
  *
  * A stay across a change of rate (the start of high season) is what needs the longer walks: its
  * cars' bounds are their cheaper days', so their prices lie above the edge more often.
@@ -56,8 +55,8 @@ export interface WalkEdge {
  */
 export interface PriceWalkRow extends Omit<SearchRow, 'id' | 'stay_price'> {
   car_id: string | null;
-  /** int8 as node-postgres returns it. */
-  stay_price: string | null;
+  /** int8: a number, by the pool's type parser (platform/db.ts). */
+  stay_price: number | null;
   settled: boolean | null;
   id: string | null;
   edge_bound: number | null;
@@ -118,7 +117,7 @@ export async function walkInPriceOrder(
   request: RentalRequest,
   stay: Stay,
   after: (string | number)[] | undefined,
-  context: { rates: PricingRates; now: Date; lengths?: readonly number[] },
+  context: { now: Date; lengths?: readonly number[] },
 ): Promise<SearchRow[] | undefined> {
   const ascending = criteria.ordering === 'price';
   const precedes = (a: { price: number; id: string }, b: { price: number; id: string }) =>

@@ -79,9 +79,10 @@ export interface SearchRow {
  * planner cannot pick another:
  * 1. Walk.
  *    - price / -price without an agency filter (the default search): the walks of
- *      price-walk.ts, small statements over car_price_segments (migration 0017) whose cars are
- *      priced and checked in Node, each resuming where the last stopped; they settle nearly
- *      every page.
+ *      price-walk.ts, each one call of search_price_walk() (migration 0017: planned once per
+ *      connection), which walks car_price_segments and prices the cars it meets; Node checks the
+ *      settled ones against the rental rules. Each walk resumes where the last stopped; they
+ *      settle nearly every page.
  *    - rating, distance: ONE statement. The first WALK_LIMIT matching cars in the ordering's
  *      order, off its index (agencies by rating then each agency's cars sorted by stay price, or
  *      nearest first), kept within the radius if there is a place and probed for a conflict
@@ -105,7 +106,7 @@ export async function searchCars(
   const stay = stayOf(request, now);
   let rows: SearchRow[] | undefined;
   if (isPriceWalk(criteria)) {
-    rows = await walkInPriceOrder(db, criteria, request, stay, after, { rates: context.rates, now, lengths: context.priceWalks });
+    rows = await walkInPriceOrder(db, criteria, request, stay, after, { now, lengths: context.priceWalks });
   }
   rows ??= (await searchQuery(criteria, keys, after, stay).execute(db)).rows;
   return pageOfRows(
