@@ -309,13 +309,17 @@ export function priceWalkFunction(): string {
 }
 
 /**
- * search_price_walk(): one walk of search in price order, whole (core/search/price-walk.ts), so
- * that its statement too is planned once per connection: price_walk()'s rows and their edge (the
- * first row not walked; with p_until, a walk that stopped there walked every row up to it, and
- * the edge is just past it); every car met for the first time (not in p_seen) and every p_pending
- * one (met before, beyond the old edge) with its stay price (segment_stay_price()), within the
- * price band and after the cursor, and whether it is settled: no car beyond the edge can precede
- * it. The caller reads the settled cars' details.
+ * search_price_walk(): the walks of search in price order (core/search/price-walk.ts), planned
+ * once per connection, and as many of them as one round trip can settle. For each length of
+ * p_lengths in turn: price_walk()'s rows from the resume point and their edge (the first row not
+ * walked; a walk that stopped at `until` walked every row up to it, so the edge is just past
+ * it); the stay price (segment_stay_price()) of each car met for the first time (not in p_seen),
+ * within the price band and after the cursor. It stops when the walk read every row, or when
+ * p_need of the cars it has priced (the p_pending ones, met before beyond the old edge, and the
+ * new) are settled: no car beyond the edge can precede them. The next walk resumes at the edge
+ * and goes no further than the bound where the cars priced so far would fill the page. It
+ * returns every car it priced, whether it is settled, the last edge and how many lengths it used;
+ * the caller checks the settled cars against the rental rules and calls again if too few pass.
  */
 export function searchPriceWalkFunction(): string {
   const precedes = (a: string, b: string) => `CASE WHEN p_descending THEN (${a}) > (${b}) ELSE (${a}) < (${b}) END`;
@@ -324,45 +328,85 @@ export function searchPriceWalkFunction(): string {
       p_descending boolean, p_start date, p_end date, p_days smallint,
       p_car_type text, p_min_price integer, p_max_price integer,
       p_lat double precision, p_lng double precision, p_radius_m double precision, p_cells integer[],
-      p_resume_bound integer, p_resume_car uuid, p_until integer, p_rows integer,
+      p_resume_bound integer, p_resume_car uuid, p_until integer, p_lengths integer[], p_need integer,
       p_seen uuid[], p_pending uuid[], p_after_price bigint, p_after_car uuid)
-    RETURNS TABLE (car_id uuid, stay_price bigint, settled boolean, edge_bound integer, edge_car_id uuid)
+    RETURNS TABLE (car_id uuid, stay_price bigint, settled boolean, edge_bound integer, edge_car_id uuid, walks integer)
     LANGUAGE plpgsql STABLE SET search_path = public SET plan_cache_mode = force_generic_plan AS $$
     #variable_conflict use_column
+    DECLARE
+      seen uuid[] := p_seen;
+      priced_ids uuid[];
+      priced_keys bigint[];
+      walked uuid[];
+      resume_bound integer := p_resume_bound;
+      resume_car uuid := p_resume_car;
+      until integer := p_until;
+      last_bound integer;
+      last_car uuid;
+      rows_wanted integer;
+      used integer := 0;
+      settled_count integer;
+      needed_key bigint;
     BEGIN
-      RETURN QUERY
-      WITH segments AS MATERIALIZED (
-        SELECT w.car_id, w.bound, w.n
+      IF cardinality(p_lengths) = 0 THEN
+        RAISE EXCEPTION 'search_price_walk: no walk to take';
+      END IF;
+      -- The cars met before beyond the old edge, priced again.
+      SELECT coalesce(array_agg(m.id), '{}'), coalesce(array_agg(k.stay_price), '{}') INTO priced_ids, priced_keys
+      FROM unnest(p_pending) AS m (id)
+      CROSS JOIN LATERAL (SELECT segment_stay_price(m.id, p_start, p_end, p_days) AS stay_price OFFSET 0) AS k
+      WHERE k.stay_price IS NOT NULL;
+
+      FOREACH rows_wanted IN ARRAY p_lengths LOOP
+        used := used + 1;
+        SELECT coalesce(array_agg(w.car_id) FILTER (WHERE w.n <= rows_wanted), '{}'),
+               min(w.bound) FILTER (WHERE w.n = rows_wanted + 1),
+               (array_agg(w.car_id) FILTER (WHERE w.n = rows_wanted + 1))[1]
+        INTO walked, last_bound, last_car
         FROM price_walk(p_descending, p_start, p_end, p_days, price_segment_month(p_start), price_segment_month(p_end),
                         p_car_type, p_min_price, p_max_price, p_lat, p_lng, p_radius_m, p_cells,
-                        p_resume_bound, p_resume_car, p_until, p_rows) WITH ORDINALITY AS w (car_id, bound, n)
-      ),
-      edge AS (
-        SELECT segments.bound, segments.car_id FROM segments WHERE segments.n = p_rows + 1
-        UNION ALL
-        SELECT CASE WHEN p_descending THEN p_until - 1 ELSE p_until + 1 END,
-               CASE WHEN p_descending THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid ELSE '00000000-0000-0000-0000-000000000000'::uuid END
-        WHERE p_until IS NOT NULL AND NOT EXISTS (SELECT 1 FROM segments WHERE segments.n = p_rows + 1)
-      ),
-      met AS (
-        SELECT segments.car_id FROM segments WHERE segments.car_id <> ALL (p_seen)
-        UNION
-        SELECT unnest(p_pending)
-      ),
-      keyed AS MATERIALIZED (
-        SELECT met.car_id, k.stay_price,
-               NOT EXISTS (SELECT 1 FROM edge)
-                 OR (SELECT ${precedes('k.stay_price, met.car_id', 'p_days::int8 * edge.bound, edge.car_id')} FROM edge) AS settled
-        FROM met
-        CROSS JOIN LATERAL (SELECT segment_stay_price(met.car_id, p_start, p_end, p_days) AS stay_price OFFSET 0) AS k
-        WHERE k.stay_price IS NOT NULL
-          AND (p_min_price IS NULL OR k.stay_price >= p_min_price::int8 * p_days)
-          AND (p_max_price IS NULL OR k.stay_price <= p_max_price::int8 * p_days)
-          AND (p_after_car IS NULL OR ${precedes('p_after_price, p_after_car', 'k.stay_price, met.car_id')})
-      )
-      SELECT keyed.car_id, keyed.stay_price, keyed.settled, edge.bound, edge.car_id
+                        resume_bound, resume_car, until, rows_wanted) WITH ORDINALITY AS w (car_id, bound, n);
+        IF last_car IS NULL AND until IS NOT NULL THEN
+          last_bound := CASE WHEN p_descending THEN until - 1 ELSE until + 1 END;
+          last_car := CASE WHEN p_descending THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid ELSE '00000000-0000-0000-0000-000000000000'::uuid END;
+        END IF;
+
+        SELECT priced_ids || coalesce(array_agg(m.id) FILTER (WHERE k.stay_price IS NOT NULL
+                 AND (p_min_price IS NULL OR k.stay_price >= p_min_price::int8 * p_days)
+                 AND (p_max_price IS NULL OR k.stay_price <= p_max_price::int8 * p_days)
+                 AND (p_after_car IS NULL OR ${precedes('p_after_price, p_after_car', 'k.stay_price, m.id')})), '{}'),
+               priced_keys || coalesce(array_agg(k.stay_price) FILTER (WHERE k.stay_price IS NOT NULL
+                 AND (p_min_price IS NULL OR k.stay_price >= p_min_price::int8 * p_days)
+                 AND (p_max_price IS NULL OR k.stay_price <= p_max_price::int8 * p_days)
+                 AND (p_after_car IS NULL OR ${precedes('p_after_price, p_after_car', 'k.stay_price, m.id')})), '{}'),
+               seen || coalesce(array_agg(m.id), '{}')
+        INTO priced_ids, priced_keys, seen
+        FROM (SELECT DISTINCT x.id FROM unnest(walked) AS x (id) WHERE x.id <> ALL (seen)) AS m
+        CROSS JOIN LATERAL (SELECT segment_stay_price(m.id, p_start, p_end, p_days) AS stay_price OFFSET 0) AS k;
+
+        EXIT WHEN last_car IS NULL; -- every row read: every car priced is settled
+        SELECT count(*) INTO settled_count
+        FROM unnest(priced_ids, priced_keys) AS c (id, stay_price)
+        WHERE ${precedes('c.stay_price, c.id', 'p_days::int8 * last_bound, last_car')};
+        EXIT WHEN settled_count >= p_need;
+
+        -- Resume at the edge, up to the bound where the p_need cheapest (dearest) priced cars would be settled.
+        resume_bound := last_bound;
+        resume_car := last_car;
+        SELECT c.stay_price INTO needed_key
+        FROM unnest(priced_keys) AS c (stay_price)
+        ORDER BY CASE WHEN p_descending THEN -c.stay_price ELSE c.stay_price END
+        OFFSET p_need - 1 LIMIT 1;
+        until := CASE WHEN needed_key IS NULL THEN NULL
+                      WHEN p_descending THEN ceil(needed_key::numeric / p_days)::integer
+                      ELSE floor(needed_key::numeric / p_days)::integer END;
+      END LOOP;
+
+      RETURN QUERY
+      SELECT c.id, c.stay_price,
+             last_car IS NULL OR ${precedes('c.stay_price, c.id', 'p_days::int8 * last_bound, last_car')},
+             last_bound, last_car, used
       FROM (SELECT 1) AS one
-      LEFT JOIN edge ON true
-      LEFT JOIN keyed ON true;
+      LEFT JOIN unnest(priced_ids, priced_keys) AS c (id, stay_price) ON true;
     END $$`;
 }

@@ -20,11 +20,12 @@ import type { Stay } from './stay-price';
  *    A car can be on the page only if no car beyond the edge can precede it: every such car
  *    costs at least days × the edge's bound (at most, descending), ties going by id. Only those
  *    settled cars are read with their terms and photos.
+ *    Until enough are settled, it walks on (PRICE_WALKS), resuming at the edge, in the same call.
  * 3. Node applies the rental rules (rentalRuleBroken()), the function booking uses, so search
  *    lists exactly what booking accepts. The page is settled when it is full of settled cars, or
- *    when the walk read every row. If not, the next, longer walk resumes at the edge
- *    (PRICE_WALKS), pricing again the cars met beyond the old one; after the last, searchCars()
- *    runs the full statement.
+ *    when the walk read every row. If the rules turned too many away, another call resumes at
+ *    the edge with the lengths left, pricing again the cars met beyond it; after the last,
+ *    searchCars() runs the full statement.
  *
  * A stay across a change of rate (the start of high season) is what needs the longer walks: its
  * cars' bounds are their cheaper days', so their prices lie above the edge more often.
@@ -32,10 +33,10 @@ import type { Stay } from './stay-price';
 
 /**
  * The lengths of the successive walks, in free rows (a walk after the first also stops where the
- * cars already known would fill the page: walkUntil()). A page of 20 (21 rows) is settled by the
- * first 21–24 free rows for ~75 % of searches at 10,000 cars; most of the rest are stays across a
- * change of rate and need 40–90 (docs/benchmarks.md). Each walk costs a statement (~3 ms here),
- * each row a probe, so the walks start short and grow.
+ * cars already known would fill the page). A page of 20 (21 rows) is settled by the first 21–24
+ * free rows for ~75 % of searches at 10,000 cars; most of the rest are stays across a change of
+ * rate and need 40–90 (docs/benchmarks.md). search_price_walk() takes them in one round trip,
+ * as far as it needs; each row costs a probe, so they start short and grow.
  */
 export const PRICE_WALKS: readonly number[] = [24, 48, 192, 768];
 
@@ -61,6 +62,8 @@ export interface PriceWalkRow extends Omit<SearchRow, 'id' | 'stay_price'> {
   id: string | null;
   edge_bound: number | null;
   edge_car_id: string | null;
+  /** How many of the lengths asked for the call walked. */
+  walks: number;
 }
 
 /**
@@ -72,7 +75,7 @@ export interface PriceWalkRow extends Omit<SearchRow, 'id' | 'stay_price'> {
 export function priceWalkQuery(
   criteria: SearchCriteria,
   stay: Stay,
-  rows: number,
+  walks: { lengths: readonly number[]; need: number },
   position: { resume?: WalkEdge; until?: number; seen: readonly string[]; pending: readonly string[]; after?: { price: number; id: string } },
 ): RawBuilder<PriceWalkRow> {
   const ascending = criteria.ordering === 'price';
@@ -82,11 +85,11 @@ export function priceWalkQuery(
   if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
   if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
   const cells = place ? cellsAround(place, MAX_CELLS) : undefined;
-  return sql<PriceWalkRow>`SELECT w.car_id, w.stay_price, w.settled, w.edge_bound, w.edge_car_id, car.*
+  return sql<PriceWalkRow>`SELECT w.car_id, w.stay_price, w.settled, w.edge_bound, w.edge_car_id, w.walks, car.*
 FROM search_price_walk(${!ascending}, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2,
   ${criteria.carType ?? null}::text, ${criteria.minPrice ?? null}::int4, ${criteria.maxPrice ?? null}::int4,
   ${place?.lat ?? null}::float8, ${place?.lng ?? null}::float8, ${place ? place.radiusKm * 1000 : null}::float8, ${cells ?? null}::int4[],
-  ${resume?.bound ?? null}::int4, ${resume?.carId ?? null}::uuid, ${until ?? null}::int4, ${rows}::int4,
+  ${resume?.bound ?? null}::int4, ${resume?.carId ?? null}::uuid, ${until ?? null}::int4, ${[...walks.lengths]}::int4[], ${walks.need}::int4,
   ${[...seen]}::uuid[], ${[...pending]}::uuid[], ${after?.price ?? null}::int8, ${after?.id ?? null}::uuid) AS w
 LEFT JOIN LATERAL (
   SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
@@ -128,9 +131,14 @@ export async function walkInPriceOrder(
   const pending = new Map<string, number>();
   const candidates: SearchRow[] = [];
   let resume: WalkEdge | undefined;
-  for (const length of context.lengths ?? PRICE_WALKS) {
+  let lengths = context.lengths ?? PRICE_WALKS;
+  while (lengths.length > 0) {
+    // One round trip walks as far as it can settle the page; another only when the rules turn
+    // away settled cars (or every length is used).
     const until = resume && walkUntil(candidates, pending);
-    const { rows } = await priceWalkQuery(criteria, stay, length, { resume, until, seen, pending: [...pending.keys()], after: cursor }).execute(db);
+    const walks = { lengths, need: rowsToFetch(criteria) - candidates.length };
+    const { rows } = await priceWalkQuery(criteria, stay, walks, { resume, until, seen, pending: [...pending.keys()], after: cursor }).execute(db);
+    lengths = lengths.slice(rows[0]!.walks);
     for (const row of rows) {
       if (row.car_id === null) continue;
       if (!pending.delete(row.car_id)) seen.push(row.car_id);
@@ -140,7 +148,7 @@ export async function walkInPriceOrder(
       }
       if (row.id === null) continue; // a car filter rejects it
       if (rentalRuleBroken(parseRentalTerms(row.terms), request, context.now)) continue;
-      const { car_id: _carId, stay_price: stayPrice, settled: _settled, edge_bound: _bound, edge_car_id: _car, ...car } = row;
+      const { car_id: _carId, stay_price: stayPrice, settled: _settled, edge_bound: _bound, edge_car_id: _car, walks: _walks, ...car } = row;
       candidates.push({ ...car, id: row.id, stay_price: Number(stayPrice) });
     }
     resume = rows[0]?.edge_car_id ? { bound: rows[0].edge_bound!, carId: rows[0].edge_car_id } : undefined;
