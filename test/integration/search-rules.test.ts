@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays } from '#core/availability/dates';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
 import { sortKeys } from '#core/search/ordering';
+import { PRICE_WALKS } from '#core/search/price-walk';
 import { rentalRequestOf, searchCars, searchQuery, type SearchCriteria } from '#core/search/search-cars';
 import { stayOf } from '#core/search/stay-price';
 import { getDb } from '#platform/db';
@@ -176,6 +177,52 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
 });
 
 describe('GET /cars/ lists only cars the request could book', () => {
+  it('walks on past cheaper cars the rules turn away, whatever the walks, in both orders', async () => {
+    const { near, agency } = await placeWithAgency();
+    const [start, end] = [inDays(20), inDays(21)]; // 2 days
+    // Interleaved by base rate: cars rented for 5 days at least (not bookable for 2) and cars that
+    // are, two of those with a dear second day (their walk bound is below their price, so they
+    // stay unsettled for a while and must be priced again after the rules turn cars away).
+    const bookable: { id: string; price: number }[] = [];
+    for (let index = 0; index < 8; index++) {
+      const dailyRate = 100_000 + index * 1_000;
+      if (index % 2 === 0) {
+        await createCar(agency.id, { daily_rate: dailyRate, min_rental_days: 5 });
+        continue;
+      }
+      const car = await createCar(agency.id, { daily_rate: dailyRate });
+      const dearSecondDay = index === 1 || index === 5;
+      if (dearSecondDay) await addSeason(car.id, { name: 'Dear day', start: end, end, dailyRate: dailyRate + 60_000 });
+      bookable.push({ id: car.id, price: 2 * dailyRate + (dearSecondDay ? 60_000 : 0) });
+    }
+    const expected = bookable.sort((a, b) => a.price - b.price || (a.id < b.id ? -1 : 1)).map((car) => car.id);
+    const criteria: SearchCriteria = {
+      startDate: start,
+      endDate: end,
+      place: { lat: Number(near.split(',')[0]), lng: 96.5, radiusKm: 1 },
+      ordering: 'price',
+      limit: 1,
+    };
+    // Settled cars the rules reject send search back to the database for the rest of the walks;
+    // short walks make that happen at every page.
+    for (const walks of [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [3], PRICE_WALKS]) {
+      for (const ordering of ['price', '-price'] as const) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await searchCars(
+            getDb(),
+            { ...criteria, ordering, ...(cursor ? { cursor } : {}) },
+            { rates: DEFAULT_PRICING_RATES, imageUrl: undefined, priceWalks: walks },
+          );
+          seen.push(...page.results.map((car) => car.id));
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor);
+        expect(seen, `walks ${JSON.stringify(walks)}, ${ordering}`).toEqual(ordering === 'price' ? expected : [...expected].reverse());
+      }
+    }
+  });
+
   it('a car rented for at least 3 days is not listed for 2, and is for 3; a season’s minimum counts from its start', async () => {
     const { near, agency } = await placeWithAgency();
     const threeDays = await createCar(agency.id, { min_rental_days: 3 });
