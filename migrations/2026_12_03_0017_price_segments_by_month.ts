@@ -14,6 +14,10 @@ import * as stayPriceSegments from './2026_12_03_0016_stay_price_segments';
  *   PRICE_SEGMENT_MONTHS − 1 months ahead (a stay starts at most 24 months ahead and lasts at most
  *   90 days: 28 months suffice). A car's rows are rewritten whenever it or its seasons change, and
  *   extend_price_segment_horizon() (a daily job) rewrites those of cars whose rows end too soon.
+ * - run_start, run_end: the run a row was cut from (within the months kept), so that a row whose
+ *   run covers a whole stay, across a month end too, prices its car exactly (the price band's
+ *   skip in price_walk(); with only the month's dates, a stay across a month end walked every
+ *   cheaper car of the type: 27 ms instead of 5).
  * - cell: a tenth of a degree of latitude by one of longitude (~11 km): a 5 km radius falls in at
  *   most 2 × 2 cells. (floor(lat × 10) + 900) × 10000 + floor(lng × 10) + 1800, from the point's
  *   own latitude() and longitude(); core/geo/place.ts cellsAround() lists a place's cells.
@@ -32,7 +36,8 @@ const PRICE_SEGMENT_MONTHS = 31;
 export async function up(db: Kysely<any>): Promise<void> {
   for (const index of ['low', 'type_low', 'high', 'type_high']) await sql`DROP INDEX ${sql.id(`car_price_segments_${index}_idx`)}`.execute(db);
   await sql`TRUNCATE car_price_segments`.execute(db);
-  await sql`ALTER TABLE car_price_segments ADD COLUMN month integer NOT NULL, ADD COLUMN cell integer NOT NULL`.execute(db);
+  await sql`ALTER TABLE car_price_segments ADD COLUMN month integer NOT NULL, ADD COLUMN cell integer NOT NULL,
+    ADD COLUMN run_start date NOT NULL, ADD COLUMN run_end date NOT NULL`.execute(db);
 
   await sql`
     CREATE FUNCTION price_segment_cell(location earth) RETURNS integer
@@ -64,8 +69,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       IF NOT FOUND THEN
         RETURN;
       END IF;
-      INSERT INTO car_price_segments (car_id, car_type, location, cell, turnaround_days, month, start_date, end_date, from_days, to_days,
-                                      daily_rate, percent, low_day_price, high_day_price)
+      INSERT INTO car_price_segments (car_id, car_type, location, cell, turnaround_days, month, start_date, end_date, run_start, run_end,
+                                      from_days, to_days, daily_rate, percent, low_day_price, high_day_price)
       WITH seasons AS (
         SELECT start_date, end_date, daily_rate FROM car_seasons WHERE car_id = p_car_id
       ),
@@ -91,7 +96,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         SELECT price_segment_month(month_start::date) AS month,
                greatest(runs.start_date, month_start::date) AS start_date,
                least(runs.end_date, (month_start + interval '1 month' - interval '1 day')::date) AS end_date,
-               runs.daily_rate
+               runs.start_date AS run_start, runs.end_date AS run_end, runs.daily_rate
         FROM runs
         CROSS JOIN LATERAL generate_series(date_trunc('month', runs.start_date), runs.end_date, interval '1 month') AS month_start
       ),
@@ -111,7 +116,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         GROUP BY island, percent
       )
       SELECT p_car_id, car.car_type, car.location, price_segment_cell(car.location), car.turnaround_days,
-             month_runs.month, month_runs.start_date, month_runs.end_date, tiers.from_days, tiers.to_days,
+             month_runs.month, month_runs.start_date, month_runs.end_date, month_runs.run_start, month_runs.run_end, tiers.from_days, tiers.to_days,
              month_runs.daily_rate, tiers.percent,
              (month_runs.daily_rate::int8 * (100 - tiers.percent)) / 100,
              (month_runs.daily_rate::int8 * (100 - tiers.percent) + 99) / 100
@@ -165,7 +170,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`REVOKE ALL ON FUNCTION price_walk, search_price_walk FROM PUBLIC`.execute(db);
   await sql`GRANT EXECUTE ON FUNCTION price_walk, search_price_walk TO rental_app, rental_reader`.execute(db);
 
-  const covering = sql`INCLUDE (start_date, end_date, from_days, to_days, turnaround_days, daily_rate, percent)`;
+  const covering = sql`INCLUDE (start_date, end_date, from_days, to_days, turnaround_days, daily_rate, percent, run_start, run_end)`;
   await sql`CREATE INDEX car_price_segments_low_idx ON car_price_segments (month, low_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_type_low_idx ON car_price_segments (month, car_type, low_day_price, car_id) ${covering}`.execute(db);
   await sql`CREATE INDEX car_price_segments_high_idx ON car_price_segments (month, high_day_price, car_id) ${covering}`.execute(db);
@@ -178,7 +183,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Near a place: the cell's rows, with the location for the exact radius (and the type, for a filter).
   await sql`
     CREATE INDEX car_price_segments_cell_low_idx ON car_price_segments (month, cell, low_day_price, car_id)
-    INCLUDE (start_date, end_date, from_days, to_days, turnaround_days, daily_rate, percent, car_type, location)`.execute(db);
+    INCLUDE (start_date, end_date, from_days, to_days, turnaround_days, daily_rate, percent, run_start, run_end, car_type, location)`.execute(db);
 
   await sql`SELECT refresh_car_price_segments(id) FROM cars`.execute(db);
   await sql`REVOKE ALL ON FUNCTION extend_price_segment_horizon FROM PUBLIC`.execute(db);
@@ -222,15 +227,16 @@ export function priceWalkFunction(): string {
       's.start_date <= p_end AND s.end_date >= p_start AND s.from_days <= p_days AND s.to_days > p_days',
       // (The plain walk runs only without a car type: a filter that could apply would steer its generic plan elsewhere.)
       ...(by === 'type' ? ['s.car_type = p_car_type'] : by === 'cell' ? ['(p_car_type IS NULL OR s.car_type = p_car_type)'] : []),
-      // Rows that cost more per day than the band (less, descending) cannot be in it; a row covering the
-      // whole stay prices its car exactly, so one outside the band is skipped here.
+      // Rows that cost more per day than the band (less, descending) cannot be in it; a row whose run
+      // (run_start … run_end, before the cut at month ends) covers the whole stay prices its car
+      // exactly, so one outside the band is skipped here.
       // …and no further than p_until, when the caller knows how far it needs to go.
       ascending
         ? 's.low_day_price <= least(coalesce(p_max_price, 2147483647), coalesce(p_until, 2147483647))'
         : 's.high_day_price >= greatest(coalesce(p_min_price, 0), coalesce(p_until, 0))',
       ascending
-        ? 'NOT (p_min_price IS NOT NULL AND s.start_date <= p_start AND s.end_date >= p_end AND covering_key(s.daily_rate, s.percent, p_days) < p_min_price::int8 * p_days)'
-        : 'NOT (p_max_price IS NOT NULL AND s.start_date <= p_start AND s.end_date >= p_end AND covering_key(s.daily_rate, s.percent, p_days) > p_max_price::int8 * p_days)',
+        ? 'NOT (p_min_price IS NOT NULL AND s.run_start <= p_start AND s.run_end >= p_end AND covering_key(s.daily_rate, s.percent, p_days) < p_min_price::int8 * p_days)'
+        : 'NOT (p_max_price IS NOT NULL AND s.run_start <= p_start AND s.run_end >= p_end AND covering_key(s.daily_rate, s.percent, p_days) > p_max_price::int8 * p_days)',
       ascending
         ? `(${bound}, s.car_id) >= (coalesce(p_resume_bound, -1), coalesce(p_resume_car, '00000000-0000-0000-0000-000000000000'::uuid))`
         : `(${bound}, s.car_id) <= (coalesce(p_resume_bound, 2147483647), coalesce(p_resume_car, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))`,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { addDays } from '#core/availability/dates';
+import { addDays, addMonths } from '#core/availability/dates';
 import { DEFAULT_PRICING_RATES, priceRental } from '#core/pricing/pricing';
 import { sortKeys } from '#core/search/ordering';
 import { PRICE_WALKS } from '#core/search/price-walk';
@@ -74,6 +74,22 @@ describe('GET /cars/ orders and filters by the price of the requested stay', () 
     expect(ids(await search({ ...base, max_price: 160_000 }))).toEqual([steady.id]);
     expect(ids(await search({ ...base, min_price: 200_000, max_price: 200_000 }))).toEqual([seasonal.id]);
     expect(ids(await search({ ...base, min_price: 150_000, max_price: 199_999 }))).toEqual([steady.id]);
+    expect(ids(await search({ ...base, min_price: 150_001, max_price: 199_999 }))).toEqual([]);
+  });
+
+  it('bounds the stay’s price per day across a month end, where each car’s price rows are cut in two', async () => {
+    const { near, agency } = await placeWithAgency();
+    const nextMonth = `${addMonths(inDays(40), 1).slice(0, 8)}01`;
+    const [start, end] = [addDays(nextMonth, -2), addDays(nextMonth, 1)]; // 2 days each side of the month end
+    const steady = await createCar(agency.id, { daily_rate: 150_000 }); // one run over the whole stay
+    const mixed = await createCar(agency.id, { daily_rate: 100_000 });
+    await addSeason(mixed.id, { name: 'New month', start: nextMonth, end: addDays(nextMonth, 10), dailyRate: 300_000 }); // 2,000 a day
+    const base = { start_date: start, end_date: end, near, radius_km: 1 };
+
+    expect(ids(await search({ ...base, min_price: 160_000 }))).toEqual([mixed.id]);
+    expect(ids(await search({ ...base, max_price: 160_000 }))).toEqual([steady.id]);
+    expect(ids(await search({ ...base, min_price: 150_000, max_price: 150_000 }))).toEqual([steady.id]);
+    expect(ids(await search({ ...base, min_price: 200_000, max_price: 200_000, ordering: '-price' }))).toEqual([mixed.id]);
     expect(ids(await search({ ...base, min_price: 150_001, max_price: 199_999 }))).toEqual([]);
   });
 
