@@ -334,7 +334,7 @@ export function searchPriceWalkFunction(): string {
       p_descending boolean, p_start date, p_end date, p_days smallint,
       p_car_type text, p_min_price integer, p_max_price integer,
       p_lat double precision, p_lng double precision, p_radius_m double precision, p_cells integer[],
-      p_resume_bound integer, p_resume_car uuid, p_until integer, p_lengths integer[], p_need integer,
+      p_resume_bound integer, p_resume_car uuid, p_lengths integer[], p_need integer,
       p_seen uuid[], p_pending uuid[], p_after_price bigint, p_after_car uuid)
     RETURNS TABLE (car_id uuid, stay_price bigint, settled boolean, edge_bound integer, edge_car_id uuid, walks integer)
     LANGUAGE plpgsql STABLE SET search_path = public SET plan_cache_mode = force_generic_plan AS $$
@@ -346,7 +346,7 @@ export function searchPriceWalkFunction(): string {
       walked uuid[];
       resume_bound integer := p_resume_bound;
       resume_car uuid := p_resume_car;
-      until integer := p_until;
+      until integer;
       last_bound integer;
       last_car uuid;
       rows_wanted integer;
@@ -365,6 +365,16 @@ export function searchPriceWalkFunction(): string {
 
       FOREACH rows_wanted IN ARRAY p_lengths LOOP
         used := used + 1;
+        IF resume_car IS NOT NULL THEN
+          -- Resuming: no further than the bound where the p_need cheapest (dearest) priced cars would be settled.
+          SELECT c.stay_price INTO needed_key
+          FROM unnest(priced_keys) AS c (stay_price)
+          ORDER BY CASE WHEN p_descending THEN -c.stay_price ELSE c.stay_price END
+          OFFSET p_need - 1 LIMIT 1;
+          until := CASE WHEN needed_key IS NULL THEN NULL
+                        WHEN p_descending THEN ceil(needed_key::numeric / p_days)::integer
+                        ELSE floor(needed_key::numeric / p_days)::integer END;
+        END IF;
         SELECT coalesce(array_agg(w.car_id) FILTER (WHERE w.n <= rows_wanted), '{}'),
                min(w.bound) FILTER (WHERE w.n = rows_wanted + 1),
                (array_agg(w.car_id) FILTER (WHERE w.n = rows_wanted + 1))[1]
@@ -377,35 +387,30 @@ export function searchPriceWalkFunction(): string {
           last_car := CASE WHEN p_descending THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid ELSE '00000000-0000-0000-0000-000000000000'::uuid END;
         END IF;
 
-        SELECT priced_ids || coalesce(array_agg(m.id) FILTER (WHERE k.stay_price IS NOT NULL
-                 AND (p_min_price IS NULL OR k.stay_price >= p_min_price::int8 * p_days)
-                 AND (p_max_price IS NULL OR k.stay_price <= p_max_price::int8 * p_days)
-                 AND (p_after_car IS NULL OR ${precedes('p_after_price, p_after_car', 'k.stay_price, m.id')})), '{}'),
-               priced_keys || coalesce(array_agg(k.stay_price) FILTER (WHERE k.stay_price IS NOT NULL
-                 AND (p_min_price IS NULL OR k.stay_price >= p_min_price::int8 * p_days)
-                 AND (p_max_price IS NULL OR k.stay_price <= p_max_price::int8 * p_days)
-                 AND (p_after_car IS NULL OR ${precedes('p_after_price, p_after_car', 'k.stay_price, m.id')})), '{}'),
-               seen || coalesce(array_agg(m.id), '{}')
+        WITH met AS MATERIALIZED (
+          SELECT DISTINCT x.id FROM unnest(walked) AS x (id) WHERE x.id <> ALL (seen)
+        ),
+        priced AS (
+          SELECT met.id, k.stay_price
+          FROM met
+          CROSS JOIN LATERAL (SELECT segment_stay_price(met.id, p_start, p_end, p_days) AS stay_price OFFSET 0) AS k
+          WHERE k.stay_price IS NOT NULL
+            AND (p_min_price IS NULL OR k.stay_price >= p_min_price::int8 * p_days)
+            AND (p_max_price IS NULL OR k.stay_price <= p_max_price::int8 * p_days)
+            AND (p_after_car IS NULL OR ${precedes('p_after_price, p_after_car', 'k.stay_price, met.id')})
+        )
+        SELECT priced_ids || coalesce(p.ids, '{}'), priced_keys || coalesce(p.keys, '{}'),
+               seen || coalesce((SELECT array_agg(met.id) FROM met), '{}')
         INTO priced_ids, priced_keys, seen
-        FROM (SELECT DISTINCT x.id FROM unnest(walked) AS x (id) WHERE x.id <> ALL (seen)) AS m
-        CROSS JOIN LATERAL (SELECT segment_stay_price(m.id, p_start, p_end, p_days) AS stay_price OFFSET 0) AS k;
+        FROM (SELECT array_agg(priced.id) AS ids, array_agg(priced.stay_price) AS keys FROM priced) AS p;
 
         EXIT WHEN last_car IS NULL; -- every row read: every car priced is settled
         SELECT count(*) INTO settled_count
         FROM unnest(priced_ids, priced_keys) AS c (id, stay_price)
         WHERE ${precedes('c.stay_price, c.id', 'p_days::int8 * last_bound, last_car')};
         EXIT WHEN settled_count >= p_need;
-
-        -- Resume at the edge, up to the bound where the p_need cheapest (dearest) priced cars would be settled.
         resume_bound := last_bound;
         resume_car := last_car;
-        SELECT c.stay_price INTO needed_key
-        FROM unnest(priced_keys) AS c (stay_price)
-        ORDER BY CASE WHEN p_descending THEN -c.stay_price ELSE c.stay_price END
-        OFFSET p_need - 1 LIMIT 1;
-        until := CASE WHEN needed_key IS NULL THEN NULL
-                      WHEN p_descending THEN ceil(needed_key::numeric / p_days)::integer
-                      ELSE floor(needed_key::numeric / p_days)::integer END;
       END LOOP;
 
       RETURN QUERY

@@ -76,11 +76,11 @@ export function priceWalkQuery(
   criteria: SearchCriteria,
   stay: Stay,
   walks: { lengths: readonly number[]; need: number },
-  position: { resume?: WalkEdge; until?: number; seen: readonly string[]; pending: readonly string[]; after?: { price: number; id: string } },
+  position: { resume?: WalkEdge; seen: readonly string[]; pending: readonly string[]; after?: { price: number; id: string } },
 ): RawBuilder<PriceWalkRow> {
   const ascending = criteria.ordering === 'price';
   const { place } = criteria;
-  const { resume, until, seen, pending, after } = position;
+  const { resume, seen, pending, after } = position;
   const carFilters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
   if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
   if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
@@ -89,7 +89,7 @@ export function priceWalkQuery(
 FROM search_price_walk(${!ascending}, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2,
   ${criteria.carType ?? null}::text, ${criteria.minPrice ?? null}::int4, ${criteria.maxPrice ?? null}::int4,
   ${place?.lat ?? null}::float8, ${place?.lng ?? null}::float8, ${place ? place.radiusKm * 1000 : null}::float8, ${cells ?? null}::int4[],
-  ${resume?.bound ?? null}::int4, ${resume?.carId ?? null}::uuid, ${until ?? null}::int4, ${[...walks.lengths]}::int4[], ${walks.need}::int4,
+  ${resume?.bound ?? null}::int4, ${resume?.carId ?? null}::uuid, ${[...walks.lengths]}::int4[], ${walks.need}::int4,
   ${[...seen]}::uuid[], ${[...pending]}::uuid[], ${after?.price ?? null}::int8, ${after?.id ?? null}::uuid) AS w
 LEFT JOIN LATERAL (
   SELECT c.id, c.make, c.model, c.year, c.car_type, c.transmission, c.seats, c.fuel_type,
@@ -127,23 +127,22 @@ export async function walkInPriceOrder(
     ascending ? a.price < b.price || (a.price === b.price && a.id < b.id) : a.price > b.price || (a.price === b.price && a.id > b.id);
   const cursor = after ? { price: Number(after[0]), id: String(after[1]) } : undefined;
   const seen: string[] = [];
-  /** Cars met beyond the edge, with their stay prices: priced again by the next walk, whose edge is further. */
-  const pending = new Map<string, number>();
+  /** Cars met beyond the edge: priced again by the next call, whose edge is further. */
+  const pending = new Set<string>();
   const candidates: SearchRow[] = [];
   let resume: WalkEdge | undefined;
   let lengths = context.lengths ?? PRICE_WALKS;
   while (lengths.length > 0) {
     // One round trip walks as far as it can settle the page; another only when the rules turn
     // away settled cars (or every length is used).
-    const until = resume && walkUntil(candidates, pending);
     const walks = { lengths, need: rowsToFetch(criteria) - candidates.length };
-    const { rows } = await priceWalkQuery(criteria, stay, walks, { resume, until, seen, pending: [...pending.keys()], after: cursor }).execute(db);
+    const { rows } = await priceWalkQuery(criteria, stay, walks, { resume, seen, pending: [...pending], after: cursor }).execute(db);
     lengths = lengths.slice(rows[0]!.walks);
     for (const row of rows) {
       if (row.car_id === null) continue;
       if (!pending.delete(row.car_id)) seen.push(row.car_id);
       if (!row.settled) {
-        pending.set(row.car_id, Number(row.stay_price));
+        pending.add(row.car_id);
         continue;
       }
       if (row.id === null) continue; // a car filter rejects it
@@ -159,18 +158,4 @@ export async function walkInPriceOrder(
     }
   }
   return undefined;
-
-  /**
-   * How far the next walk needs to go (in bound per day), when the cars known already would fill
-   * the page: just far enough that the page's worth of cheapest of them (dearest, descending)
-   * are settled, if the rules let them all through. Walks of a fixed length overshot: a stay
-   * across a change of rate needs ~40–80 rows, not 120.
-   */
-  function walkUntil(settled: SearchRow[], beyond: Map<string, number>): number | undefined {
-    const prices = [...settled.map((car) => car.stay_price), ...beyond.values()].sort((a, b) => (ascending ? a - b : b - a));
-    const last = prices[rowsToFetch(criteria) - 1];
-    if (last === undefined) return undefined;
-    // Every car with a bound beyond this costs more than `last` (less, descending): last < days × (until + 1).
-    return ascending ? Math.floor(last / stay.days) : Math.ceil(last / stay.days);
-  }
 }
