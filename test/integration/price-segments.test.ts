@@ -5,7 +5,6 @@ import { addMonths, todayInBangkok } from '#core/availability/dates';
 import { DEFAULT_PRICING_RATES } from '#core/pricing/pricing';
 import { cellsAround, EARTH_RADIUS_M } from '#core/geo/place';
 import { extendPriceHorizon } from '#core/search/price-horizon';
-import { segmentMonth } from '#core/search/stay-price';
 import { searchCars } from '#core/search/search-cars';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
@@ -21,6 +20,9 @@ import { createAgency, createCar } from '../helpers/catalog';
 useApi(); // the test file's database and environment
 
 const context = { rates: DEFAULT_PRICING_RATES, imageUrl: undefined };
+
+/** The month of a calendar date as price_segment_month() numbers it: year × 12 + month − 1. */
+const segmentMonth = (date: string) => Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;
 
 async function monthsOf(carId: string): Promise<number[]> {
   const { rows } = await sql<{ month: number }>`

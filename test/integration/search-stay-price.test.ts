@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { sql } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { addDays, rentalDays } from '#core/availability/dates';
 import { priceRental } from '#core/pricing/pricing';
 import { loadRentalTerms, rentalPriceInput, rentalRuleBroken, type RentalRequest } from '#core/pricing/terms';
-import { segmentsOfStay, segmentStayPrice, stayAllowed, stayJoins, stayOf, stayPrice } from '#core/search/stay-price';
+import { stayAllowed, stayJoins, stayOf, stayPrice, type Stay } from '#core/search/stay-price';
 import { getDb } from '#platform/db';
 import { useApi } from '../helpers/api';
 import { createAgency, createCar, inDays } from '../helpers/catalog';
@@ -14,9 +14,19 @@ import { createAgency, createCar, inDays } from '../helpers/catalog';
  * (core/pricing/): for random cars, seasons, discounts, opening hours, fees, dates and times,
  * the stay price search orders by is priceRental()'s subtotal (no delivery), search lists the
  * car exactly when rentalRuleBroken() finds no rule broken, and the price segments search walks
- * bound the stay price and sum to it (segmentStayPrice()). Fixed seed: a failure is reproducible.
+ * bound the stay price and sum to it (segment_stay_price(), migration 0017). Fixed seed: a failure is reproducible.
  */
 useApi(); // the test file's database and environment
+
+/**
+ * The car's rows of car_price_segments (migrations 0016, 0017) overlapping the stay, in the discount
+ * tier its length reaches: its stay price is at least days × their lowest low_day_price, and at
+ * most days × their highest high_day_price (the walk's bounds).
+ */
+function segmentsOfStay(stay: Stay): RawBuilder<SqlBool> {
+  return sql<SqlBool>`g.start_date <= ${stay.endDate}::date AND g.end_date >= ${stay.startDate}::date
+    AND g.from_days <= ${stay.days}::int2 AND g.to_days > ${stay.days}::int2`;
+}
 
 // Hours near the opening hours' edges below, so that the boundaries are met often.
 const time = fc
@@ -108,9 +118,9 @@ describe('the stay price and rules of search = the pricing function and the rule
 
         const { rows } = await sql<{ price: number; allowed: boolean; lowest: number; highest: number; segment_price: string }>`
           SELECT ${stayPrice('c', stay)} AS price, ${stayAllowed('c', 'a', stay)} AS allowed,
-            ${segmentStayPrice(sql.ref('c.id'), stay)} AS segment_price,
-            (SELECT min(g.low_day_price) FROM car_price_segments AS g WHERE g.car_id = c.id AND ${segmentsOfStay('g', stay)}) AS lowest,
-            (SELECT max(g.high_day_price) FROM car_price_segments AS g WHERE g.car_id = c.id AND ${segmentsOfStay('g', stay)}) AS highest
+            segment_stay_price(c.id, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2) AS segment_price,
+            (SELECT min(g.low_day_price) FROM car_price_segments AS g WHERE g.car_id = c.id AND ${segmentsOfStay(stay)}) AS lowest,
+            (SELECT max(g.high_day_price) FROM car_price_segments AS g WHERE g.car_id = c.id AND ${segmentsOfStay(stay)}) AS highest
           FROM cars AS c JOIN agencies AS a ON a.id = c.agency_id ${stayJoins('c', 'a', stay)}
           WHERE c.id = ${car.id}::uuid`.execute(db);
         const searched = rows[0]!;

@@ -1,4 +1,4 @@
-import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { dayNumber, rentalDays, startOfBangkokDay, todayInBangkok } from '../availability/dates';
 import { isoWeekday, type RentalRequest } from '../pricing/terms';
 
@@ -105,33 +105,4 @@ export function stayAllowed(car: string, agency: string, stay: Stay): RawBuilder
     AND (${c('min_notice_hours')} = 0 OR ${c('min_notice_hours')} * 3600000::int8 <= ${stay.msUntilPickup}::int8)
     AND (${c('max_lead_days')} IS NULL OR ${stay.daysAhead}::int4 <= ${c('max_lead_days')})
     AND (${column(agency, 'after_hours_fee')} IS NOT NULL OR NOT (hand_overs.pickup_outside OR hand_overs.return_outside))`;
-}
-
-/**
- * Bounds of the stay price from car_price_segments (migrations 0016, 0017), for the walk of search in
- * price order: the rows of the car's timeline overlapping the stay, in the discount tier its
- * length reaches. The car's stay price is at least days × its lowest low_day_price, and at most
- * days × its highest high_day_price plus two after-hours fees.
- */
-export function segmentsOfStay(segment: string, stay: Stay): RawBuilder<SqlBool> {
-  const g = (name: string) => column(segment, name);
-  return sql<SqlBool>`${g('start_date')} <= ${stay.endDate}::date AND ${g('end_date')} >= ${stay.startDate}::date
-    AND ${g('from_days')} <= ${stay.days}::int2 AND ${g('to_days')} > ${stay.days}::int2`;
-}
-
-/**
- * THE stay price (stayPrice()) of one car from its rows of car_price_segments instead of its
- * seasons (segment_stay_price(), migration 0017): the sum over the rows overlapping the stay in
- * the stay's tier (each day in exactly one) of days × daily_rate, less the tier's percent,
- * half-up. What the walks of search price the cars they meet by;
- * test/integration/search-stay-price.test.ts holds it equal to stayPrice(). Null when the car
- * has no rows (not published, or deleted).
- */
-export function segmentStayPrice(carId: Expression<string>, stay: Stay): RawBuilder<number | null> {
-  return sql<number | null>`segment_stay_price(${carId}, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2)`;
-}
-
-/** The month of a calendar date as migration 0017's price_segment_month() numbers it: year × 12 + month − 1. */
-export function segmentMonth(date: string): number {
-  return Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;
 }
