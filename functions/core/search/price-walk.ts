@@ -3,7 +3,7 @@ import type { Database } from '../database';
 import { cellsAround, greatCircleDistance } from '../geo/place';
 import { rowsToFetch } from '../pagination';
 import { parseRentalTerms, rentalRuleBroken, rentalTermsJson, type RentalRequest } from '../pricing/terms';
-import type { SearchCriteria, SearchRow } from './search-cars';
+import { listedCarFilters, type SearchCriteria, type SearchRow } from './search-cars';
 import type { Stay } from './stay-price';
 
 /**
@@ -81,9 +81,7 @@ export function priceWalkQuery(
   const ascending = criteria.ordering === 'price';
   const { place } = criteria;
   const { resume, seen, pending, after } = position;
-  const carFilters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
-  if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
-  if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
+  const carFilters = listedCarFilters(criteria);
   const cells = place ? cellsAround(place, MAX_CELLS) : undefined;
   return sql<PriceWalkRow>`SELECT w.car_id, w.stay_price, w.settled, w.edge_bound, w.edge_car_id, w.walks, car.*
 FROM search_price_walk(${!ascending}, ${stay.startDate}::date, ${stay.endDate}::date, ${stay.days}::int2,

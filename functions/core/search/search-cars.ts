@@ -151,10 +151,8 @@ export function searchQuery(
 ): RawBuilder<SearchRow> {
   const { place } = criteria;
   const limit = rowsToFetch(criteria);
-  const carFilters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
+  const carFilters = listedCarFilters(criteria);
   if (criteria.carType) carFilters.push(sql`c.car_type = ${criteria.carType}`);
-  if (criteria.transmission) carFilters.push(sql`c.transmission = ${criteria.transmission}`);
-  if (criteria.seatsMin !== undefined) carFilters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
   if (criteria.agencyId) carFilters.push(sql`c.agency_id = ${criteria.agencyId}::uuid`);
   carFilters.push(stayAllowed('c', 'a', stay));
   // On the stay price, computed once in the scored subquery: exact integers, bound × days.
@@ -236,6 +234,17 @@ FROM page JOIN cars AS c ON c.id = page.id JOIN agencies AS a ON a.id = page.age
   return sql<SearchRow>`WITH ${steps}
 ${result}
 ORDER BY ${orderBy(keys)}`;
+}
+
+/**
+ * The filters on `cars AS c` every search applies to a car itself, whatever walks it: listed
+ * (published, not deleted), and the transmission and seats asked for.
+ */
+export function listedCarFilters(criteria: SearchCriteria): RawBuilder<unknown>[] {
+  const filters: RawBuilder<unknown>[] = [sql`c.is_published`, sql`c.deleted_at IS NULL`];
+  if (criteria.transmission) filters.push(sql`c.transmission = ${criteria.transmission}`);
+  if (criteria.seatsMin !== undefined) filters.push(sql`c.seats >= ${criteria.seatsMin}::int2`);
+  return filters;
 }
 
 /** The keys as the scored subquery's columns (its aliases), for comparisons outside it. */
